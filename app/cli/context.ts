@@ -1,0 +1,39 @@
+import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { panelPaths, type PanelPaths } from '../config/paths.js';
+import { redact } from '../redact.js';
+
+/** Exit codes of every command: 0 ok, 1 a check failed, 2 usage or config error. */
+export const EXIT = { ok: 0, checkFailed: 1, usage: 2 } as const;
+
+export interface CliContext {
+  /** True when --json was given: print exactly one JSON document on stdout. */
+  readonly json: boolean;
+  readonly paths: PanelPaths;
+  /** Loads (once) the config named by --config, or the default one. */
+  config(): Promise<LoadedConfig>;
+  /**
+   * Prints a command's result: the JSON value under --json, else the human text.
+   * Text passes through redact() as a last line of defence against secrets.
+   */
+  print(result: { json: unknown; human: string | (() => string) }): void;
+  /** Prints a progress line to stderr (human mode only). */
+  progress(line: string): void;
+}
+
+export function createCliContext(opts: { json?: boolean; config?: string }, env = process.env): CliContext {
+  const paths = panelPaths(env);
+  let loaded: Promise<LoadedConfig> | undefined;
+  const json = Boolean(opts.json);
+  return {
+    json,
+    paths,
+    config: () => (loaded ??= loadConfig(opts.config ?? paths.configFile, Boolean(opts.config))),
+    print({ json: value, human }) {
+      if (json) process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+      else process.stdout.write(`${redact(typeof human === 'function' ? human() : human)}\n`);
+    },
+    progress(line) {
+      if (!json) process.stderr.write(`${redact(line)}\n`);
+    },
+  };
+}

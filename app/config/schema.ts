@@ -1,0 +1,117 @@
+import { z } from 'zod';
+
+export const dialects = ['compose', 'dotenv', 'raw'] as const;
+export type Dialect = (typeof dialects)[number];
+
+/** What a key in an env target is filled with. The token is the bcrypt hash (see the reference). */
+export const envValueSources = ['token', 'url', 'username', 'password'] as const;
+
+export const EnvTargetSchema = z
+  .object({
+    path: z.string().min(1).describe('File to write, absolute or relative to env.root'),
+    dialect: z.enum(dialects).describe('Which reader the file is for: compose (docker compose .env/env_file), dotenv (npm/python dotenv), raw (docker run --env-file, env_file format: raw)'),
+    keys: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a key name: letters, digits and _, not starting with a digit'), z.enum(envValueSources))
+      .describe('Key name -> the value it carries, e.g. {"COMFYUI_BEARER_TOKEN": "token"}'),
+  })
+  .strict();
+
+export const MountSchema = z
+  .object({
+    source: z.string().min(1).describe('Host path'),
+    target: z.string().startsWith('/').describe('Path inside the container'),
+    readOnly: z.boolean().default(false),
+  })
+  .strict();
+
+export const PanelConfigSchema = z
+  .object({
+    $schema: z.string().optional(),
+    comfyui: z
+      .object({
+        url: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8188').describe('Base URL of the ComfyUI server'),
+        timeoutMs: z.int().min(100).max(600_000).default(10_000),
+      })
+      .strict()
+      .default({ url: 'http://127.0.0.1:8188', timeoutMs: 10_000 }),
+    docker: z
+      .object({
+        host: z
+          .string()
+          .regex(/^(unix|npipe|tcp|ssh|http|https):\/\//, 'a Docker host URL such as unix:///var/run/docker.sock, tcp://host:2376 or ssh://user@host')
+          .optional()
+          .describe('Docker engine address; unset = DOCKER_HOST, then the current Docker context, then the platform default'),
+        context: z.string().optional().describe('Docker context name to use instead of the current one'),
+        tlsVerify: z.boolean().optional(),
+        certPath: z.string().optional().describe('Folder with ca.pem, cert.pem, key.pem for tcp+TLS'),
+        timeoutMs: z.int().min(100).max(120_000).default(5_000),
+      })
+      .strict()
+      .default({ timeoutMs: 5_000 }),
+    container: z
+      .object({
+        name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/, 'a Docker container name').default('comfyui-qwen'),
+        image: z.string().min(1).default('comfyui-qwen:latest'),
+        comfyRoot: z.string().startsWith('/').default('/workspace/ComfyUI').describe('ComfyUI folder inside the container'),
+        hostPort: z.int().min(1).max(65535).default(8188),
+        containerPort: z.int().min(1).max(65535).default(8188),
+        bindAddress: z.string().default('127.0.0.1').describe('Host address the port is published on; 127.0.0.1 keeps it off the network'),
+        gpus: z
+          .union([z.literal('all'), z.literal('none'), z.array(z.string().min(1)).min(1)])
+          .default('all')
+          .describe('"all", "none", or a list of GPU device ids'),
+        mounts: z.array(MountSchema).default([]),
+        env: z.record(z.string(), z.string()).default({}),
+        secretFile: z.string().optional().describe('Host file holding the PASSWORD content, mounted read-only into the container'),
+        authRequired: z.boolean().default(true).describe('Refuse to consider the server healthy unless ComfyUI-Login enforces auth'),
+        restartPolicy: z.enum(['no', 'always', 'unless-stopped', 'on-failure']).default('unless-stopped'),
+        stopTimeoutSec: z.int().min(0).max(600).default(20),
+        command: z.array(z.string()).optional(),
+      })
+      .strict()
+      .default({
+        name: 'comfyui-qwen',
+        image: 'comfyui-qwen:latest',
+        comfyRoot: '/workspace/ComfyUI',
+        hostPort: 8188,
+        containerPort: 8188,
+        bindAddress: '127.0.0.1',
+        gpus: 'all',
+        mounts: [],
+        env: {},
+        authRequired: true,
+        restartPolicy: 'unless-stopped',
+        stopTimeoutSec: 20,
+      }),
+    vault: z
+      .object({ dir: z.string().optional().describe('Folder for the encrypted credential vault; default: the data folder') })
+      .strict()
+      .default({}),
+    env: z
+      .object({
+        root: z.string().optional().describe('Project folder scanned for .env files'),
+        include: z.array(z.string()).default(['.env', '.env.*', '*.env']),
+        exclude: z.array(z.string()).default(['node_modules', '.git', 'dist', 'build', 'out', '.venv', '__pycache__']),
+        targets: z.array(EnvTargetSchema).default([]),
+      })
+      .strict()
+      .default({
+        include: ['.env', '.env.*', '*.env'],
+        exclude: ['node_modules', '.git', 'dist', 'build', 'out', '.venv', '__pycache__'],
+        targets: [],
+      }),
+    health: z
+      .object({
+        intervalSec: z.int().min(5).max(86_400).default(60),
+        retries: z.int().min(0).max(10).default(1),
+        checkTimeoutMs: z.int().min(100).max(120_000).default(5_000),
+        probeRequests: z.int().min(1).max(10_000).default(50),
+      })
+      .strict()
+      .default({ intervalSec: 60, retries: 1, checkTimeoutMs: 5_000, probeRequests: 50 }),
+  })
+  .strict();
+
+export type PanelConfig = z.output<typeof PanelConfigSchema>;
+export type PanelConfigInput = z.input<typeof PanelConfigSchema>;
+export type EnvTarget = z.output<typeof EnvTargetSchema>;

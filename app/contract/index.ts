@@ -1,0 +1,59 @@
+/**
+ * The one contract between the core and any UI: every operation (name, input schema,
+ * result type) and every pushed event. Electron IPC, the preload bridge and the
+ * browser-mode client are all derived from `operations` and `eventNames`.
+ */
+import type { InputOf, ResultOf, ParsedInputOf } from './define.js';
+import { appOps } from './ops/app.js';
+import { containerOps } from './ops/container.js';
+import { envOps } from './ops/env.js';
+import { generateOps } from './ops/generate.js';
+import { healthOps } from './ops/health.js';
+import { tokenOps } from './ops/tokens.js';
+import type { EventName, PanelEvents } from './events.js';
+
+export const operations = {
+  ...appOps,
+  ...containerOps,
+  ...envOps,
+  ...generateOps,
+  ...healthOps,
+  ...tokenOps,
+};
+
+export type Operations = typeof operations;
+export type OpName = keyof Operations;
+export type OpInput<N extends OpName> = InputOf<Operations[N]>;
+export type OpParsedInput<N extends OpName> = ParsedInputOf<Operations[N]>;
+export type OpResult<N extends OpName> = ResultOf<Operations[N]>;
+
+export const opNames = Object.keys(operations) as OpName[];
+
+export function isOpName(name: unknown): name is OpName {
+  return typeof name === 'string' && Object.hasOwn(operations, name);
+}
+
+/** What a UI calls: one async method per operation. */
+export type PanelApi = { [N in OpName]: (input: OpInput<N>) => Promise<OpResult<N>> };
+
+/** What the core implements: one handler per operation, receiving validated input. */
+export type PanelHandlers = { [N in OpName]: (input: OpParsedInput<N>) => Promise<OpResult<N>> };
+
+export type EventListener<E extends EventName> = (payload: PanelEvents[E]) => void;
+
+/** What the UI holds: the API plus a subscription to pushed events. */
+export interface PanelClient {
+  api: PanelApi;
+  on<E extends EventName>(event: E, listener: EventListener<E>): () => void;
+}
+
+/** Errors crossing the contract carry a code and a message fit to show; never a stack or a secret. */
+export interface ContractErrorShape {
+  code: 'invalid-input' | 'unknown-operation' | 'forbidden' | 'failed';
+  message: string;
+  /** Field paths for invalid input. */
+  issues?: { path: string; message: string }[];
+}
+
+export { eventNames } from './events.js';
+export type { EventName, PanelEvents } from './events.js';

@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { isOpName, operations, type ContractErrorShape, type PanelHandlers } from '../contract/index.js';
+import { PanelError } from '../errors.js';
+import { redact } from '../redact.js';
+
+/** An error fit to cross the contract: a code, a message, field issues; no stack, no secret. */
+export class ContractError extends Error {
+  constructor(readonly shape: ContractErrorShape) {
+    super(shape.message);
+    this.name = 'ContractError';
+  }
+}
+
+export function toContractError(err: unknown): ContractErrorShape {
+  if (err instanceof ContractError) return err.shape;
+  if (err instanceof PanelError) {
+    return { code: 'failed', message: redact(err.fix ? `${err.message} — ${err.fix}` : err.message) };
+  }
+  return { code: 'failed', message: redact(err instanceof Error ? err.message : String(err)) };
+}
+
+/** Validates the input against the contract's schema, then runs the handler. */
+export async function dispatch(handlers: PanelHandlers, name: unknown, rawInput: unknown): Promise<unknown> {
+  if (!isOpName(name)) {
+    throw new ContractError({ code: 'unknown-operation', message: `unknown operation: ${String(name).slice(0, 60)}` });
+  }
+  const parsed = operations[name].input.safeParse(rawInput ?? {});
+  if (!parsed.success) {
+    throw new ContractError({
+      code: 'invalid-input',
+      message: `invalid input for ${name}: ${z.prettifyError(parsed.error).slice(0, 500)}`,
+      issues: parsed.error.issues.slice(0, 20).map((i) => ({ path: i.path.join('.'), message: i.message })),
+    });
+  }
+  const handler = handlers[name] as (input: unknown) => Promise<unknown>;
+  return handler(parsed.data);
+}
