@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { ComfyError, errorForNetwork, errorForStatus } from './errors.js';
+import type { ComfyMessage } from './messages.js';
+import { ImageRefSchema, type ApiGraph, type ImageRef } from './shapes.js';
+import { openWatch, type ComfyWatch, type WatchOptions } from './socket.js';
 
 export { ComfyError, isComfyError, type ComfyErrorKind } from './errors.js';
+export type { ApiGraph, ImageRef } from './shapes.js';
+export type { ComfyMessage } from './messages.js';
+export type { ComfyWatch, SocketState, WatchOptions } from './socket.js';
 
 export interface ComfyClientOptions {
   /** e.g. http://127.0.0.1:8188 (a trailing slash is ignored). */
@@ -45,4 +51,272 @@ export async function probeAuth(baseUrl: string, token: string | undefined, time
   } catch (e) {
     return { status: null, latencyMs: performance.now() - started, error: errorForNetwork(e, url, timeoutMs).message };
   }
+}
+
+
+const SystemStatsSchema = z.looseObject({
+  system: z.looseObject({
+    os: z.string().optional(),
+    comfyui_version: z.string().optional(),
+    python_version: z.string().optional(),
+    pytorch_version: z.string().optional(),
+    ram_total: z.number().optional(),
+    ram_free: z.number().optional(),
+  }),
+  devices: z.array(
+    z.looseObject({
+      name: z.string(),
+      type: z.string(),
+      index: z.number().nullable().optional(),
+      vram_total: z.number().optional(),
+      vram_free: z.number().optional(),
+    }),
+  ),
+});
+export type SystemStats = z.output<typeof SystemStatsSchema>;
+
+/** A queue entry is [number, prompt_id, graph, extra, outputs]; only the first two matter here. */
+const QueueEntrySchema = z.tuple([z.number(), z.string()], z.unknown()).transform(([number, promptId]) => ({ number, promptId }));
+const QueueSchema = z.looseObject({ queue_running: z.array(QueueEntrySchema), queue_pending: z.array(QueueEntrySchema) });
+export interface QueueView {
+  running: { number: number; promptId: string }[];
+  pending: { number: number; promptId: string }[];
+}
+
+/** One input spec of /object_info: [type or list of choices, options?]. */
+const InputSpecSchema = z.union([z.tuple([z.unknown()], z.unknown()), z.tuple([z.unknown()])]);
+const NodeInfoSchema = z.looseObject({
+  input: z
+    .looseObject({
+      required: z.record(z.string(), InputSpecSchema).optional(),
+      optional: z.record(z.string(), InputSpecSchema).optional(),
+    })
+    .default({}),
+  output_node: z.boolean().optional(),
+  category: z.string().optional(),
+});
+const ObjectInfoSchema = z.record(z.string(), NodeInfoSchema);
+export type NodeInfo = z.output<typeof NodeInfoSchema>;
+export type ObjectInfo = Record<string, NodeInfo>;
+
+const SubmitOkSchema = z.looseObject({
+  prompt_id: z.string().min(1),
+  number: z.number().optional(),
+  node_errors: z.record(z.string(), z.unknown()).default({}),
+});
+const NodeErrorSchema = z.looseObject({
+  class_type: z.string().optional(),
+  errors: z.array(z.looseObject({ message: z.string().optional(), details: z.string().optional() })).default([]),
+});
+const PromptErrorSchema = z.looseObject({
+  error: z.union([z.looseObject({ type: z.string().optional(), message: z.string().optional(), details: z.string().optional() }), z.string()]),
+  node_errors: z.record(z.string(), z.unknown()).optional(),
+});
+export interface SubmitResult {
+  promptId: string;
+  number?: number;
+}
+
+const HistoryEntrySchema = z.looseObject({
+  outputs: z.record(z.string(), z.looseObject({ images: z.array(ImageRefSchema).optional() })).default({}),
+  status: z
+    .looseObject({ status_str: z.string().optional(), completed: z.boolean().optional(), messages: z.array(z.unknown()).optional() })
+    .optional(),
+});
+export interface HistoryEntry {
+  /** Images by output node id. */
+  images: { node: string; image: ImageRef }[];
+  status?: string;
+  completed: boolean;
+}
+
+/** Readable text for ComfyUI's node_errors: "KSampler (node 3): Value not in list: ...". */
+export function describeNodeErrors(nodeErrors: Record<string, unknown>, graph?: ApiGraph): string[] {
+  return Object.entries(nodeErrors).map(([id, raw]) => {
+    const parsed = NodeErrorSchema.safeParse(raw);
+    const cls = (parsed.success ? parsed.data.class_type : undefined) ?? graph?.[id]?.class_type ?? 'node';
+    const errs = parsed.success ? parsed.data.errors.map((e) => [e.message, e.details].filter(Boolean).join(': ')) : [];
+    return `${cls} (node ${id}): ${errs.join('; ') || 'rejected'}`;
+  });
+}
+
+function promptError(status: number, body: unknown, graph: ApiGraph): ComfyError {
+  const parsed = PromptErrorSchema.safeParse(body);
+  if (!parsed.success) return new ComfyError('http', `POST /prompt: HTTP ${status} with an unexpected body`, undefined, status);
+  const { error, node_errors: nodeErrors = {} } = parsed.data;
+  const type = typeof error === 'string' ? undefined : error.type;
+  let message = typeof error === 'string' ? error : (error.message ?? type ?? 'rejected');
+  // "Cannot execute because node X does not exist." names the class; add which ids use it.
+  const missing = /node (.+?) does not exist/.exec(message)?.[1];
+  if (missing) {
+    const ids = Object.entries(graph).filter(([, n]) => n.class_type === missing).map(([id]) => id);
+    if (ids.length) message += ` (used by node ${ids.join(', ')}; is its custom node installed?)`;
+  }
+  if (type === 'prompt_no_outputs') message += ' — the graph needs an output node such as SaveImage';
+  const details = describeNodeErrors(nodeErrors, graph);
+  const text = [`ComfyUI rejected the workflow (${type ?? `HTTP ${status}`}): ${message}`, ...details].join('\n  ');
+  return new ComfyError('invalid-prompt', text, undefined, status);
+}
+
+/** HTTP + WebSocket client for one ComfyUI server behind ComfyUI-Login. */
+export class ComfyClient {
+  readonly baseUrl: string;
+  readonly timeoutMs: number;
+  /** Private so the token never lands in a log or a JSON dump of the client. */
+  readonly #token: string | undefined;
+  readonly #fetch: typeof fetch;
+
+  constructor(opts: ComfyClientOptions) {
+    this.baseUrl = trimBase(opts.baseUrl);
+    this.timeoutMs = opts.timeoutMs;
+    this.#token = opts.token;
+    this.#fetch = opts.fetch ?? fetch;
+  }
+
+  async #request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Response> {
+    const url = `${this.baseUrl}${path}`;
+    const what = `${method} ${path.split('?')[0]}`;
+    let res: Response;
+    try {
+      res = await this.#fetch(url, {
+        method,
+        headers: { ...authHeaders(this.#token), ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (e) {
+      throw errorForNetwork(e, `${this.baseUrl}${path.split('?')[0]}`, this.timeoutMs);
+    }
+    if (res.ok) return res;
+    if (path === '/prompt' && res.status === 400) return res;
+    await res.arrayBuffer().catch(() => undefined);
+    throw errorForStatus(res.status, res.headers.get('content-type') ?? '', what, this.#token !== undefined);
+  }
+
+  async #json<S extends z.ZodType>(method: 'GET' | 'POST', path: string, schema: S, body?: unknown): Promise<z.output<S>> {
+    const res = await this.#request(method, path, body);
+    return parseBody(`${method} ${path.split('?')[0]}`, await readText(res, this.timeoutMs), schema);
+  }
+
+  systemStats(): Promise<SystemStats> {
+    return this.#json('GET', '/system_stats', SystemStatsSchema);
+  }
+
+  async queue(): Promise<QueueView> {
+    const q = await this.#json('GET', '/queue', QueueSchema);
+    return { running: q.queue_running, pending: q.queue_pending };
+  }
+
+  /** All node classes, or one (`{}` when the server does not know it). */
+  objectInfo(nodeClass?: string): Promise<ObjectInfo> {
+    return this.#json('GET', nodeClass ? `/object_info/${encodeURIComponent(nodeClass)}` : '/object_info', ObjectInfoSchema);
+  }
+
+  /** Queues a graph; rejections (invalid_prompt, prompt_no_outputs, node_errors) become readable invalid-prompt errors. */
+  async submitPrompt(graph: ApiGraph, clientId: string): Promise<SubmitResult> {
+    const res = await this.#request('POST', '/prompt', { prompt: graph, client_id: clientId });
+    const text = await readText(res, this.timeoutMs);
+    if (res.status === 400) {
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = undefined;
+      }
+      throw promptError(400, body, graph);
+    }
+    const ok = parseBody('POST /prompt', text, SubmitOkSchema);
+    if (Object.keys(ok.node_errors).length) {
+      throw new ComfyError('invalid-prompt', ['ComfyUI rejected some nodes:', ...describeNodeErrors(ok.node_errors, graph)].join('\n  '));
+    }
+    return { promptId: ok.prompt_id, number: ok.number };
+  }
+
+  /** The finished (or running) prompt's outputs; not-found when the server has no history for it. */
+  async history(promptId: string): Promise<HistoryEntry> {
+    const all = await this.#json('GET', `/history/${encodeURIComponent(promptId)}`, z.record(z.string(), z.unknown()));
+    const raw = all[promptId];
+    if (raw === undefined) throw new ComfyError('not-found', `GET /history: the server has no prompt ${promptId}`, 'It may have been cleared, or the server restarted');
+    const parsed = HistoryEntrySchema.safeParse(raw);
+    if (!parsed.success) throw badResponse('GET /history', parsed.error);
+    const images = Object.entries(parsed.data.outputs).flatMap(([node, out]) => (out.images ?? []).map((image) => ({ node, image })));
+    return { images, status: parsed.data.status?.status_str, completed: parsed.data.status?.completed ?? false };
+  }
+
+  /** Downloads one image by its reference from `executed` or history. */
+  async viewImage(ref: ImageRef): Promise<Buffer> {
+    const q = new URLSearchParams({ filename: ref.filename, subfolder: ref.subfolder, type: ref.type });
+    try {
+      const res = await this.#request('GET', `/view?${q.toString()}`);
+      return Buffer.from(await withTimeout(res.arrayBuffer(), this.timeoutMs, 'GET /view'));
+    } catch (e) {
+      if (e instanceof ComfyError && e.kind === 'not-found') {
+        throw new ComfyError('not-found', `GET /view: no image ${ref.type}/${ref.subfolder ? `${ref.subfolder}/` : ''}${ref.filename} on the server`, undefined, 404);
+      }
+      throw e;
+    }
+  }
+
+  /** Stops the running prompt (only that one when promptId is given). */
+  async interrupt(promptId?: string): Promise<void> {
+    await this.#drain(this.#request('POST', '/interrupt', promptId ? { prompt_id: promptId } : {}));
+  }
+
+  /** Removes prompts that have not started from the queue. */
+  async deleteFromQueue(promptIds: string[]): Promise<void> {
+    await this.#drain(this.#request('POST', '/queue', { delete: promptIds }));
+  }
+
+  async free(opts: { unload_models?: boolean; free_memory?: boolean }): Promise<void> {
+    await this.#drain(this.#request('POST', '/free', opts));
+  }
+
+  async #drain(res: Promise<Response>): Promise<void> {
+    await readText(await res, this.timeoutMs);
+  }
+
+  /**
+   * Opens /ws?clientId=ID (token passed as `token=`) and hands every message, typed, to onMessage;
+   * reconnects with backoff after a drop. Await `ready` before submitting a prompt.
+   */
+  watch(clientId: string, onMessage: (msg: ComfyMessage) => void, opts?: WatchOptions): ComfyWatch {
+    const u = new URL(`${this.baseUrl}/ws`);
+    u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+    u.searchParams.set('clientId', clientId);
+    const displayUrl = u.toString();
+    if (this.#token !== undefined) u.searchParams.set('token', this.#token);
+    return openWatch({ url: u.toString(), displayUrl, timeoutMs: this.timeoutMs, hadToken: this.#token !== undefined }, onMessage, opts);
+  }
+}
+
+function badResponse(what: string, err: z.ZodError): ComfyError {
+  const first = err.issues[0];
+  const where = first?.path.length ? ` at ${first.path.join('.')}` : '';
+  return new ComfyError('bad-response', `${what}: the server's answer is not what ComfyUI sends (${first?.message ?? 'invalid'}${where})`, 'Is this URL really a ComfyUI server?');
+}
+
+function parseBody<S extends z.ZodType>(what: string, text: string, schema: S): z.output<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ComfyError('bad-response', `${what}: the server's answer is not JSON`, 'Is this URL really a ComfyUI server?');
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw badResponse(what, parsed.error);
+  return parsed.data;
+}
+
+/** Body reads get the same deadline as the request: a server that stalls mid-body must not hang us. */
+function readText(res: Response, timeoutMs: number): Promise<string> {
+  return withTimeout(res.text(), timeoutMs, 'reading the response');
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ComfyError('timeout', `${what}: no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
 }
