@@ -20,20 +20,22 @@ export interface CliContext {
   progress(line: string): void;
 }
 
-export function createCliContext(opts: { json?: boolean; config?: string }, env = process.env): CliContext {
+/** `globals` is read when a command runs, after the global options were parsed. */
+export function createCliContext(globals: () => { json?: boolean; config?: string }, env = process.env): CliContext {
   const paths = panelPaths(env);
   let loaded: Promise<LoadedConfig> | undefined;
-  const json = Boolean(opts.json);
   return {
-    json,
+    get json() {
+      return Boolean(globals().json);
+    },
     paths,
-    config: () => (loaded ??= loadConfig(opts.config ?? paths.configFile, Boolean(opts.config))),
+    config: () => (loaded ??= loadConfig(globals().config ?? paths.configFile, Boolean(globals().config))),
     print({ json: value, human }) {
-      if (json) process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+      if (this.json) process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
       else process.stdout.write(`${redact(typeof human === 'function' ? human() : human)}\n`);
     },
     progress(line) {
-      if (!json) process.stderr.write(`${redact(line)}\n`);
+      if (!this.json) process.stderr.write(`${redact(line)}\n`);
     },
   };
 }

@@ -1,0 +1,41 @@
+import { Command, CommanderError } from 'commander';
+import { PanelError, ConfigError } from '../errors.js';
+import { redact } from '../redact.js';
+import { appVersion } from '../version.js';
+import { registerConfigCommands } from './commands/config.js';
+import { registerServeCommand } from './commands/serve.js';
+import { createCliContext, EXIT, type CliContext } from './context.js';
+
+/** Builds the whole command tree; exported so tests can run commands in-process. */
+export function buildProgram(): Command {
+  const program = new Command('comfy-panel')
+    .description('Control panel for a ComfyUI Docker container protected by ComfyUI-Login')
+    .version(appVersion, '-V, --version')
+    .option('-c, --config <file>', 'config file (default: the user config folder, see `comfy-panel config path`)')
+    .option('--json', 'print one machine-readable JSON document on stdout')
+    .showHelpAfterError()
+    .exitOverride();
+  const cli: CliContext = createCliContext(() => program.opts());
+  registerServeCommand(program, cli);
+  registerConfigCommands(program, cli);
+  return program;
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    const json = Boolean(program.opts().json);
+    const code = err instanceof ConfigError ? EXIT.usage : EXIT.checkFailed;
+    const message = redact(err instanceof Error ? err.message : String(err));
+    const fix = err instanceof PanelError ? err.fix : undefined;
+    if (json) process.stdout.write(`${JSON.stringify({ error: { message, fix, code: err instanceof PanelError ? err.code : 'error' } }, null, 2)}\n`);
+    else process.stderr.write(`comfy-panel: ${message}${fix ? `\n  fix: ${fix}` : ''}\n`);
+    return code;
+  }
+}

@@ -1,0 +1,37 @@
+import { opNames, type ContractErrorShape, type EventName, type OpInput, type OpName, type OpResult, type PanelApi, type PanelEvents } from './index.js';
+
+/** How every result crosses a process boundary (IPC, HTTP): structured errors survive it. */
+export type Envelope<T = unknown> = { ok: true; result: T } | { ok: false; error: ContractErrorShape };
+
+/** Raised in the UI for a failed operation; `code` and `issues` come from the core. */
+export class ContractCallError extends Error {
+  readonly code: ContractErrorShape['code'];
+  readonly issues: ContractErrorShape['issues'];
+  constructor(readonly op: string, shape: ContractErrorShape) {
+    super(shape.message);
+    this.name = 'ContractCallError';
+    this.code = shape.code;
+    this.issues = shape.issues;
+  }
+}
+
+/** What the Electron preload exposes as `window.comfyPanel`: one method per operation, and events. */
+export type PanelBridge = {
+  ops: { [N in OpName]: (input: OpInput<N>) => Promise<Envelope<OpResult<N>>> };
+  on<E extends EventName>(event: E, listener: (payload: PanelEvents[E]) => void): () => void;
+};
+
+export type Transport = (name: OpName, input: unknown) => Promise<Envelope>;
+
+/** Builds the typed API over any transport: one method per operation of the contract. */
+export function apiOverTransport(transport: Transport): PanelApi {
+  const api: Record<string, (input: unknown) => Promise<unknown>> = {};
+  for (const name of opNames) {
+    api[name] = async (input: unknown) => {
+      const env = await transport(name, input ?? {});
+      if (!env.ok) throw new ContractCallError(name, env.error);
+      return env.result;
+    };
+  }
+  return api as PanelApi;
+}

@@ -1,0 +1,149 @@
+import { promises as fs } from 'node:fs';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { eventNames, type PanelHandlers } from '../contract/index.js';
+import { securityHeaders, staticContentType } from '../security/csp.js';
+import type { EventBus } from '../service/bus.js';
+import { dispatch, toContractError, ContractError } from '../service/dispatch.js';
+import { AccessGuard } from './guard.js';
+
+export interface BrowserServerOptions {
+  handlers: PanelHandlers;
+  bus: EventBus;
+  /** Built renderer folder (index.html and assets). */
+  rendererDir: string;
+  /** 0 picks a free port. */
+  port?: number;
+}
+
+export interface BrowserServer {
+  url: string;
+  port: number;
+  key: string;
+  close(): Promise<void>;
+}
+
+const MAX_BODY = 1024 * 1024;
+/** Past this many queued bytes a slow client loses log lines rather than growing memory. */
+const WS_HIGH_WATER = 4 * 1024 * 1024;
+
+function send(res: ServerResponse, status: number, body: string | Buffer, type = 'text/plain; charset=utf-8', extra: Record<string, string> = {}): void {
+  res.writeHead(status, { ...securityHeaders, 'Content-Type': type, 'Cache-Control': 'no-store', ...extra });
+  res.end(body);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new ContractError({ code: 'invalid-input', message: 'request body over 1 MiB' });
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text === '') return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ContractError({ code: 'invalid-input', message: 'request body is not valid JSON' });
+  }
+}
+
+/** Browser mode: the renderer and the contract over HTTP + WebSocket, on 127.0.0.1 only. */
+export async function startBrowserServer(opts: BrowserServerOptions): Promise<BrowserServer> {
+  let port = 0;
+  const guard = new AccessGuard(() => port);
+  const root = path.resolve(opts.rendererDir);
+
+  async function serveStatic(res: ServerResponse, pathname: string): Promise<void> {
+    const rel = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '');
+    const file = path.resolve(root, rel);
+    if (!file.startsWith(root + path.sep)) return send(res, 404, 'not found');
+    try {
+      send(res, 200, await fs.readFile(file), staticContentType(file));
+    } catch {
+      // Client-side routes fall back to the app shell.
+      if (!path.extname(rel)) return send(res, 200, await fs.readFile(path.join(root, 'index.html')), 'text/html; charset=utf-8');
+      send(res, 404, 'not found');
+    }
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const refused = guard.foreignHeaders(req);
+    if (refused) return send(res, 403, `refused: ${refused}`);
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const key = url.searchParams.get('key');
+    if (key !== null) {
+      if (!guard.keyMatches(key)) return send(res, 401, 'wrong key: open the URL printed by `comfy-panel serve`');
+      // Trade the key for a cookie and drop it from the address bar and history.
+      return send(res, 303, '', 'text/plain', { Location: '/', 'Set-Cookie': guard.newSessionCookie() });
+    }
+    if (!guard.authenticated(req)) return send(res, 401, 'authentication required: open the URL printed by `comfy-panel serve` (it carries the key)');
+
+    if (url.pathname.startsWith('/api/op/')) {
+      if (req.method !== 'POST') return send(res, 405, 'use POST', 'text/plain', { Allow: 'POST' });
+      if (!req.headers['content-type']?.startsWith('application/json')) return send(res, 415, 'Content-Type must be application/json');
+      const name = url.pathname.slice('/api/op/'.length);
+      try {
+        const result = await dispatch(opts.handlers, name, await readJson(req));
+        return send(res, 200, JSON.stringify({ ok: true, result: result ?? null }), 'application/json');
+      } catch (err) {
+        const error = toContractError(err);
+        const status = error.code === 'invalid-input' ? 400 : error.code === 'unknown-operation' ? 404 : 500;
+        return send(res, status, JSON.stringify({ ok: false, error }), 'application/json');
+      }
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed');
+    return serveStatic(res, url.pathname);
+  }
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) send(res, 500, 'internal error');
+      else res.destroy();
+    });
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  server.on('upgrade', (req, socket, head) => {
+    const refused = guard.foreignHeaders(req);
+    const pathname = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+    if (refused || pathname !== '/api/events' || !guard.authenticated(req)) {
+      socket.end(`HTTP/1.1 ${refused ? '403 Forbidden' : '401 Unauthorized'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => attachEvents(ws));
+  });
+
+  function attachEvents(ws: WebSocket): void {
+    const unsubscribe = eventNames.map((event) =>
+      opts.bus.on(event, (payload) => {
+        if (ws.readyState !== ws.OPEN) return;
+        if (event === 'log' && ws.bufferedAmount > WS_HIGH_WATER) return;
+        ws.send(JSON.stringify({ event, payload }));
+      }),
+    );
+    ws.on('close', () => unsubscribe.forEach((off) => off()));
+    ws.on('message', () => ws.close(1008, 'this socket only pushes events'));
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    key: guard.key,
+    url: `http://127.0.0.1:${port}/?key=${guard.key}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const client of wss.clients) client.terminate();
+        wss.close();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,18 @@
+import type { LoadedConfig } from '../config/load.js';
+import type { PanelPaths } from '../config/paths.js';
+import type { PanelHandlers } from '../contract/index.js';
+import { appVersion } from '../version.js';
+import { EventBus } from './bus.js';
+import type { PanelContext } from './context.js';
+import { createPanelHandlers } from './index.js';
+
+export interface PanelRuntime {
+  ctx: PanelContext;
+  handlers: PanelHandlers;
+}
+
+/** Builds the core once for a UI host (Electron or browser mode). */
+export function createPanelRuntime(opts: { mode: PanelContext['mode']; loaded: LoadedConfig; paths: PanelPaths }): PanelRuntime {
+  const ctx: PanelContext = { loaded: opts.loaded, paths: opts.paths, mode: opts.mode, version: appVersion, bus: new EventBus() };
+  return { ctx, handlers: createPanelHandlers(ctx) };
+}

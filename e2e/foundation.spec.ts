@@ -1,0 +1,22 @@
+import { expect, test } from './panel.js';
+
+test('browser mode: dashboard renders, a contract call round-trips, and the key is required', async ({ page, panel, request }) => {
+  const anonymous = await request.get(`${panel.origin}/`, { maxRedirects: 0 });
+  expect(anonymous.status()).toBe(401);
+  const anonymousApi = await request.post(`${panel.origin}/api/op/appInfo`, { data: {} });
+  expect(anonymousApi.status()).toBe(401);
+
+  await page.goto(panel.url);
+  // The key is traded for a cookie and leaves the address bar.
+  await expect(page).toHaveURL(`${panel.origin}/`);
+  await expect(page.getByRole('heading', { name: 'ComfyUI Control Panel' })).toBeVisible();
+  await expect(page.getByTestId('app-version')).toHaveText(/^v\d+\.\d+\.\d+ · browser$/);
+  await expect(page.getByTestId('engine-card').getByRole('img', { name: /Docker engine: OK/ })).toBeVisible();
+  await expect(page.getByTestId('engine-version')).toContainText('API');
+  await page.screenshot({ path: 'e2e-output/foundation-dashboard.png', fullPage: true });
+
+  const cookies = await page.context().cookies();
+  const session = cookies.find((c) => c.name === 'comfy_panel_session');
+  expect(session?.httpOnly).toBe(true);
+  expect(session?.sameSite).toBe('Strict');
+});

@@ -1,0 +1,110 @@
+// Electron main process: a hardened window over the app:// scheme, IPC bound to the contract.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { app, BrowserWindow, ipcMain, protocol, session, type WebContents } from 'electron';
+import { loadConfig } from '../app/config/load.js';
+import { panelPaths } from '../app/config/paths.js';
+import { rendererDir } from '../app/package-root.js';
+import { securityHeaders, staticContentType } from '../app/security/csp.js';
+import { createPanelRuntime } from '../app/service/runtime.js';
+import { bindIpc, forwardEvents } from './ipc.js';
+
+const SCHEME = 'app';
+const ORIGIN = `${SCHEME}://panel`;
+
+protocol.registerSchemesAsPrivileged([{ scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+
+/** Serves the built renderer from app://panel/, never outside its folder, with the CSP headers. */
+function serveRenderer(root: string): void {
+  protocol.handle(SCHEME, async (request) => {
+    const url = new URL(request.url);
+    const rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '');
+    let file = path.resolve(root, rel);
+    if (url.host !== 'panel' || !file.startsWith(root + path.sep)) return new Response('not found', { status: 404 });
+    if (!path.extname(rel)) file = path.join(root, 'index.html');
+    try {
+      const body = await fs.readFile(file);
+      return new Response(body, { headers: { ...securityHeaders, 'Content-Type': staticContentType(file) } });
+    } catch {
+      return new Response('not found', { status: 404 });
+    }
+  });
+}
+
+/** No navigation, no new windows, no webviews, no permissions: the page is a closed box. */
+function harden(contents: WebContents): void {
+  contents.on('will-navigate', (event) => event.preventDefault());
+  contents.on('will-redirect', (event) => event.preventDefault());
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+}
+
+async function createWindow(): Promise<BrowserWindow> {
+  const win = new BrowserWindow({
+    width: 1280,
+    height: 860,
+    minWidth: 900,
+    minHeight: 600,
+    title: 'ComfyUI Control Panel',
+    show: false,
+    webPreferences: {
+      preload: path.join(__dirname, 'preload.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webviewTag: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      experimentalFeatures: false,
+      navigateOnDragDrop: false,
+      spellcheck: false,
+    },
+  });
+  win.once('ready-to-show', () => win.show());
+  await win.loadURL(`${ORIGIN}/index.html`);
+  return win;
+}
+
+async function main(): Promise<void> {
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return;
+  }
+  app.enableSandbox();
+  await app.whenReady();
+
+  const ses = session.defaultSession;
+  ses.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  ses.setPermissionCheckHandler(() => false);
+  app.on('web-contents-created', (_e, contents) => harden(contents));
+
+  const paths = panelPaths();
+  const configArg = process.argv.find((a) => a.startsWith('--config='))?.slice('--config='.length);
+  const loaded = await loadConfig(configArg ?? paths.configFile, Boolean(configArg));
+  const { ctx, handlers } = createPanelRuntime({ mode: 'electron', loaded, paths });
+  serveRenderer(path.resolve(rendererDir()));
+  bindIpc(ipcMain, handlers, ORIGIN);
+
+  let win = await createWindow();
+  const stopEvents = forwardEvents(ctx.bus, (channel, message) => {
+    if (!win.isDestroyed()) win.webContents.send(channel, message);
+  });
+  app.on('second-instance', () => {
+    if (win.isMinimized()) win.restore();
+    win.focus();
+  });
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) void createWindow().then((w) => (win = w));
+  });
+  app.on('window-all-closed', () => {
+    stopEvents();
+    if (process.platform !== 'darwin') app.quit();
+  });
+}
+
+main().catch((err: unknown) => {
+  console.error('comfy-panel failed to start:', err instanceof Error ? err.message : err);
+  app.exit(1);
+});

@@ -1,0 +1,23 @@
+// The only bridge between the sandboxed page and the core: one namespaced object, `comfyPanel`.
+import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import type { Envelope, PanelBridge } from '../app/contract/envelope.js';
+import { eventNames, opNames, type EventName, type PanelEvents } from '../app/contract/index.js';
+import { EVENT_CHANNEL, opChannel } from './ipc-channels.js';
+
+export function createBridge(): PanelBridge {
+  const ops = {} as Record<string, (input: unknown) => Promise<Envelope>>;
+  for (const name of opNames) ops[name] = (input) => ipcRenderer.invoke(opChannel(name), input) as Promise<Envelope>;
+  return {
+    ops: ops as PanelBridge['ops'],
+    on(event, listener) {
+      if (!(eventNames as readonly string[]).includes(event)) throw new Error(`unknown event: ${String(event)}`);
+      const handler = (_e: IpcRendererEvent, msg: { event: EventName; payload: unknown }) => {
+        if (msg.event === event) listener(msg.payload as PanelEvents[typeof event]);
+      };
+      ipcRenderer.on(EVENT_CHANNEL, handler);
+      return () => void ipcRenderer.off(EVENT_CHANNEL, handler);
+    },
+  };
+}
+
+contextBridge.exposeInMainWorld('comfyPanel', createBridge());

@@ -1,0 +1,67 @@
+import { useEffect, useState } from 'react';
+import { useOp } from './api/hooks.js';
+import { DashboardPage } from './pages/DashboardPage.js';
+
+const PAGES = [{ id: 'dashboard', title: 'Dashboard', render: () => <DashboardPage /> }] as const;
+type PageId = (typeof PAGES)[number]['id'];
+
+function currentPage(): PageId {
+  const id = window.location.hash.replace(/^#\/?/, '');
+  return (PAGES.find((p) => p.id === id)?.id ?? 'dashboard') as PageId;
+}
+
+function useTheme() {
+  const [theme, setTheme] = useState<'light' | 'dark' | 'system'>(() => (localStorage.getItem('theme') as 'light' | 'dark' | null) ?? 'system');
+  useEffect(() => {
+    if (theme === 'system') delete document.documentElement.dataset.theme;
+    else document.documentElement.dataset.theme = theme;
+    localStorage.setItem('theme', theme);
+  }, [theme]);
+  return [theme, setTheme] as const;
+}
+
+export function App() {
+  const [page, setPage] = useState<PageId>(currentPage);
+  const [theme, setTheme] = useTheme();
+  const info = useOp('appInfo', {});
+  useEffect(() => {
+    const onHash = () => setPage(currentPage());
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
+  const active = PAGES.find((p) => p.id === page)!;
+  return (
+    <div className="app">
+      <header className="topbar">
+        <h1 className="brand">ComfyUI Control Panel</h1>
+        <nav aria-label="Pages">
+          <ul>
+            {PAGES.map((p) => (
+              <li key={p.id}>
+                <a href={`#/${p.id}`} aria-current={p.id === page ? 'page' : undefined}>
+                  {p.title}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div className="topbar-end">
+          <span className="muted" data-testid="app-version">
+            {info.data ? `v${info.data.version} · ${info.data.mode}` : ''}
+          </span>
+          <label className="theme-pick">
+            <span className="sr-only">Theme</span>
+            <select value={theme} onChange={(e) => setTheme(e.target.value as typeof theme)} aria-label="Theme">
+              <option value="system">System theme</option>
+              <option value="light">Light</option>
+              <option value="dark">Dark</option>
+            </select>
+          </label>
+        </div>
+      </header>
+      <main id="main" aria-label={active.title}>
+        {active.render()}
+      </main>
+    </div>
+  );
+}

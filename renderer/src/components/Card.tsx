@@ -1,0 +1,26 @@
+import type { ReactNode } from 'react';
+
+export function Card({ title, children, actions, testId }: { title: string; children: ReactNode; actions?: ReactNode; testId?: string }) {
+  return (
+    <section className="card" aria-label={title} data-testid={testId}>
+      <header className="card-head">
+        <h2>{title}</h2>
+        {actions ? <div className="card-actions">{actions}</div> : null}
+      </header>
+      <div className="card-body">{children}</div>
+    </section>
+  );
+}
+
+/** Loading, error and empty states look the same on every page. */
+export function Loading({ what }: { what: string }) {
+  return <p className="muted" role="status">Loading {what}…</p>;
+}
+
+export function ErrorNote({ message }: { message: string }) {
+  return (
+    <p className="error-note" role="alert">
+      {message}
+    </p>
+  );
+}

@@ -1,0 +1,33 @@
+// Type-level proof that every binding of the contract implements every operation and nothing else.
+import { expectTypeOf, test } from 'vitest';
+import type { PanelBridge } from '../../app/contract/envelope.js';
+import { eventNames, opNames, type EventName, type OpName, type PanelApi, type PanelHandlers } from '../../app/contract/index.js';
+import type { createPanelHandlers } from '../../app/service/index.js';
+import type { bindIpc } from '../../main/ipc.js';
+import type { createBridge } from '../../main/preload.js';
+import type { browserClient, electronClient } from '../../renderer/src/api/client.js';
+
+test('the core implements exactly the operations of the contract', () => {
+  expectTypeOf<ReturnType<typeof createPanelHandlers>>().toEqualTypeOf<PanelHandlers>();
+  expectTypeOf<keyof ReturnType<typeof createPanelHandlers>>().toEqualTypeOf<OpName>();
+});
+
+test('the Electron IPC binding registers exactly the operations of the contract', () => {
+  expectTypeOf<keyof ReturnType<typeof bindIpc>>().toEqualTypeOf<OpName>();
+});
+
+test('the preload bridge exposes exactly the operations of the contract', () => {
+  expectTypeOf<ReturnType<typeof createBridge>>().toEqualTypeOf<PanelBridge>();
+  expectTypeOf<keyof PanelBridge['ops']>().toEqualTypeOf<OpName>();
+});
+
+test('both renderer clients expose exactly the operations of the contract', () => {
+  expectTypeOf<ReturnType<typeof browserClient>['api']>().toEqualTypeOf<PanelApi>();
+  expectTypeOf<ReturnType<typeof electronClient>['api']>().toEqualTypeOf<PanelApi>();
+  expectTypeOf<keyof PanelApi>().toEqualTypeOf<OpName>();
+});
+
+test('the runtime name lists are typed as the contract names', () => {
+  expectTypeOf(opNames).toEqualTypeOf<OpName[]>();
+  expectTypeOf<(typeof eventNames)[number]>().toEqualTypeOf<EventName>();
+});
