@@ -64,3 +64,11 @@ describe('config', () => {
     expect(await readFile(file, 'utf8')).toBe('{"container":{"name":"keep"}}');
   });
 });
+
+describe('config.schema.json', () => {
+  it('is up to date with the zod schema (regenerate: npx tsx scripts/config-schema.ts)', async () => {
+    const { configJsonSchema } = await import('../../app/config/json-schema.js');
+    const committed = JSON.parse(await readFile(path.resolve('config.schema.json'), 'utf8'));
+    expect(committed).toEqual(JSON.parse(JSON.stringify(configJsonSchema())));
+  });
+});
