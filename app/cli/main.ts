@@ -3,6 +3,7 @@ import { PanelError, ConfigError } from '../errors.js';
 import { redact } from '../redact.js';
 import { appVersion } from '../version.js';
 import { registerConfigCommands } from './commands/config.js';
+import { registerGenerateCommands } from './commands/generate.js';
 import { registerServeCommand } from './commands/serve.js';
 import { createCliContext, EXIT, type CliContext } from './context.js';
 
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   const cli: CliContext = createCliContext(() => program.opts());
   registerServeCommand(program, cli);
   registerConfigCommands(program, cli);
+  registerGenerateCommands(program, cli);
   return program;
 }
 

@@ -7,6 +7,8 @@ export type ComfyErrorKind =
   | 'unreachable'
   | 'timeout'
   | 'invalid-prompt'
+  /** The prompt was accepted but a node failed while running (execution_error). */
+  | 'execution'
   | 'not-found'
   /** The server answered 2xx with a body that is not what ComfyUI sends. */
   | 'bad-response'

@@ -2,11 +2,13 @@ import type { PanelHandlers } from '../contract/index.js';
 import { appHandlers } from './app.js';
 import { containerHandlers } from './container.js';
 import type { PanelContext } from './context.js';
+import { generateHandlers } from './generate.js';
 
 /** The core's implementation of every operation of the contract. */
 export function createPanelHandlers(ctx: PanelContext): PanelHandlers {
   return {
     ...appHandlers(ctx),
     ...containerHandlers(ctx),
+    ...generateHandlers(ctx),
   };
 }

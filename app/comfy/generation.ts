@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { GenerationProgress, GenerationResult, GenerationTimings, RunRecord } from '../contract/ops/generate.js';
+import { errorMessage, PanelError } from '../errors.js';
+import type { ComfyClient } from './client.js';
+import { ComfyError } from './errors.js';
+import { preflight, type PreflightOptions } from './preflight.js';
+import { appendRun } from './runs.js';
+import type { ImageRef } from './shapes.js';
+import { PromptTracker, type PromptOutcome } from './tracker.js';
+import { applyParams, type GenerationParams, type Workflow } from './workflow.js';
+
+export interface RunGenerationOptions {
+  client: ComfyClient;
+  workflow: Workflow;
+  params?: GenerationParams;
+  /** Created if missing; existing files are never overwritten. */
+  outDir: string;
+  onProgress?: (p: GenerationProgress) => void;
+  /** Aborting interrupts the prompt on the server (or removes it from the queue). */
+  signal?: AbortSignal;
+  runId?: string;
+  /** Checks before submitting; false skips them. */
+  preflight?: PreflightOptions | false;
+  /** JSONL run history to append to (see runsFile). */
+  historyFile?: string;
+  /** Longest wait for the end of the prompt after submitting (default 30 min: first model loads are slow). */
+  maxWaitMs?: number;
+}
+
+/** Saves under the server's file name (basename only: a server must not pick our folders), adding -1, -2... if taken. */
+async function saveUnique(outDir: string, serverName: string, data: Buffer): Promise<string> {
+  const base = path.basename(serverName);
+  const safe = base && base !== '.' && base !== '..' ? base : 'image.png';
+  const ext = path.extname(safe);
+  const stem = safe.slice(0, safe.length - ext.length);
+  for (let n = 0; ; n++) {
+    const file = path.resolve(outDir, n === 0 ? safe : `${stem}-${n}${ext}`);
+    try {
+      await writeFile(file, data, { flag: 'wx' });
+      return file;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+}
+
+/** The images to keep: history is authoritative; `executed` messages are the fallback. Temp previews only if nothing else. */
+async function imagesOf(client: ComfyClient, promptId: string, fromMessages: ImageRef[]): Promise<ImageRef[]> {
+  const refs = await client.history(promptId).then(
+    (h) => h.images.map((i) => i.image),
+    (e: unknown) => {
+      if (e instanceof ComfyError && e.kind === 'not-found') return fromMessages;
+      throw e;
+    },
+  );
+  const unique = [...new Map(refs.map((r) => [`${r.type}/${r.subfolder}/${r.filename}`, r])).values()];
+  const outputs = unique.filter((r) => r.type === 'output');
+  return outputs.length ? outputs : unique;
+}
+
+class Interrupted extends Error {}
+
+/**
+ * One test generation: connect the WebSocket first (so no message is missed), submit, follow
+ * progress, fetch every output image through /view into outDir, and time each phase.
+ * Failures come back as `ok: false` with a readable error; only bad parameters throw (ConfigError).
+ */
+export async function runGeneration(opts: RunGenerationOptions): Promise<GenerationResult> {
+  const t0 = performance.now();
+  const { client, signal } = opts;
+  const runId = opts.runId ?? randomUUID();
+  const graph = applyParams(opts.workflow.graph, opts.params ?? {});
+  const emit = opts.onProgress ?? (() => undefined);
+  const tracker = new PromptTracker(graph, runId, emit);
+  const clientId = `comfy-panel-${runId}`;
+  const images: string[] = [];
+  let submittedAt: number | undefined;
+  let downloadStart: number | undefined;
+  let downloadEnd: number | undefined;
+  let error: unknown;
+  let watch: ReturnType<ComfyClient['watch']> | undefined;
+  let stopWatchdog: NodeJS.Timeout | undefined;
+
+  const checkAbort = () => {
+    if (signal?.aborted) throw new Interrupted();
+  };
+
+  /** Interrupt on the server: drop it from the queue if it has not started, else stop it. */
+  const cancel = async () => {
+    const id = tracker.promptId;
+    if (!id || tracker.settled) return;
+    try {
+      if (!tracker.started) {
+        await client.deleteFromQueue([id]);
+        const q = await client.queue();
+        if (!q.running.some((r) => r.promptId === id)) return tracker.settle({ kind: 'interrupted' });
+      }
+      await client.interrupt(id);
+    } catch (e) {
+      return tracker.settle({ kind: 'error', error: e as Error });
+    }
+    // A server that never confirms must not hang the run.
+    stopWatchdog = setTimeout(() => tracker.settle({ kind: 'interrupted' }), client.timeoutMs);
+  };
+  const onAbort = () => void cancel();
+
+  try {
+    checkAbort();
+    if (opts.preflight !== false) await preflight(client, graph, opts.preflight || {});
+    checkAbort();
+    watch = client.watch(clientId, (m) => tracker.onMessage(m), {
+      onState: (s) => {
+        if (s.state === 'closed' && s.error) tracker.settle({ kind: 'error', error: s.error });
+        // Messages sent while we were away are lost: ask the history whether the prompt ended.
+        if (s.state === 'open' && s.reconnected && tracker.promptId) {
+          client.history(tracker.promptId).then(
+            (h) => h.completed && tracker.settle({ kind: 'success' }),
+            () => undefined,
+          );
+        }
+      },
+    });
+    await watch.ready;
+    checkAbort();
+    submittedAt = performance.now();
+    const { promptId } = await client.submitPrompt(graph, clientId);
+    tracker.setPromptId(promptId);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) onAbort();
+    const maxWait = opts.maxWaitMs ?? 30 * 60_000;
+    const limit = setTimeout(
+      () => tracker.settle({ kind: 'error', error: new ComfyError('timeout', `the prompt did not finish within ${Math.round(maxWait / 1000)} s`) }),
+      maxWait,
+    );
+    const outcome: PromptOutcome = await tracker.done.finally(() => clearTimeout(limit));
+    if (outcome.kind === 'interrupted') throw new Interrupted();
+    if (outcome.kind === 'error') throw outcome.error;
+
+    downloadStart = performance.now();
+    tracker.progress('downloading', {});
+    const refs = await imagesOf(client, promptId, tracker.executedImages);
+    if (refs.length) await mkdir(opts.outDir, { recursive: true });
+    for (const ref of refs) images.push(await saveUnique(opts.outDir, ref.filename, await client.viewImage(ref)));
+    downloadEnd = performance.now();
+  } catch (e) {
+    error = e;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    clearTimeout(stopWatchdog);
+    watch?.close();
+  }
+
+  const end = performance.now();
+  const round = (ms: number) => Math.round(ms * 10) / 10;
+  const started = tracker.startedAt ?? tracker.endedAt;
+  const queueMs = submittedAt !== undefined && started !== undefined ? started - submittedAt : 0;
+  const executionMs = started !== undefined && tracker.endedAt !== undefined ? tracker.endedAt - started : 0;
+  const downloadMs = downloadStart !== undefined ? (downloadEnd ?? end) - downloadStart : 0;
+  const totalMs = end - t0;
+  const timings: GenerationTimings = {
+    queueMs: round(queueMs),
+    executionMs: round(executionMs),
+    downloadMs: round(downloadMs),
+    totalMs: round(totalMs),
+    overheadMs: round(Math.max(0, totalMs - queueMs - executionMs - downloadMs)),
+  };
+  const result: GenerationResult = {
+    ok: error === undefined,
+    runId,
+    workflow: opts.workflow.name,
+    promptId: tracker.promptId,
+    images,
+    timings,
+    cached: tracker.cached,
+  };
+  if (error !== undefined) {
+    result.error = error instanceof Interrupted ? 'interrupted by the operator' : errorMessage(error);
+    result.errorKind =
+      error instanceof Interrupted ? 'interrupted' : error instanceof ComfyError ? error.kind : error instanceof PanelError ? error.code : 'failed';
+    tracker.progress('failed', { message: result.error });
+  } else {
+    tracker.progress('done', { message: `${images.length} image(s) saved` });
+  }
+  if (opts.historyFile) {
+    const record: RunRecord = { time: new Date().toISOString(), ...result };
+    await appendRun(opts.historyFile, record);
+  }
+  return result;
+}

@@ -1,0 +1,132 @@
+import { PanelError } from '../errors.js';
+import type { ComfyClient, NodeInfo, ObjectInfo } from './client.js';
+import type { ApiGraph } from './shapes.js';
+
+export interface PreflightProblem {
+  node: string;
+  classType: string;
+  input?: string;
+  message: string;
+}
+
+export interface PreflightOptions {
+  /**
+   * Optional check of a file inside the container, path relative to the ComfyUI root
+   * (e.g. "models/vae/x.safetensors"); tells "not downloaded" from "present but not scanned".
+   */
+  fileExists?: (relativePath: string) => Promise<boolean>;
+}
+
+/** ComfyUI's model folder per loader class, then per input name (folder_paths names). */
+const FOLDER_BY_CLASS: Record<string, string> = {
+  UNETLoader: 'diffusion_models',
+  CLIPLoader: 'text_encoders',
+  DualCLIPLoader: 'text_encoders',
+  TripleCLIPLoader: 'text_encoders',
+  VAELoader: 'vae',
+  CheckpointLoaderSimple: 'checkpoints',
+  LoraLoader: 'loras',
+  LoraLoaderModelOnly: 'loras',
+  ControlNetLoader: 'controlnet',
+  CLIPVisionLoader: 'clip_vision',
+  UpscaleModelLoader: 'upscale_models',
+};
+const FOLDER_BY_INPUT: Record<string, string> = {
+  unet_name: 'diffusion_models',
+  clip_name: 'text_encoders',
+  vae_name: 'vae',
+  ckpt_name: 'checkpoints',
+  lora_name: 'loras',
+  control_net_name: 'controlnet',
+  model_name: 'upscale_models',
+};
+const MODEL_FILE = /\.(safetensors|sft|ckpt|pt|pth|bin|gguf)$/i;
+
+interface InputSpec {
+  choices?: unknown[];
+  min?: number;
+  max?: number;
+  numeric: boolean;
+}
+
+/** Reads one /object_info input spec: [[choices...], opts] (classic), ["COMBO", {options}] or ["INT"|"FLOAT", {min, max}]. */
+function readSpec(spec: readonly unknown[]): InputSpec {
+  const [type, rawOpts] = spec;
+  const opts = (rawOpts && typeof rawOpts === 'object' ? rawOpts : {}) as { options?: unknown; min?: unknown; max?: unknown };
+  const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
+  if (Array.isArray(type)) return { choices: type, numeric: false };
+  if (type === 'COMBO' && Array.isArray(opts.options)) return { choices: opts.options, numeric: false };
+  return { numeric: type === 'INT' || type === 'FLOAT', min: num(opts.min), max: num(opts.max) };
+}
+
+function specsOf(info: NodeInfo): Record<string, readonly unknown[]> {
+  return { ...info.input.optional, ...info.input.required };
+}
+
+async function checkInput(
+  id: string,
+  classType: string,
+  input: string,
+  value: unknown,
+  spec: InputSpec,
+  opts: PreflightOptions,
+): Promise<PreflightProblem | undefined> {
+  const problem = (message: string) => ({ node: id, classType, input, message });
+  if (spec.choices && !spec.choices.includes(value)) {
+    if (typeof value === 'string' && MODEL_FILE.test(value)) {
+      const folder = FOLDER_BY_CLASS[classType] ?? FOLDER_BY_INPUT[input.replace(/\d+$/, '')] ?? '<model folder>';
+      const where = `models/${folder}`;
+      if (opts.fileExists && (await opts.fileExists(`${where}/${value}`))) {
+        return problem(`${classType} (node ${id}) needs ${value}: it is in ${where} but the server does not list it; restart ComfyUI so it rescans the models`);
+      }
+      return problem(`${classType} (node ${id}) needs ${value} in ${where}`);
+    }
+    const shown = spec.choices.slice(0, 8).map(String).join(', ');
+    return problem(`${classType} (node ${id}): ${input} ${JSON.stringify(value)} is not one of the server's choices (${shown}${spec.choices.length > 8 ? ', ...' : ''})`);
+  }
+  if (spec.numeric && typeof value === 'number') {
+    if (spec.min !== undefined && value < spec.min) return problem(`${classType} (node ${id}): ${input} ${value} is below the minimum ${spec.min}`);
+    if (spec.max !== undefined && value > spec.max) return problem(`${classType} (node ${id}): ${input} ${value} is above the maximum ${spec.max}`);
+  }
+  return undefined;
+}
+
+/**
+ * What would make the server reject or fail this graph, found before submitting: node classes
+ * the server lacks, model files it does not list, choices and numbers out of range.
+ */
+export async function preflightProblems(info: ObjectInfo, graph: ApiGraph, opts: PreflightOptions = {}): Promise<PreflightProblem[]> {
+  const problems: PreflightProblem[] = [];
+  for (const [id, node] of Object.entries(graph)) {
+    const nodeInfo = info[node.class_type];
+    if (!nodeInfo) {
+      problems.push({ node: id, classType: node.class_type, message: `${node.class_type} (node ${id}) is not a node class on this server; is its custom node installed?` });
+      continue;
+    }
+    const specs = specsOf(nodeInfo);
+    for (const [input, value] of Object.entries(node.inputs)) {
+      const spec = specs[input];
+      if (!spec || Array.isArray(value)) continue; // unknown extras are ignored by ComfyUI; arrays are links
+      const p = await checkInput(id, node.class_type, input, value, readSpec(spec), opts);
+      if (p) problems.push(p);
+    }
+  }
+  return problems;
+}
+
+export class PreflightError extends PanelError {
+  constructor(readonly problems: PreflightProblem[]) {
+    super(
+      `The workflow cannot run on this server:\n  ${problems.map((p) => p.message).join('\n  ')}`,
+      'preflight',
+      'Install the missing nodes or model files (or pick ones the server has), then try again',
+    );
+    this.name = 'PreflightError';
+  }
+}
+
+/** Runs the preflight against the server's /object_info and throws one error naming every problem. */
+export async function preflight(client: ComfyClient, graph: ApiGraph, opts: PreflightOptions = {}): Promise<void> {
+  const problems = await preflightProblems(await client.objectInfo(), graph, opts);
+  if (problems.length) throw new PreflightError(problems);
+}
