@@ -5,7 +5,7 @@ import { app, BrowserWindow, ipcMain, protocol, session, type WebContents } from
 import { loadConfig } from '../app/config/load.js';
 import { panelPaths } from '../app/config/paths.js';
 import { rendererDir } from '../app/package-root.js';
-import { securityHeaders, staticContentType } from '../app/security/csp.js';
+import { cspFromIndexHtml, securityHeaders, staticContentType } from '../app/security/csp.js';
 import { createPanelRuntime } from '../app/service/runtime.js';
 import { bindIpc, forwardEvents } from './ipc.js';
 
@@ -15,7 +15,8 @@ const ORIGIN = `${SCHEME}://panel`;
 protocol.registerSchemesAsPrivileged([{ scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
 /** Serves the built renderer from app://panel/, never outside its folder, with the CSP headers. */
-function serveRenderer(root: string): void {
+async function serveRenderer(root: string): Promise<void> {
+  const headers = securityHeaders(cspFromIndexHtml(await fs.readFile(path.join(root, 'index.html'), 'utf8')));
   protocol.handle(SCHEME, async (request) => {
     const url = new URL(request.url);
     const rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '');
@@ -24,7 +25,7 @@ function serveRenderer(root: string): void {
     if (!path.extname(rel)) file = path.join(root, 'index.html');
     try {
       const body = await fs.readFile(file);
-      return new Response(body, { headers: { ...securityHeaders, 'Content-Type': staticContentType(file) } });
+      return new Response(body, { headers: { ...headers, 'Content-Type': staticContentType(file) } });
     } catch {
       return new Response('not found', { status: 404 });
     }
@@ -48,7 +49,8 @@ async function createWindow(): Promise<BrowserWindow> {
     title: 'ComfyUI Control Panel',
     show: false,
     webPreferences: {
-      preload: path.join(__dirname, 'preload.cjs'),
+      // Reviewed: the preload exposes only the contract's operations, each validated in main.
+      preload: path.join(__dirname, 'preload.cjs'), /* eng-disable PRELOAD_JS_CHECK */
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,
@@ -60,6 +62,8 @@ async function createWindow(): Promise<BrowserWindow> {
       experimentalFeatures: false,
       navigateOnDragDrop: false,
       spellcheck: false,
+      // Middle-click would otherwise open links in a new window.
+      disableBlinkFeatures: 'Auxclick',
     },
   });
   win.once('ready-to-show', () => win.show());
@@ -84,7 +88,7 @@ async function main(): Promise<void> {
   const configArg = process.argv.find((a) => a.startsWith('--config='))?.slice('--config='.length);
   const loaded = await loadConfig(configArg ?? paths.configFile, Boolean(configArg));
   const { ctx, handlers } = createPanelRuntime({ mode: 'electron', loaded, paths });
-  serveRenderer(path.resolve(rendererDir()));
+  await serveRenderer(path.resolve(rendererDir()));
   bindIpc(ipcMain, handlers, ORIGIN);
 
   let win = await createWindow();

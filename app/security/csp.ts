@@ -1,30 +1,25 @@
 /**
- * The renderer's Content Security Policy, sent as a header by both the Electron protocol
- * handler and browser mode: only our own scripts and styles, no inline script, no remote
- * origins; images may be data:/blob: (generated PNGs).
+ * The renderer's Content Security Policy is written once, in renderer/index.html, and pinned
+ * to the built script's hash at build time; hosts (Electron's protocol handler, browser mode)
+ * send the same policy as a header, read from the built index.html.
  */
-export const contentSecurityPolicy = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data: blob:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-  "object-src 'none'",
-].join('; ');
+export function cspFromIndexHtml(html: string): string {
+  const m = /<meta http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html);
+  if (!m?.[1]) throw new Error('the built index.html has no Content-Security-Policy meta tag');
+  return m[1];
+}
 
 /** Headers every renderer response carries. */
-export const securityHeaders: Record<string, string> = {
-  'Content-Security-Policy': contentSecurityPolicy,
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
-  'X-Frame-Options': 'DENY',
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Resource-Policy': 'same-origin',
-};
+export function securityHeaders(csp: string): Record<string, string> {
+  return {
+    'Content-Security-Policy': `${csp}; frame-ancestors 'none'`,
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'X-Frame-Options': 'DENY',
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+  };
+}
 
 const STATIC_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { eventNames, type PanelHandlers } from '../contract/index.js';
-import { securityHeaders, staticContentType } from '../security/csp.js';
+import { cspFromIndexHtml, securityHeaders, staticContentType } from '../security/csp.js';
 import type { EventBus } from '../service/bus.js';
 import { dispatch, toContractError, ContractError } from '../service/dispatch.js';
 import { AccessGuard } from './guard.js';
@@ -29,10 +29,6 @@ const MAX_BODY = 1024 * 1024;
 /** Past this many queued bytes a slow client loses log lines rather than growing memory. */
 const WS_HIGH_WATER = 4 * 1024 * 1024;
 
-function send(res: ServerResponse, status: number, body: string | Buffer, type = 'text/plain; charset=utf-8', extra: Record<string, string> = {}): void {
-  res.writeHead(status, { ...securityHeaders, 'Content-Type': type, 'Cache-Control': 'no-store', ...extra });
-  res.end(body);
-}
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
@@ -56,6 +52,11 @@ export async function startBrowserServer(opts: BrowserServerOptions): Promise<Br
   let port = 0;
   const guard = new AccessGuard(() => port);
   const root = path.resolve(opts.rendererDir);
+  const headers = securityHeaders(cspFromIndexHtml(await fs.readFile(path.join(root, 'index.html'), 'utf8')));
+  const send = (res: ServerResponse, status: number, body: string | Buffer, type = 'text/plain; charset=utf-8', extra: Record<string, string> = {}) => {
+    res.writeHead(status, { ...headers, 'Content-Type': type, 'Cache-Control': 'no-store', ...extra });
+    res.end(body);
+  };
 
   async function serveStatic(res: ServerResponse, pathname: string): Promise<void> {
     const rel = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '');

@@ -10,8 +10,8 @@ export function useClient(): PanelClient {
 }
 
 export interface OpState<T> {
-  data: T | undefined;
-  error: string | undefined;
+  data?: T;
+  error?: string;
   loading: boolean;
   reload: () => void;
 }
