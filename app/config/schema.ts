@@ -67,6 +67,21 @@ export const PanelConfigSchema = z
         restartPolicy: z.enum(['no', 'always', 'unless-stopped', 'on-failure']).default('unless-stopped'),
         stopTimeoutSec: z.int().min(0).max(600).default(20),
         command: z.array(z.string()).optional(),
+        healthcheck: z
+          .object({
+            command: z
+              .array(z.string().min(1))
+              .min(1)
+              .default(['/usr/local/bin/comfy-healthcheck'])
+              .describe('Healthcheck run inside the container without a shell; exits 0 when ComfyUI answers, 401 included'),
+            intervalSec: z.int().min(1).max(3600).default(30),
+            timeoutSec: z.int().min(1).max(600).default(5),
+            retries: z.int().min(1).max(100).default(3),
+            startPeriodSec: z.int().min(0).max(3600).default(60),
+          })
+          .strict()
+          .default({ command: ['/usr/local/bin/comfy-healthcheck'], intervalSec: 30, timeoutSec: 5, retries: 3, startPeriodSec: 60 })
+          .describe('Docker healthcheck of the managed container'),
       })
       .strict()
       .default({
@@ -82,11 +97,19 @@ export const PanelConfigSchema = z
         authRequired: true,
         restartPolicy: 'unless-stopped',
         stopTimeoutSec: 20,
+        healthcheck: { command: ['/usr/local/bin/comfy-healthcheck'], intervalSec: 30, timeoutSec: 5, retries: 3, startPeriodSec: 60 },
       }),
     vault: z
       .object({ dir: z.string().optional().describe('Folder for the encrypted credential vault; default: the data folder') })
       .strict()
       .default({}),
+    credential: z
+      .object({
+        username: z.string().min(1).default('comfy').describe('Username written on line 2 of login/PASSWORD (ComfyUI-Login never checks it)'),
+        healthyTimeoutSec: z.int().min(5).max(3_600).default(300).describe('How long a rotation waits for ComfyUI to be healthy after the restart'),
+      })
+      .strict()
+      .default({ username: 'comfy', healthyTimeoutSec: 300 }),
     env: z
       .object({
         root: z.string().optional().describe('Project folder scanned for .env files'),
