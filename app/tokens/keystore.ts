@@ -75,15 +75,19 @@ export interface KeyWrapper {
  * running: refused unless `allowInsecure`, then reported as not secure.
  */
 export function wrappedKeyStore(file: string, wrapper: KeyWrapper, opts: { allowInsecure?: boolean } = {}): SecretKeyStore {
-  const insecure = async () => (await wrapper.backend()) === 'basic_text';
   return {
     async info() {
       const backend = await wrapper.backend();
+      if (backend === 'unavailable') return { backend, secure: false, warning: 'OS encryption (safeStorage) is not available' };
       if (backend !== 'basic_text') return { backend, secure: true };
       return { backend, secure: false, warning: 'no OS keyring available: safeStorage uses basic_text, a hard-coded key' };
     },
     async getKey({ create }) {
-      if ((await insecure()) && !opts.allowInsecure) {
+      const backend = await wrapper.backend();
+      if (backend === 'unavailable') {
+        throw new PanelError('OS encryption (safeStorage) is not available: cannot unwrap the vault key', 'vault-key', 'Start the OS keyring, or use the key-file store (CLI / browser mode).');
+      }
+      if (backend === 'basic_text' && !opts.allowInsecure) {
         throw new PanelError('safeStorage has no OS keyring (backend basic_text): refusing to protect the vault with a hard-coded key', 'vault-key', 'Start a keyring (gnome-keyring or kwallet), or use the key-file store explicitly.');
       }
       const blob = await keyBlob(file, create, () => wrapper.encrypt(randomBytes(KEY_BYTES)));

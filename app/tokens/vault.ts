@@ -7,7 +7,7 @@ import type { PanelConfig } from '../config/schema.js';
 import { PanelError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import type { Credential } from './credential.js';
-import { fileKeyStore, keyId, type SecretKeyStore } from './keystore.js';
+import { fileKeyStore, keyId, type KeyStoreInfo, type SecretKeyStore } from './keystore.js';
 
 /**
  * The single source of truth for the ComfyUI credential: the current and the previous
@@ -19,7 +19,7 @@ export interface VaultState {
   previous?: Credential;
 }
 
-const CredentialSchema = z.object({
+export const CredentialSchema = z.object({
   hash: z.string().min(1),
   username: z.string(),
   password: z.string().optional(),
@@ -28,7 +28,7 @@ const CredentialSchema = z.object({
 const VaultStateSchema = z.object({ current: CredentialSchema, previous: CredentialSchema.optional() });
 
 /** An encrypted blob as stored on disk; `purpose` is bound as associated data. */
-const SealedSchema = z.object({
+export const SealedSchema = z.object({
   alg: z.literal('aes-256-gcm'),
   keyId: z.string(),
   iv: z.string(),
@@ -91,6 +91,10 @@ export class Vault {
     return parsed.data;
   }
 
+  keyInfo(): Promise<KeyStoreInfo> {
+    return this.keys.info();
+  }
+
   async read(): Promise<VaultState | undefined> {
     let text: string;
     try {
@@ -112,7 +116,7 @@ export class Vault {
   /** Atomic write, 0600, previous file kept as a timestamped backup. */
   async write(state: VaultState): Promise<void> {
     await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const { backend } = await this.keys.info();
+    const { backend } = await this.keyInfo();
     const envelope = { format: 'comfy-panel-vault', version: 1, backend, sealed: await this.seal(state, 'vault') };
     await writeFileAtomic(this.file, `${JSON.stringify(envelope, null, 2)}\n`, { mode: 0o600, backupDir: path.join(this.dir, 'backups') });
   }

@@ -1,9 +1,75 @@
+import { z } from 'zod';
+import { op } from '../define.js';
+import { dialects } from '../../config/schema.js';
+
 export interface RotationStep {
   rotationId: string;
   step: string;
   status: 'started' | 'ok' | 'failed' | 'skipped';
   ms?: number;
   message?: string;
+}
+
+/**
+ * How a copy of the credential compares with the vault: match (current token), stale
+ * (the previous token), mismatch (some other value), missing (file or key absent),
+ * malformed (not a bcrypt hash / bad syntax), unreadable (no access, engine down).
+ */
+export type LocationStatus = 'match' | 'stale' | 'mismatch' | 'missing' | 'malformed' | 'unreadable';
+
+export interface LocationAudit {
+  /** e.g. "container", "secret-file", "env:.env". */
+  name: string;
+  /** Host path, or container:path for a file inside the container. */
+  path: string;
+  status: LocationStatus;
+  /** Fingerprint of the token (bcrypt hash) found there; never the value. */
+  fingerprint?: string;
+  detail?: string;
+}
+
+export interface TokenAudit {
+  /** Vault present, every location matches, and the server takes exactly the current token. */
+  consistent: boolean;
+  vault: {
+    present: boolean;
+    /** Fingerprint of the current token (the bcrypt hash, itself a secret). */
+    fingerprint?: string;
+    previousFingerprint?: string;
+    username?: string;
+    createdAt?: string;
+    keyBackend: string;
+    keySecure: boolean;
+    warning?: string;
+  };
+  locations: LocationAudit[];
+  /** Every different token value found, so several values can be unified on one. */
+  distinctTokens: { fingerprint: string; knownAs: 'current' | 'previous' | 'unknown'; locations: string[] }[];
+  /** Facts from the live server; null when not checked (no vault credential, or no previous one). */
+  live: { acceptsCurrent: boolean | null; rejectsAnonymous: boolean | null; rejectsPrevious: boolean | null; error?: string };
+  /** A rotation that did not finish (recovered at the next rotation, or with `token recover`). */
+  pendingRotation?: { rotationId: string; step: string };
+}
+
+export interface RotationResult {
+  ok: boolean;
+  rotationId: string;
+  kind: 'rotate' | 'init' | 'unify' | 'recover';
+  /** The token in force afterwards (the new one when ok, else the old one). */
+  fingerprint?: string;
+  previousFingerprint?: string;
+  steps: { name: string; ok: boolean; ms: number; message?: string }[];
+  /** committed: new credential everywhere; rolled-back: old credential everywhere; rollback-failed: needs the operator. */
+  outcome: 'committed' | 'rolled-back' | 'rollback-failed' | 'nothing-to-do';
+  failedStep?: string;
+  error?: string;
+}
+
+export interface TokenImportResult {
+  fingerprint: string;
+  previousFingerprint?: string;
+  username: string;
+  source: string;
 }
 
 export const tokenOps = {};

@@ -1,0 +1,94 @@
+import type { LocationAudit, LocationStatus, TokenAudit } from '../contract/ops/tokens.js';
+import { fingerprint } from '../redact.js';
+import type { Credential } from './credential.js';
+import { readJournal } from './journal.js';
+import type { CredentialLocation, LocationReading } from './locations.js';
+import type { ComfyServerControl } from './rotation.js';
+import type { Vault, VaultState } from './vault.js';
+
+export interface AuditDeps {
+  vault: Vault;
+  locations: CredentialLocation[];
+  server: Pick<ComfyServerControl, 'probe'>;
+}
+
+function statusOf(reading: LocationReading, state: VaultState | undefined): LocationStatus {
+  if (reading.state !== 'present') return reading.state;
+  if (reading.token === state?.current.hash) {
+    // the token matches; a password key that differs still makes the copy wrong
+    const pw = reading.values.password;
+    return pw !== undefined && state.current.password !== undefined && pw !== state.current.password ? 'mismatch' : 'match';
+  }
+  return reading.token === state?.previous?.hash ? 'stale' : 'mismatch';
+}
+
+function liveFacts(server: AuditDeps['server'], current: Credential | undefined, previous: Credential | undefined): Promise<TokenAudit['live']> {
+  const expect = async (token: string | undefined, status: number) => {
+    const r = await server.probe(token);
+    return { ok: r.status === null ? null : r.status === status, error: r.status === null ? r.error : undefined };
+  };
+  if (!current) return Promise.resolve({ acceptsCurrent: null, rejectsAnonymous: null, rejectsPrevious: null, error: 'no credential in the vault' });
+  return (async () => {
+    const accepts = await expect(current.hash, 200);
+    const anonymous = await expect(undefined, 401);
+    const prev = previous ? await expect(previous.hash, 401) : { ok: null, error: undefined };
+    const error = accepts.error ?? anonymous.error ?? prev.error;
+    return { acceptsCurrent: accepts.ok, rejectsAnonymous: anonymous.ok, rejectsPrevious: prev.ok, ...(error ? { error } : {}) };
+  })();
+}
+
+/** Every copy of the credential against the vault, and what the live server takes. Fingerprints only. */
+export async function auditCredential(deps: AuditDeps): Promise<TokenAudit> {
+  const [state, keyInfo, journal] = await Promise.all([deps.vault.read(), deps.vault.keyInfo(), readJournal(deps.vault)]);
+  const readings = await Promise.all(deps.locations.map(async (loc) => ({ loc, reading: await loc.read() })));
+  const locations: LocationAudit[] = readings.map(({ loc, reading }) => ({
+    name: loc.name,
+    path: loc.path,
+    status: statusOf(reading, state),
+    ...(reading.state === 'present' ? { fingerprint: fingerprint(reading.token) } : { detail: reading.detail }),
+  }));
+
+  const byToken = new Map<string, string[]>();
+  for (const { loc, reading } of readings) if (reading.state === 'present') byToken.set(reading.token, [...(byToken.get(reading.token) ?? []), loc.name]);
+  const distinctTokens = [...byToken].map(([token, names]) => ({
+    fingerprint: fingerprint(token),
+    knownAs: token === state?.current.hash ? ('current' as const) : token === state?.previous?.hash ? ('previous' as const) : ('unknown' as const),
+    locations: names,
+  }));
+
+  const live = await liveFacts(deps.server, state?.current, state?.previous);
+  const consistent =
+    state !== undefined && locations.every((l) => l.status === 'match') && live.acceptsCurrent === true && live.rejectsAnonymous === true && live.rejectsPrevious !== false;
+  return {
+    consistent,
+    vault: {
+      present: state !== undefined,
+      ...(state ? { fingerprint: fingerprint(state.current.hash), username: state.current.username, createdAt: state.current.createdAt } : {}),
+      ...(state?.previous ? { previousFingerprint: fingerprint(state.previous.hash) } : {}),
+      keyBackend: keyInfo.backend,
+      keySecure: keyInfo.secure,
+      ...(keyInfo.warning ? { warning: keyInfo.warning } : {}),
+    },
+    locations,
+    distinctTokens,
+    live,
+    ...(journal ? { pendingRotation: { rotationId: journal.rotationId, step: journal.step } } : {}),
+  };
+}
+
+/** The token with this fingerprint as found in some location, to unify every copy on it. */
+export async function findTokenByFingerprint(
+  deps: Pick<AuditDeps, 'vault' | 'locations'>,
+  fp: string,
+  username: string,
+): Promise<Credential | undefined> {
+  const state = await deps.vault.read();
+  for (const known of [state?.current, state?.previous]) if (known && fingerprint(known.hash) === fp) return known;
+  for (const loc of deps.locations) {
+    const r = await loc.read();
+    if (r.state === 'present' && fingerprint(r.token) === fp) {
+      return { hash: r.token, username: r.values.username ?? username, createdAt: new Date().toISOString() };
+    }
+  }
+  return undefined;
+}

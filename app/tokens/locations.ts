@@ -1,0 +1,131 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { errorMessage } from '../errors.js';
+import { writeFileAtomic } from '../fs/atomic.js';
+import { redact } from '../redact.js';
+import { parsePasswordFile, passwordFileContent, type Credential } from './credential.js';
+
+/** What a location holds now. Values are secrets: only fingerprints leave this module's callers. */
+export type LocationReading =
+  | { state: 'present'; token: string; values: Partial<Record<ValueSource, string>> }
+  | { state: 'missing'; detail: string }
+  | { state: 'malformed'; detail: string }
+  | { state: 'unreadable'; detail: string };
+
+export type ValueSource = 'token' | 'username' | 'password' | 'url';
+
+/** The exact prior content of a location, to restore it byte for byte. SECRET (holds the old token). */
+export interface LocationSnapshot {
+  existed: boolean;
+  content?: string;
+  mode?: number;
+}
+
+/** One place the credential is copied to. Injectable so tests can make any write fail. */
+export interface CredentialLocation {
+  readonly name: string;
+  readonly path: string;
+  read(): Promise<LocationReading>;
+  snapshot(): Promise<LocationSnapshot>;
+  write(cred: Credential): Promise<void>;
+  restore(snapshot: LocationSnapshot): Promise<void>;
+}
+
+/** The subset of ContainerManager the container location needs. */
+export interface ContainerFiles {
+  readFileEntry(pathInContainer: string): Promise<{ data: Buffer; mode: number }>;
+  writeFile(pathInContainer: string, data: Buffer | string, mode?: number): Promise<void>;
+}
+
+/** A file that is not there (host ENOENT, or ContainerManager's container-no-such-file); an absent container is not "missing". */
+const isMissing = (e: unknown) => ['ENOENT', 'ENOTDIR', 'container-no-such-file'].includes((e as { code?: string }).code ?? '');
+
+function readingOfPasswordFile(text: string): LocationReading {
+  const parsed = parsePasswordFile(text);
+  if (!parsed.ok) return { state: 'malformed', detail: parsed.reason };
+  return { state: 'present', token: parsed.hash, values: { token: parsed.hash, username: parsed.username } };
+}
+
+export async function hostSnapshot(file: string): Promise<LocationSnapshot> {
+  try {
+    const [content, stat] = await Promise.all([fs.readFile(file, 'utf8'), fs.stat(file)]);
+    return { existed: true, content, mode: stat.mode & 0o777 };
+  } catch (e) {
+    if (isMissing(e)) return { existed: false };
+    throw e;
+  }
+}
+
+export async function hostRestore(file: string, snap: LocationSnapshot): Promise<void> {
+  if (!snap.existed) {
+    await fs.rm(file).catch((e: unknown) => {
+      if (!isMissing(e)) throw e;
+    });
+    return;
+  }
+  await writeFileAtomic(file, snap.content ?? '', { mode: snap.mode ?? 0o600, backup: false });
+}
+
+export async function readHost(file: string, interpret: (text: string) => LocationReading): Promise<LocationReading> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (e) {
+    if (isMissing(e)) return { state: 'missing', detail: 'no such file' };
+    return { state: 'unreadable', detail: (e as NodeJS.ErrnoException).code ?? 'cannot read' };
+  }
+  return interpret(text);
+}
+
+/** The host file mounted read-only into the container; its entrypoint copies it to login/PASSWORD at start. */
+export function secretFileLocation(file: string, name = 'secret-file'): CredentialLocation {
+  return {
+    name,
+    path: file,
+    read: () => readHost(file, readingOfPasswordFile),
+    snapshot: () => hostSnapshot(file),
+    async write(cred) {
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await writeFileAtomic(file, passwordFileContent(cred), { mode: 0o600, backup: false });
+    },
+    restore: (snap) => hostRestore(file, snap),
+  };
+}
+
+/**
+ * login/PASSWORD inside the container, what ComfyUI-Login reads at start. When a host
+ * secret file feeds it, writing is left to that file (the entrypoint copies it at
+ * restart); otherwise it is written through the engine's archive API.
+ */
+export function containerPasswordLocation(files: ContainerFiles, comfyRoot: string, fedBySecretFile: boolean): CredentialLocation {
+  const file = path.posix.join(comfyRoot, 'login', 'PASSWORD');
+  const snapshot = async (): Promise<LocationSnapshot> => {
+    try {
+      const entry = await files.readFileEntry(file);
+      return { existed: true, content: entry.data.toString('utf8'), mode: entry.mode & 0o777 };
+    } catch (e) {
+      if (isMissing(e)) return { existed: false };
+      throw e;
+    }
+  };
+  return {
+    name: 'container',
+    path: `container:${file}`,
+    async read() {
+      try {
+        return readingOfPasswordFile((await files.readFileEntry(file)).data.toString('utf8'));
+      } catch (e) {
+        if (isMissing(e)) return { state: 'missing', detail: 'no PASSWORD in the container' };
+        return { state: 'unreadable', detail: redact(errorMessage(e)).slice(0, 200) };
+      }
+    },
+    snapshot,
+    async write(cred) {
+      if (!fedBySecretFile) await files.writeFile(file, passwordFileContent(cred), 0o600);
+    },
+    async restore(snap) {
+      // A PASSWORD that did not exist cannot be deleted through the archive API; the restart then re-reads what is there.
+      if (!fedBySecretFile && snap.existed) await files.writeFile(file, snap.content ?? '', snap.mode ?? 0o600);
+    },
+  };
+}

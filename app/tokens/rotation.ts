@@ -1,0 +1,282 @@
+import { randomBytes } from 'node:crypto';
+import type { ProbeResult } from '../comfy/client.js';
+import type { RotationResult, RotationStep } from '../contract/ops/tokens.js';
+import { errorMessage, PanelError } from '../errors.js';
+import { backupStamp } from '../fs/atomic.js';
+import { fingerprint, redact } from '../redact.js';
+import { appendAuditEntry } from './audit-log.js';
+import { createCredential, type Credential } from './credential.js';
+import { archiveJournal, createJournal, openJournalSecrets, readJournal, writeJournal, type Journal, type JournalSecrets, type JournalStep } from './journal.js';
+import type { CredentialLocation, LocationSnapshot } from './locations.js';
+import { acquireRotationLock } from './lock.js';
+import type { Vault } from './vault.js';
+
+/** The server side of a rotation, injectable so any step can be made to fail. */
+export interface ComfyServerControl {
+  restart(): Promise<void>;
+  waitHealthy(): Promise<void>;
+  /** GET with the token (undefined = no auth): 200 accepted, 401 rejected. */
+  probe(token: string | undefined): Promise<ProbeResult>;
+}
+
+export interface RotationDeps {
+  vault: Vault;
+  locations: CredentialLocation[];
+  server: ComfyServerControl;
+  /** Who acts, for the audit log: "cli:user@host" or "ui:user@host". */
+  actor: string;
+  /** Username for a new credential. */
+  username: string;
+  onStep?: (step: RotationStep) => void;
+}
+
+export type RotationPlan = { kind: 'rotate' } | { kind: 'init'; force?: boolean } | { kind: 'unify'; to: Credential };
+
+type StepRecord = RotationResult['steps'][number];
+
+/** Runs named steps, timing them, reporting each through onStep, remembering the first failure. */
+class StepRunner {
+  readonly steps: StepRecord[] = [];
+  failedStep?: string;
+  error?: string;
+
+  constructor(
+    readonly rotationId: string,
+    private readonly onStep: RotationDeps['onStep'],
+    private readonly secrets: () => string[],
+  ) {}
+
+  async run<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    this.onStep?.({ rotationId: this.rotationId, step: name, status: 'started' });
+    const t0 = performance.now();
+    try {
+      const value = await fn();
+      const ms = Math.round(performance.now() - t0);
+      this.steps.push({ name, ok: true, ms });
+      this.onStep?.({ rotationId: this.rotationId, step: name, status: 'ok', ms });
+      return value;
+    } catch (e) {
+      const ms = Math.round(performance.now() - t0);
+      const message = redact(errorMessage(e), this.secrets()).slice(0, 500);
+      this.steps.push({ name, ok: false, ms, message });
+      this.failedStep ??= name;
+      this.error ??= message;
+      this.onStep?.({ rotationId: this.rotationId, step: name, status: 'failed', ms, message });
+      throw e;
+    }
+  }
+}
+
+const secretsOf = (...creds: (Credential | undefined)[]) => creds.flatMap((c) => (c ? [c.hash, ...(c.password ? [c.password] : [])] : []));
+
+function newRotationId(): string {
+  return `${backupStamp()}-${randomBytes(3).toString('hex')}`;
+}
+
+/** The server must take `accept` and answer 401 to each of `reject` (undefined = no token). */
+async function verify(server: ComfyServerControl, accept: string, reject: { token: string | undefined; what: string }[]): Promise<void> {
+  const ok = await server.probe(accept);
+  if (ok.status !== 200) throw new PanelError(`the server did not accept the token (status ${ok.status ?? 'none'}${ok.error ? `: ${ok.error}` : ''})`, 'verify-failed');
+  for (const { token, what } of reject) {
+    const r = await server.probe(token);
+    if (r.status !== 401) throw new PanelError(`the server answered ${r.status ?? 'nothing'} to ${what}, expected 401`, 'verify-failed');
+  }
+}
+
+async function commitVault(vault: Vault, next: Credential, old: Credential | undefined): Promise<void> {
+  const state = await vault.read();
+  const previous = old && old.hash !== next.hash ? old : state?.previous;
+  await vault.write({ current: next, ...(previous ? { previous } : {}) });
+}
+
+async function setStep(vault: Vault, journal: Journal, step: JournalStep): Promise<void> {
+  journal.step = step;
+  await writeJournal(vault, journal);
+}
+
+/** Puts every location back byte for byte, restarts and checks the old token works again. */
+async function rollBack(deps: RotationDeps, runner: StepRunner, journal: Journal, secrets: JournalSecrets): Promise<boolean> {
+  try {
+    await setStep(deps.vault, journal, 'rolling-back');
+    await runner.run('rollback-restore', async () => {
+      const failed: string[] = [];
+      for (const loc of deps.locations) {
+        const snap = secrets.backups[loc.name];
+        if (!snap) continue;
+        await loc.restore(snap).catch((e: unknown) => failed.push(`${loc.name} (${loc.path}): ${errorMessage(e)}`));
+      }
+      if (failed.length) throw new PanelError(`could not restore ${failed.join('; ')}`, 'rollback-failed');
+    });
+    await runner.run('rollback-restart', () => deps.server.restart());
+    await runner.run('rollback-wait-healthy', () => deps.server.waitHealthy());
+    if (secrets.old) await runner.run('rollback-verify', () => verify(deps.server, secrets.old!.hash, [{ token: undefined, what: 'a request without token' }]));
+    await archiveJournal(deps.vault, journal);
+    return true;
+  } catch {
+    return false; // the journal stays: `token recover` (or the next rotation) tries again
+  }
+}
+
+function result(kind: RotationResult['kind'], runner: StepRunner, outcome: RotationResult['outcome'], inForce: Credential | undefined, previous: Credential | undefined): RotationResult {
+  return {
+    ok: outcome === 'committed' || outcome === 'nothing-to-do',
+    rotationId: runner.rotationId,
+    kind,
+    ...(inForce ? { fingerprint: fingerprint(inForce.hash) } : {}),
+    ...(previous ? { previousFingerprint: fingerprint(previous.hash) } : {}),
+    steps: runner.steps,
+    outcome,
+    ...(runner.failedStep ? { failedStep: runner.failedStep } : {}),
+    ...(runner.error ? { error: runner.error } : {}),
+  };
+}
+
+async function logged(deps: RotationDeps, res: RotationResult, startedAt: Date): Promise<RotationResult> {
+  try {
+    await appendAuditEntry(deps.vault.dir, deps.actor, res, startedAt);
+  } catch (e) {
+    res.steps.push({ name: 'audit-log', ok: false, ms: 0, message: errorMessage(e) });
+  }
+  return res;
+}
+
+function checkLocations(deps: RotationDeps, journal: Journal): void {
+  const known = new Set(deps.locations.map((l) => l.name));
+  const lost = journal.locations.filter((l) => !known.has(l.name));
+  if (lost.length) {
+    throw new PanelError(
+      `the interrupted rotation ${journal.rotationId} wrote ${lost.map((l) => l.path).join(', ')}, which the config no longer lists`,
+      'journal-locations',
+      'Restore the config as it was during the rotation, then run `comfy-panel token recover`.',
+    );
+  }
+}
+
+/** Finish an interrupted rotation: forward when it was verified before the vault commit, else back. */
+async function recoverLocked(deps: RotationDeps, journal: Journal): Promise<RotationResult> {
+  const startedAt = new Date();
+  const secrets = await openJournalSecrets(deps.vault, journal);
+  const runner = new StepRunner(journal.rotationId, deps.onStep, () => secretsOf(secrets.next, secrets.old));
+  checkLocations(deps, journal);
+  if (journal.step === 'verified') {
+    try {
+      await runner.run('commit', async () => {
+        if ((await deps.vault.read())?.current.hash !== secrets.next.hash) await commitVault(deps.vault, secrets.next, secrets.old);
+      });
+      await archiveJournal(deps.vault, journal);
+      return logged(deps, result('recover', runner, 'committed', secrets.next, secrets.old), startedAt);
+    } catch {
+      return logged(deps, result('recover', runner, 'rollback-failed', secrets.old, undefined), startedAt);
+    }
+  }
+  const back = await rollBack(deps, runner, journal, secrets);
+  return logged(deps, result('recover', runner, back ? 'rolled-back' : 'rollback-failed', secrets.old, undefined), startedAt);
+}
+
+async function recoverPending(deps: RotationDeps): Promise<RotationResult | undefined> {
+  const pending = await readJournal(deps.vault);
+  return pending ? recoverLocked(deps, pending) : undefined;
+}
+
+/** `token recover`: settle an interrupted rotation, if any. */
+export async function recoverRotation(deps: RotationDeps): Promise<RotationResult> {
+  const release = await acquireRotationLock(deps.vault.dir);
+  try {
+    const res = await recoverPending(deps);
+    if (res) return res;
+    const current = (await deps.vault.read())?.current;
+    return result('recover', new StepRunner('none', undefined, () => []), 'nothing-to-do', current, undefined);
+  } finally {
+    await release();
+  }
+}
+
+async function rotateLocked(deps: RotationDeps, plan: RotationPlan): Promise<RotationResult> {
+  const startedAt = new Date();
+  const { vault, locations, server } = deps;
+  const old = (await vault.read())?.current;
+  if (plan.kind === 'rotate' && !old) {
+    throw new PanelError('the vault holds no credential yet', 'no-credential', 'Create one with `comfy-panel token init`, or adopt the running one with `comfy-panel token import --from-container`.');
+  }
+  if (plan.kind === 'init' && old && !plan.force) {
+    throw new PanelError(`the vault already holds a credential (${fingerprint(old.hash)})`, 'credential-exists', 'Use `comfy-panel token rotate` to replace it, or `token init --force`.');
+  }
+  let next: Credential | undefined = plan.kind === 'unify' ? plan.to : undefined;
+  const runner = new StepRunner(newRotationId(), deps.onStep, () => secretsOf(next, old));
+  const failed = () => logged(deps, result(plan.kind, runner, 'rolled-back', old, undefined), startedAt);
+
+  let backups: Record<string, LocationSnapshot>;
+  let journal: Journal;
+  try {
+    next ??= await runner.run('generate', () => createCredential(deps.username));
+    const staged = next;
+    backups = await runner.run('backup', async () => {
+      const snaps: Record<string, LocationSnapshot> = {};
+      for (const loc of locations) {
+        snaps[loc.name] = await loc.snapshot().catch((e: unknown) => {
+          throw new PanelError(`cannot back up ${loc.name} (${loc.path}): ${errorMessage(e)}`, 'backup-failed');
+        });
+      }
+      return snaps;
+    });
+    const head = {
+      rotationId: runner.rotationId,
+      kind: plan.kind,
+      actor: deps.actor,
+      startedAt: startedAt.toISOString(),
+      step: 'staged' as const,
+      fingerprint: fingerprint(staged.hash),
+      ...(old ? { previousFingerprint: fingerprint(old.hash) } : {}),
+      locations: locations.map((l) => ({ name: l.name, path: l.path, existed: backups[l.name]?.existed ?? false })),
+    };
+    journal = await runner.run('stage', () => createJournal(vault, head, { next: staged, ...(old ? { old } : {}), backups }));
+  } catch {
+    return failed(); // nothing was written yet
+  }
+
+  const staged = next;
+  const secrets: JournalSecrets = { next: staged, ...(old ? { old } : {}), backups };
+  try {
+    await setStep(vault, journal, 'writing');
+    await runner.run('write', async () => {
+      for (const loc of locations) {
+        await loc.write(staged).catch((e: unknown) => {
+          throw new PanelError(`cannot write ${loc.name} (${loc.path}): ${errorMessage(e)}`, 'write-failed');
+        });
+      }
+    });
+    await setStep(vault, journal, 'restarting');
+    await runner.run('restart', () => server.restart());
+    await runner.run('wait-healthy', () => server.waitHealthy());
+    const reject: { token: string | undefined; what: string }[] = [{ token: undefined, what: 'a request without token' }];
+    if (old && old.hash !== staged.hash) reject.push({ token: old.hash, what: 'the previous token' });
+    await runner.run('verify', () => verify(server, staged.hash, reject));
+    await setStep(vault, journal, 'verified');
+    await runner.run('commit', () => commitVault(vault, staged, old));
+  } catch {
+    const back = await rollBack(deps, runner, journal, secrets);
+    return logged(deps, result(plan.kind, runner, back ? 'rolled-back' : 'rollback-failed', old, undefined), startedAt);
+  }
+  // Committed: a failure to archive the journal only leaves a 'verified' journal, which recovery settles forward.
+  await archiveJournal(vault, journal).catch(() => undefined);
+  return logged(deps, result(plan.kind, runner, 'committed', staged, old), startedAt);
+}
+
+/**
+ * Replace the credential everywhere, or nowhere: stage (journal), back up, write every
+ * location, restart, wait healthy, verify new 200 / none 401 / old 401, then commit the
+ * vault. Any failure restores every location, restarts and checks the old token again.
+ * An interrupted earlier rotation is settled first.
+ */
+export async function rotateCredential(deps: RotationDeps, plan: RotationPlan): Promise<RotationResult> {
+  const release = await acquireRotationLock(deps.vault.dir);
+  try {
+    const recovered = await recoverPending(deps);
+    if (recovered?.outcome === 'rollback-failed') {
+      throw new PanelError(`an interrupted rotation (${recovered.rotationId}) could not be settled: ${recovered.error ?? recovered.failedStep}`, 'recovery-failed', 'Fix the cause, then run `comfy-panel token recover`.');
+    }
+    return await rotateLocked(deps, plan);
+  } finally {
+    await release();
+  }
+}
