@@ -2,6 +2,7 @@ import type { GenerationProgress } from '../contract/ops/generate.js';
 import { ComfyError } from './errors.js';
 import type { ComfyMessage } from './messages.js';
 import type { ApiGraph, ImageRef } from './shapes.js';
+import { SAMPLER_CLASSES } from './workflow.js';
 
 export type PromptOutcome =
   | { kind: 'success' }
@@ -29,13 +30,18 @@ export class PromptTracker {
   #fraction = 0;
   #percent = 0;
   readonly #total: number;
+  readonly #weights = new Map<string, number>();
 
   constructor(
     private readonly graph: ApiGraph,
     private readonly runId: string,
     private readonly emit: (p: GenerationProgress) => void,
   ) {
-    this.#total = Math.max(1, Object.keys(graph).length);
+    const ids = Object.keys(graph);
+    // Sampler steps are where the time goes: each sampler weighs as much as all other nodes together.
+    const samplerWeight = Math.max(1, ids.length - 1);
+    for (const id of ids) this.#weights.set(id, (SAMPLER_CLASSES as readonly string[]).includes(graph[id]!.class_type) ? samplerWeight : 1);
+    this.#total = Math.max(1, [...this.#weights.values()].reduce((a, b) => a + b, 0));
     this.done = new Promise((resolve) => {
       this.#settle = resolve;
     });
@@ -70,7 +76,10 @@ export class PromptTracker {
   }
 
   progress(phase: GenerationProgress['phase'], extra: Partial<GenerationProgress>): void {
-    const raw = phase === 'done' ? 100 : ((this.#finished.size + this.#fraction) / this.#total) * 100;
+    let done = 0;
+    for (const id of this.#finished) done += this.#weights.get(id) ?? 0;
+    const current = this.#current === undefined ? 0 : (this.#weights.get(this.#current) ?? 0) * this.#fraction;
+    const raw = ((done + current) / this.#total) * 100;
     // Never go back, and keep 100 for the real end.
     this.#percent = Math.max(this.#percent, phase === 'done' ? 100 : Math.min(99, raw));
     this.emit({ runId: this.runId, promptId: this.promptId, phase, percent: Math.round(this.#percent * 10) / 10, ...extra });
@@ -109,7 +118,7 @@ export class PromptTracker {
           this.cachedNodes.add(n);
           this.#finished.add(n);
         }
-        this.progress('running', { message: `${msg.nodes.length} node(s) from cache` });
+        if (msg.nodes.length) this.progress('running', { message: `${msg.nodes.length} node(s) from cache` });
         break;
       case 'executing':
         this.#finishCurrent();
