@@ -73,12 +73,22 @@ function newRotationId(): string {
   return `${backupStamp()}-${randomBytes(3).toString('hex')}`;
 }
 
+/** A probe that got an HTTP answer: a connection error right after a restart is retried, never taken as a verdict. */
+async function probeAnswered(server: ComfyServerControl, token: string | undefined): Promise<ProbeResult> {
+  let r = await server.probe(token);
+  for (let i = 0; i < 3 && r.status === null; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    r = await server.probe(token);
+  }
+  return r;
+}
+
 /** The server must take `accept` and answer 401 to each of `reject` (undefined = no token). */
 async function verify(server: ComfyServerControl, accept: string, reject: { token: string | undefined; what: string }[]): Promise<void> {
-  const ok = await server.probe(accept);
+  const ok = await probeAnswered(server, accept);
   if (ok.status !== 200) throw new PanelError(`the server did not accept the token (status ${ok.status ?? 'none'}${ok.error ? `: ${ok.error}` : ''})`, 'verify-failed');
   for (const { token, what } of reject) {
-    const r = await server.probe(token);
+    const r = await probeAnswered(server, token);
     if (r.status !== 401) throw new PanelError(`the server answered ${r.status ?? 'nothing'} to ${what}, expected 401`, 'verify-failed');
   }
 }

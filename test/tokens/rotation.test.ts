@@ -10,17 +10,26 @@ import { secretFileLocation, type CredentialLocation } from '../../app/tokens/lo
 import { LOCK_FILE } from '../../app/tokens/lock.js';
 import { recoverRotation, rotateCredential, type RotationDeps } from '../../app/tokens/rotation.js';
 import { Vault, type VaultState } from '../../app/tokens/vault.js';
-import { passwordFileServer, treeContents, useFastBcrypt } from './support.js';
+import { hostDoubleServer, treeContents, useFastBcrypt } from './support.js';
 
 useFastBcrypt();
 
 let root: string;
+const servers: { close(): Promise<void> }[] = [];
 beforeAll(async () => {
   root = await fs.mkdtemp(path.join(os.tmpdir(), 'tokens-rotation-'));
 });
 afterAll(async () => {
+  for (const server of servers) await server.close();
   await fs.rm(root, { recursive: true, force: true });
 });
+
+/** The files the rotation may touch (the double keeps its own files beside them). */
+async function credentialFiles(deploy: string) {
+  const out: Record<string, string> = {};
+  for (const d of ['login', 'mirror']) for (const [f, text] of Object.entries(await treeContents(path.join(deploy, d)))) out[`${d}/${f}`] = text;
+  return out;
+}
 
 /** A vault holding `old`, PASSWORD files in a "deployment" folder, and a server that loaded them. */
 async function setup(name: string, extra: (dir: string) => CredentialLocation[] = () => []) {
@@ -30,12 +39,15 @@ async function setup(name: string, extra: (dir: string) => CredentialLocation[] 
   const old = await createCredential('comfy');
   const vault = new Vault(path.join(base, 'vault'));
   await vault.write({ current: old });
-  const secret = path.join(deploy, 'qwen-api-user.token');
+  // the double's root is the deployment folder: its login/PASSWORD is the secret file
+  const secret = path.join(deploy, 'login', 'PASSWORD');
   const mirror = path.join(deploy, 'mirror', 'PASSWORD');
-  await fs.mkdir(path.dirname(mirror));
-  for (const f of [secret, mirror]) await fs.writeFile(f, passwordFileContent(old), { mode: 0o600 });
-  const server = passwordFileServer(secret);
-  await server.start();
+  for (const f of [secret, mirror]) {
+    await fs.mkdir(path.dirname(f), { recursive: true });
+    await fs.writeFile(f, passwordFileContent(old), { mode: 0o600 });
+  }
+  const server = await hostDoubleServer(deploy);
+  servers.push(server);
   const steps: RotationStep[] = [];
   const deps: RotationDeps = {
     vault,
@@ -45,13 +57,13 @@ async function setup(name: string, extra: (dir: string) => CredentialLocation[] 
     username: 'comfy',
     onStep: (s) => steps.push(s),
   };
-  return { base, deploy, vault, old, server, deps, steps, secret, before: await treeContents(deploy) };
+  return { base, deploy, vault, old, server, deps, steps, secret, before: await credentialFiles(deploy) };
 }
 
 type Setup = Awaited<ReturnType<typeof setup>>;
 
 async function expectFullyOld(s: Setup) {
-  expect(await treeContents(s.deploy)).toEqual(s.before);
+  expect(await credentialFiles(s.deploy)).toEqual(s.before);
   expect((await s.vault.read())?.current).toEqual(s.old);
   expect((await s.server.probe(s.old.hash)).status).toBe(200);
   await expect(fs.access(path.join(s.vault.dir, JOURNAL_FILE))).rejects.toThrow();
@@ -83,7 +95,7 @@ describe('rotation', () => {
     expect(state.current.hash).not.toBe(s.old.hash);
     expect(state.current.password).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect(res.fingerprint).toMatch(/^fp:/);
-    for (const f of Object.values(await treeContents(s.deploy))) expect(f).toBe(passwordFileContent(state.current));
+    expect(Object.values(await credentialFiles(s.deploy))).toEqual([passwordFileContent(state.current), passwordFileContent(state.current)]);
     expect((await s.server.probe(state.current.hash)).status).toBe(200);
     expect((await s.server.probe(s.old.hash)).status).toBe(401);
     expect(s.steps.filter((x) => x.status === 'ok')).toHaveLength(8);

@@ -1,7 +1,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { parsePasswordFile } from '../../app/tokens/credential.js';
+import { probeAuth } from '../../app/comfy/client.js';
 import type { ComfyServerControl } from '../../app/tokens/rotation.js';
+import { startComfyDouble, type ComfyDouble } from '../comfy-double/server.js';
 
 /** Each test file lowers bcrypt's cost through the test hook (production stays at 12). */
 export function useFastBcrypt(): void {
@@ -11,39 +12,38 @@ export function useFastBcrypt(): void {
 export type ServerFault = 'restart' | 'wait-healthy' | 'verify';
 
 /**
- * ComfyUI-Login's token rule in-process, for fault-injection runs: PASSWORD is read once
- * per (re)start, the bearer token is its line 1 compared as a string, no token -> 401.
- * `faults` makes the next call of a step fail (counts down).
+ * The ComfyUI double on the host, behind the rotation's server interface: restart = close
+ * and start again on the same port (it reads login/PASSWORD once per start, as ComfyUI-Login
+ * does), probes through the real probeAuth. `faults` makes the next call of a step fail.
  */
-export function passwordFileServer(passwordFile: string) {
-  let token: string | undefined;
+export async function hostDoubleServer(dir: string) {
+  let double: ComfyDouble = await startComfyDouble({ dir, port: 0 });
+  const port = double.port;
   const faults: Partial<Record<ServerFault, number>> = {};
   const take = (f: ServerFault) => {
     const n = faults[f] ?? 0;
     if (n > 0) faults[f] = n - 1;
     return n > 0;
   };
-  const load = async () => {
-    const parsed = parsePasswordFile(await fs.readFile(passwordFile, 'utf8').catch(() => ''));
-    token = parsed.ok ? parsed.hash : undefined;
-  };
-  const server: ComfyServerControl & { faults: typeof faults; start(): Promise<void>; restarts: number } = {
+  const server: ComfyServerControl & { faults: typeof faults; url: string; close(): Promise<void> } = {
     faults,
-    restarts: 0,
-    start: load,
+    url: double.url,
     async restart() {
       if (take('restart')) throw new Error('injected: restart failed');
-      server.restarts++;
-      await load();
+      await double.close();
+      double = await startComfyDouble({ dir, port });
     },
     async waitHealthy() {
       if (take('wait-healthy')) throw new Error('injected: not healthy in time');
+      // like containerServer: healthy once the HTTP port answers (the first request may hit a dead kept-alive socket)
+      for (let i = 0; i < 20 && (await probeAuth(double.url, undefined, 2_000)).status === null; i++) await new Promise((r) => setTimeout(r, 50));
     },
-    async probe(t) {
-      // a broken server that accepts nothing, so the new token fails verification
-      if (t !== undefined && take('verify')) return { status: 500, latencyMs: 1, error: 'injected' };
-      return { status: t !== undefined && t === token ? 200 : 401, latencyMs: 1 };
+    async probe(token) {
+      // a server that answers 500 to the token, so verification of the new one fails
+      if (token !== undefined && take('verify')) return { status: 500, latencyMs: 1, error: 'injected' };
+      return probeAuth(double.url, token, 5_000);
     },
+    close: () => double.close(),
   };
   return server;
 }
