@@ -1,0 +1,141 @@
+/**
+ * The statement scanner of compose-go's dotenv parser (dotenv/parser.go), ported
+ * faithfully: cursor over the whole text, same character classes, same error texts and
+ * line counting. Values are not evaluated here (see compose-eval.ts).
+ */
+import type { ScanProblem, ScanResult, ScannedEntry } from './scan.js';
+import { goQuote, isGoSpace, isHorizontalSpace, LineIndex, trimRightGoSpace } from './text.js';
+
+const KEY_PUNCTUATION = new Set(['_', '.', '-', '[', ']']);
+const LETTER_OR_NUMBER = /^[\p{L}\p{N}]$/u;
+const EXPORT_FOLLOWER = new Set([' ', '\t', '\n', '\f', '\r']);
+const REST_IS_COMMENT = /^[\t\v\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*(#.*)?$/;
+
+export function scanCompose(text: string): ScanResult {
+  const lines = new LineIndex(text);
+  const entries: ScannedEntry[] = [];
+  const n = text.length;
+  let pos = 0;
+  let line = 1;
+  let prevEnd = 0;
+  const fail = (offset: number, message: string, column?: number): ScanResult => {
+    const problem: ScanProblem = { offset, line, message, severity: 'error' };
+    if (column !== undefined) problem.column = column;
+    return { entries, problems: [problem] };
+  };
+
+  for (;;) {
+    // Statement start: skip all Unicode whitespace (counting LFs) and whole comments.
+    for (;;) {
+      while (pos < n && isGoSpace(text[pos])) {
+        if (text[pos] === '\n') line++;
+        pos++;
+      }
+      if (pos >= n) return { entries, problems: [] };
+      if (text[pos] !== '#') break;
+      const lf = text.indexOf('\n', pos);
+      if (lf === -1) return { entries, problems: [] };
+      pos = lf;
+    }
+    const start = pos;
+    const nodeStart = Math.max(prevEnd, lines.lineStart(start));
+
+    let k = pos;
+    let exported = false;
+    if (text.startsWith('export', k) && EXPORT_FOLLOWER.has(text[k + 6] ?? '')) {
+      k += 6;
+      while (k < n && isHorizontalSpace(text[k])) k++;
+      exported = true;
+    }
+    if (k >= n) return fail(start, 'zero length string');
+
+    // Key: up to the first `=`, `:` or LF; horizontal whitespace is stepped over.
+    const keyStart = k;
+    let i = k;
+    let sep: string | undefined;
+    while (i < n) {
+      const ch = String.fromCodePoint(text.codePointAt(i) ?? 0);
+      if (ch === '=' || ch === ':' || ch === '\n') {
+        sep = ch;
+        break;
+      }
+      if (!isHorizontalSpace(ch) && !KEY_PUNCTUATION.has(ch) && !LETTER_OR_NUMBER.test(ch)) {
+        const lf = text.indexOf('\n', keyStart);
+        const shown = text.slice(keyStart, lf === -1 ? n : lf);
+        return fail(start, `line ${line}: unexpected character ${goQuote(ch)} in variable name ${goQuote(shown)}`, lines.position(i).column);
+      }
+      i += ch.length;
+    }
+
+    const base = { keyOffset: keyStart, exported };
+    if (sep === undefined) {
+      // No separator before the end: compose reads an empty key and the rest as its value.
+      const value = readUnquoted(text, keyStart);
+      entries.push({ ...base, start: nodeStart, end: n, key: '', inherit: false, quote: 'none', ...value });
+      return { entries, problems: [] };
+    }
+    const key = trimRightGoSpace(text.slice(keyStart, i));
+    if (key.includes(' ')) return fail(start, `line ${line}: key cannot contain a space`, lines.position(keyStart).column);
+
+    if (sep === '\n') {
+      line++;
+      pos = i + 1;
+      const at = keyStart + key.length;
+      entries.push({ ...base, start: nodeStart, end: pos, key, inherit: true, quote: 'none', valueStart: at, valueEnd: at, written: '' });
+      prevEnd = pos;
+      continue;
+    }
+
+    let v = i + 1;
+    while (v < n && isHorizontalSpace(text[v])) v++;
+    const q = text[v];
+    if (q !== "'" && q !== '"') {
+      const value = readUnquoted(text, v);
+      const lf = text.indexOf('\n', v);
+      line++;
+      pos = lf === -1 ? n : lf + 1;
+      entries.push({ ...base, start: nodeStart, end: pos, key, inherit: false, quote: 'none', ...value });
+      prevEnd = pos;
+      continue;
+    }
+
+    let escaped = false;
+    let close = -1;
+    for (let j = v + 1; j < n; j++) {
+      const c = text[j];
+      if (c === '\n') line++;
+      if (c !== q) {
+        escaped = !escaped && c === '\\';
+        continue;
+      }
+      if (escaped) {
+        escaped = false;
+        continue;
+      }
+      close = j;
+      break;
+    }
+    if (close === -1) {
+      const lf = text.indexOf('\n', v);
+      return fail(start, `line ${line}: unterminated quoted value ${text.slice(v, lf === -1 ? n : lf)}`);
+    }
+    pos = close + 1;
+    // A trailing comment on the same line belongs to this statement; other text starts the next one.
+    const lineEnd = lines.lineEnd(pos);
+    const rest = text.slice(pos, lineEnd).replace(/\n$/, '');
+    const end = REST_IS_COMMENT.test(rest) ? lineEnd : pos;
+    const quote = q === "'" ? 'single' : 'double';
+    entries.push({ ...base, start: nodeStart, end, key, inherit: false, quote, valueStart: v, valueEnd: close + 1, written: text.slice(v + 1, close) });
+    prevEnd = end;
+  }
+}
+
+/** Unquoted value: to the LF, cut at the first " #", trailing whitespace trimmed. */
+function readUnquoted(text: string, from: number): { valueStart: number; valueEnd: number; written: string } {
+  const lf = text.indexOf('\n', from);
+  let value = text.slice(from, lf === -1 ? text.length : lf);
+  const comment = value.indexOf(' #');
+  if (comment !== -1) value = value.slice(0, comment);
+  value = trimRightGoSpace(value);
+  return { valueStart: from, valueEnd: from + value.length, written: value };
+}

@@ -1,0 +1,85 @@
+/**
+ * npm dotenv's classic parse() (lib/main.js), with offsets: the same line regex (a
+ * capture added around the separator only) run over the text with CRLF and CR turned
+ * into LF, mapped back to the original offsets so documents stay lossless.
+ */
+import type { ScanProblem, ScanResult, ScannedEntry } from './scan.js';
+import { LineIndex } from './text.js';
+
+const LINE =
+  /(?:^|^)\s*(?:export\s+)?([\w.-]+)((?:\s*=\s*?|:\s+?))(\s*'(?:\\'|[^'])*'|\s*"(?:\\"|[^"])*"|\s*`(?:\\`|[^`])*`|[^#\r\n]+)?\s*(?:#.*)?(?:$|$)/dgm;
+const QUOTES: Record<string, ScannedEntry['quote']> = { "'": 'single', '"': 'double', '`': 'backtick' };
+
+/** dotenv's value processing: trim, strip one pair of matching quotes, `\n`/`\r` in double quotes. */
+export function dotenvValue(token: string): string {
+  let value = token.replace(/\r\n?/g, '\n').trim();
+  const first = value[0];
+  value = value.replace(/^(['"`])([\s\S]*)\1$/gm, '$2');
+  if (first === '"') value = value.replace(/\\n/g, '\n').replace(/\\r/g, '\r');
+  return value;
+}
+
+/** The text with every CRLF and CR as LF, and a map from its offsets back to the original. */
+function normalizeNewlines(text: string): { norm: string; toOriginal: (offset: number) => number } {
+  const collapsed: number[] = [];
+  const norm = text.replace(/\r\n?/g, (m, offset: number) => {
+    if (m.length === 2) collapsed.push(offset - collapsed.length);
+    return '\n';
+  });
+  return {
+    norm,
+    toOriginal(offset) {
+      let lo = 0;
+      let hi = collapsed.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if ((collapsed[mid] ?? 0) < offset) lo = mid + 1;
+        else hi = mid;
+      }
+      return offset + lo;
+    },
+  };
+}
+
+export function scanDotenv(text: string): ScanResult {
+  const { norm, toOriginal } = normalizeNewlines(text);
+  const lines = new LineIndex(text);
+  const entries: ScannedEntry[] = [];
+  const problems: ScanProblem[] = [];
+  let prevEnd = 0;
+  for (const m of norm.matchAll(LINE)) {
+    const [keySpan, sepSpan, valueSpan] = [m.indices?.[1], m.indices?.[2], m.indices?.[3]];
+    if (!keySpan || !sepSpan || m[0] === '') continue;
+    const statementStart = m.index + (m[0].length - m[0].trimStart().length);
+    const group = m[3] ?? '';
+    const lead = group.length - group.trimStart().length;
+    const normValueEnd = valueSpan ? valueSpan[0] + lead + group.trim().length : sepSpan[1];
+    const valueStart = valueSpan ? toOriginal(valueSpan[0] + lead) : toOriginal(sepSpan[1]);
+    const valueEnd = toOriginal(normValueEnd);
+    const token = text.slice(valueStart, valueEnd);
+    const first = token[0] ?? '';
+    const quoted = token.length >= 2 && first in QUOTES && token.endsWith(first);
+    if (first in QUOTES && !quoted) {
+      const at = lines.position(valueStart);
+      problems.push({ offset: valueStart, ...at, severity: 'warning', message: `line ${at.line}: the ${first} quote is not closed at the end of the value, so dotenv keeps it as part of the value` });
+    }
+    // Line boundaries as dotenv sees them (a lone CR ends a line too).
+    const start = Math.max(prevEnd, toOriginal(norm.lastIndexOf('\n', statementStart - 1) + 1));
+    const nl = norm.indexOf('\n', normValueEnd);
+    const end = nl === -1 ? text.length : toOriginal(nl) + (text.startsWith('\r\n', toOriginal(nl)) ? 2 : 1);
+    entries.push({
+      start,
+      end,
+      keyOffset: toOriginal(keySpan[0]),
+      key: m[1] ?? '',
+      exported: statementStart < keySpan[0],
+      inherit: false,
+      quote: quoted ? (QUOTES[first] ?? 'none') : 'none',
+      valueStart,
+      valueEnd,
+      written: quoted ? token.slice(1, -1) : token,
+    });
+    prevEnd = end;
+  }
+  return { entries, problems };
+}

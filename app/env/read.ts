@@ -1,0 +1,78 @@
+/** What each reader sees in a document: values after its own unquoting and interpolation. */
+import type { Dialect } from '../config/schema.js';
+import { expandEscapes, substitute, TemplateError, unescapeQuote, type Lookup, type SubstituteHooks } from './compose-template.js';
+import { envEntries, firstError, parseEnvDocument, valueToken, type EnvDocument, type EnvEntry } from './document.js';
+import { dotenvValue } from './dotenv-scan.js';
+import { EnvSyntaxError } from './errors.js';
+
+export type { Lookup } from './compose-template.js';
+
+export interface ReadEnvOptions {
+  /** The reader's environment; default: this process's environment. compose consults it before the file's own keys. */
+  lookup?: Lookup;
+  /** Named in errors. */
+  file?: string;
+}
+
+const processLookup: Lookup = (name) => process.env[name];
+
+export function readEnvValues(text: string, dialect: Dialect, opts: ReadEnvOptions = {}): Record<string, string> {
+  return readDocumentValues(parseEnvDocument(text, dialect), opts);
+}
+
+/**
+ * Values as the document's reader sees them. compose: entries in order, each visible to
+ * later ones, the lookup winning over the file; the first error stops the read.
+ */
+export function readDocumentValues(doc: EnvDocument, opts: ReadEnvOptions = {}, hooks: SubstituteHooks = {}): Record<string, string> {
+  const lookup = opts.lookup ?? processLookup;
+  const values = new Map<string, string>();
+  const resolve: Lookup = (name) => lookup(name) ?? values.get(name);
+  for (const entry of envEntries(doc)) {
+    if (entry.inherit) {
+      const v = doc.dialect === 'compose' ? resolve(entry.key) : lookup(entry.key);
+      if (v !== undefined) values.set(entry.key, v);
+      continue;
+    }
+    if (doc.dialect !== 'compose') {
+      values.set(entry.key, doc.dialect === 'dotenv' ? dotenvValue(valueToken(entry)) : entry.written);
+      continue;
+    }
+    try {
+      values.set(entry.key, composeValue(entry, resolve, hooks));
+    } catch (e) {
+      if (e instanceof TemplateError) throw new EnvSyntaxError({ message: e.message, line: entry.line, file: opts.file });
+      throw e;
+    }
+  }
+  const error = firstError(doc);
+  if (error) throw new EnvSyntaxError({ ...error, file: opts.file });
+  return Object.fromEntries(values);
+}
+
+/** One compose value (not an inherit line): unescaped per its quotes, then interpolated unless single-quoted. */
+export function composeValue(entry: EnvEntry, lookup: Lookup, hooks: SubstituteHooks = {}): string {
+  if (entry.quote === 'single') return unescapeQuote(entry.written, "'");
+  const text = entry.quote === 'double' ? expandEscapes(unescapeQuote(entry.written, '"')) : entry.written;
+  return substitute(text, lookup, hooks);
+}
+
+/**
+ * The value the reader sees when it depends on nothing else (no variable, no inherit),
+ * else undefined. Lets writers leave entries that already hold the wanted value alone.
+ */
+export function literalValue(entry: EnvEntry, dialect: Dialect): string | undefined {
+  if (entry.inherit) return undefined;
+  if (dialect === 'dotenv') return dotenvValue(valueToken(entry));
+  if (dialect === 'raw') return entry.written;
+  let referenced = false;
+  try {
+    const value = composeValue(entry, () => {
+      referenced = true;
+      return undefined;
+    });
+    return referenced ? undefined : value;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,72 @@
+/** Character classes and position helpers shared by the dialect scanners. */
+
+/** Go's unicode.IsSpace: what compose skips between statements and trims off values. */
+export const GO_SPACE = /[\t\n\v\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/;
+const GO_SPACE_TRAIL = /[\t\n\v\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]+$/;
+
+export function isGoSpace(ch: string | undefined): boolean {
+  return ch !== undefined && GO_SPACE.test(ch);
+}
+
+/** compose-go's parser isSpace: horizontal whitespace only (no LF). */
+export function isHorizontalSpace(ch: string | undefined): boolean {
+  return ch === ' ' || ch === '\t' || ch === '\v' || ch === '\f' || ch === '\r' || ch === '\u0085' || ch === '\u00A0';
+}
+
+export function trimRightGoSpace(s: string): string {
+  return s.replace(GO_SPACE_TRAIL, '');
+}
+
+const GO_PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;
+const GO_ESCAPES: Record<string, string> = { '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v', '"': '\\"', '\\': '\\\\' };
+
+/** Go's strconv.Quote (`%q`), used verbatim in compose's error messages. */
+export function goQuote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const esc = GO_ESCAPES[ch];
+    const cp = ch.codePointAt(0) ?? 0;
+    if (esc) out += esc;
+    else if (GO_PRINTABLE.test(ch)) out += ch;
+    else if (cp < 0x80) out += `\\x${cp.toString(16).padStart(2, '0')}`;
+    else if (cp < 0x10000) out += `\\u${cp.toString(16).padStart(4, '0')}`;
+    else out += `\\U${cp.toString(16).padStart(8, '0')}`;
+  }
+  return `${out}"`;
+}
+
+/** Maps offsets to 1-based line and column (LF counts as the line break). */
+export class LineIndex {
+  private readonly starts: number[] = [0];
+
+  constructor(readonly text: string) {
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+  }
+
+  /** Offset where the line holding `offset` begins. */
+  lineStart(offset: number): number {
+    return this.starts[this.lineOf(offset) - 1] ?? 0;
+  }
+
+  lineOf(offset: number): number {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((this.starts[mid] ?? 0) <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
+  }
+
+  position(offset: number): { line: number; column: number } {
+    const line = this.lineOf(offset);
+    return { line, column: offset - (this.starts[line - 1] ?? 0) + 1 };
+  }
+
+  /** Offset just past the LF ending the line that holds `offset` (or the end of text). */
+  lineEnd(offset: number): number {
+    const lf = this.text.indexOf('\n', offset);
+    return lf === -1 ? this.text.length : lf + 1;
+  }
+}
