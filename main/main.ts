@@ -80,8 +80,10 @@ async function main(): Promise<void> {
   await app.whenReady();
 
   const ses = session.defaultSession;
-  ses.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
-  ses.setPermissionCheckHandler(() => false);
+  // Only writing to the clipboard ("Copy diagnostics", already redacted) is granted.
+  const allowed = (permission: string) => permission === 'clipboard-sanitized-write';
+  ses.setPermissionRequestHandler((_wc, permission, callback) => callback(allowed(permission)));
+  ses.setPermissionCheckHandler((_wc, permission) => allowed(permission));
   app.on('web-contents-created', (_e, contents) => harden(contents));
 
   const paths = panelPaths();

@@ -56,4 +56,11 @@ export interface ContractErrorShape {
 }
 
 export { eventNames } from './events.js';
-export type { EventName, PanelEvents } from './events.js';
+// Every type the UI may need, from one import.
+export type * from './events.js';
+export type * from './ops/app.js';
+export type * from './ops/container.js';
+export type * from './ops/env.js';
+export type * from './ops/generate.js';
+export type * from './ops/health.js';
+export type * from './ops/tokens.js';

@@ -1,8 +1,14 @@
 import { useEffect, useState } from 'react';
 import { useOp } from './api/hooks.js';
+import { ContainerPage } from './pages/ContainerPage.js';
 import { DashboardPage } from './pages/DashboardPage.js';
+import { GeneratePage } from './pages/GeneratePage.js';
 
-const PAGES = [{ id: 'dashboard', title: 'Dashboard', render: () => <DashboardPage /> }] as const;
+const PAGES = [
+  { id: 'dashboard', title: 'Dashboard', render: () => <DashboardPage /> },
+  { id: 'container', title: 'Container', render: () => <ContainerPage /> },
+  { id: 'generate', title: 'Generate', render: () => <GeneratePage /> },
+] as const;
 type PageId = (typeof PAGES)[number]['id'];
 
 function currentPage(): PageId {
