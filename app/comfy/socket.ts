@@ -77,10 +77,10 @@ export function openWatch(target: SocketTarget, onMessage: (msg: ComfyMessage) =
     const sock = new WebSocket(target.url, { handshakeTimeout: target.timeoutMs, perMessageDeflate: false });
     ws = sock;
 
-    sock.on('unexpected-response', (req, res) => {
+    sock.on('unexpected-response', (_req, res) => {
       failure = errorForStatus(res.statusCode ?? 0, String(res.headers['content-type'] ?? ''), `WebSocket ${target.displayUrl}`, target.hadToken);
       res.resume();
-      req.destroy();
+      sock.terminate(); // aborts the handshake and emits error + close
     });
     sock.on('error', (err) => {
       failure ??= /handshake has timed out/i.test(err.message)
