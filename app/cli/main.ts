@@ -5,6 +5,7 @@ import { appVersion } from '../version.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerGenerateCommands } from './commands/generate.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerTokenCommands } from './commands/token.js';
 import { createCliContext, EXIT, type CliContext } from './context.js';
 
 /** Builds the whole command tree; exported so tests can run commands in-process. */
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerServeCommand(program, cli);
   registerConfigCommands(program, cli);
   registerGenerateCommands(program, cli);
+  registerTokenCommands(program, cli);
   return program;
 }
 

@@ -2,6 +2,7 @@ import type { PanelHandlers } from '../contract/index.js';
 import { appHandlers } from './app.js';
 import { containerHandlers } from './container.js';
 import type { PanelContext } from './context.js';
+import { tokensHandlers } from './tokens.js';
 import { generateHandlers } from './generate.js';
 
 /** The core's implementation of every operation of the contract. */
@@ -10,5 +11,6 @@ export function createPanelHandlers(ctx: PanelContext): PanelHandlers {
     ...appHandlers(ctx),
     ...containerHandlers(ctx),
     ...generateHandlers(ctx),
+    ...tokensHandlers(ctx),
   };
 }

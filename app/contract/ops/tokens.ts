@@ -72,4 +72,30 @@ export interface TokenImportResult {
   source: string;
 }
 
-export const tokenOps = {};
+export const tokenOps = {
+  tokenAudit: op<TokenAudit>()('Compare every copy of the ComfyUI credential with the vault and check what the live server accepts', z.object({}).strict()),
+  tokenRotate: op<RotationResult>()(
+    'Generate a new credential, write it everywhere, restart ComfyUI and verify; roll back on any failure',
+    z.object({}).strict(),
+  ),
+  tokenInit: op<RotationResult>()(
+    'Create the first credential and write it everywhere (force: replace an existing vault credential)',
+    z.object({ force: z.boolean().default(false) }).strict(),
+  ),
+  tokenImport: op<TokenImportResult>()(
+    "Adopt an existing deployment's token into the vault, from the container's PASSWORD or a .env key",
+    z.discriminatedUnion('from', [
+      z.object({ from: z.literal('container') }).strict(),
+      z.object({ from: z.literal('env'), file: z.string().min(1), key: z.string().min(1), dialect: z.enum(dialects).optional() }).strict(),
+    ]),
+  ),
+  tokenUnify: op<RotationResult>()(
+    'Write the token with this fingerprint (found by the audit) to every location, restart and verify',
+    z.object({ to: z.string().regex(/^fp:[0-9a-f]{12}$/, 'a fingerprint such as fp:0123456789ab') }).strict(),
+  ),
+  tokenRecover: op<RotationResult>()('Finish or roll back a rotation that was interrupted', z.object({}).strict()),
+  tokenClientEnv: op<{ lines: string[] }>()(
+    'SECRET: the COMFYUI_URL and COMFYUI_BEARER_TOKEN lines for a notebook or script, quoted for the reader; only on explicit request',
+    z.object({ dialect: z.enum(dialects).default('dotenv') }).strict(),
+  ),
+};
