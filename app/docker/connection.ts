@@ -1,61 +1,153 @@
+import { existsSync, readFileSync } from 'node:fs';
+import https from 'node:https';
+import path from 'node:path';
 import Docker from 'dockerode';
 import type { PanelConfig } from '../config/schema.js';
 import type { DockerPing } from '../contract/ops/container.js';
+import { ConfigError } from '../errors.js';
+import { currentContextName, dockerConfigDir, readDockerContext } from './contexts.js';
+import { classifyDockerError } from './problems.js';
+
+export interface DockerTls {
+  /** Verify the server certificate against ca.pem. */
+  verify: boolean;
+  /** Folder with ca.pem, cert.pem, key.pem. */
+  certDir?: string;
+}
 
 export interface DockerTarget {
   host: string;
   source: DockerPing['source'];
-  options: Docker.DockerOptions;
+  /** The Docker context name, when source is 'context'. */
+  context?: string;
+  tls?: DockerTls;
 }
 
 function defaultHost(): string {
   return process.platform === 'win32' ? 'npipe:////./pipe/docker_engine' : 'unix:///var/run/docker.sock';
 }
 
-/** Turns a Docker host URL into dockerode options. */
-export function modemOptions(host: string, timeoutMs: number): Docker.DockerOptions {
-  const url = new URL(host);
-  if (url.protocol === 'unix:' || url.protocol === 'npipe:') {
-    return { socketPath: host.replace(/^(unix|npipe):\/\//, ''), timeout: timeoutMs };
-  }
-  const protocol = url.protocol === 'ssh:' ? 'ssh' : url.protocol === 'https:' ? 'https' : 'http';
-  return { protocol, host: url.hostname, port: url.port || undefined, username: url.username || undefined, timeout: timeoutMs };
+function readIfExists(dir: string | undefined, file: string): Buffer | undefined {
+  if (!dir) return undefined;
+  const p = path.join(dir, file);
+  return existsSync(p) ? readFileSync(p) : undefined;
 }
 
-/** Where the engine is: config, then DOCKER_HOST, then the platform default. */
-export function resolveDockerTarget(config: PanelConfig, env: NodeJS.ProcessEnv = process.env): DockerTarget {
-  const timeoutMs = config.docker.timeoutMs;
-  if (config.docker.host) return { host: config.docker.host, source: 'config', options: modemOptions(config.docker.host, timeoutMs) };
-  if (env.DOCKER_HOST) return { host: env.DOCKER_HOST, source: 'env', options: modemOptions(env.DOCKER_HOST, timeoutMs) };
-  const host = defaultHost();
-  return { host, source: 'default', options: modemOptions(host, timeoutMs) };
-}
+/**
+ * Turns a Docker host URL into dockerode options. Every connection key is set explicitly:
+ * docker-modem otherwise merges in DOCKER_HOST/DOCKER_CERT_PATH from the environment.
+ */
+/** docker-modem accepts an https agent; @types/dockerode does not list it. */
+type ModemOptions = Docker.DockerOptions & { agent?: https.Agent };
 
-export function dockerClient(target: DockerTarget): Docker {
-  return new Docker(target.options);
-}
-
-export async function pingDocker(config: PanelConfig): Promise<DockerPing> {
-  const target = resolveDockerTarget(config);
-  const started = performance.now();
+export function modemOptions(target: DockerTarget, timeoutMs?: number, env: NodeJS.ProcessEnv = process.env): ModemOptions {
+  let url: URL;
   try {
-    const docker = dockerClient(target);
-    const v = await docker.version();
-    return {
-      ok: true,
-      host: target.host,
-      source: target.source,
-      serverVersion: v.Version,
-      apiVersion: v.ApiVersion,
-      latencyMs: Math.round(performance.now() - started),
-    };
+    url = new URL(target.host);
+  } catch {
+    throw new ConfigError(`Docker host "${target.host}" (from ${target.source}) is not a URL`, 'Use e.g. unix:///var/run/docker.sock, tcp://host:2376 or ssh://user@host.');
+  }
+  const base = { host: undefined, port: undefined, socketPath: undefined, ca: undefined, cert: undefined, key: undefined, timeout: timeoutMs };
+  switch (url.protocol) {
+    case 'unix:':
+    case 'npipe:':
+      return { ...base, socketPath: target.host.replace(/^(unix|npipe):\/\//, '') };
+    case 'ssh:':
+      return {
+        ...base,
+        protocol: 'ssh',
+        host: url.hostname,
+        port: url.port || 22,
+        username: url.username || undefined,
+        sshOptions: { agent: env.SSH_AUTH_SOCK },
+      };
+    case 'tcp:':
+    case 'http:':
+    case 'https:': {
+      const tls = target.tls ?? (url.protocol === 'https:' ? { verify: true } : undefined);
+      if (!tls) return { ...base, protocol: 'http', host: url.hostname, port: url.port || 2375 };
+      const material = { ca: readIfExists(tls.certDir, 'ca.pem'), cert: readIfExists(tls.certDir, 'cert.pem'), key: readIfExists(tls.certDir, 'key.pem') };
+      return {
+        ...base,
+        ...material,
+        protocol: 'https',
+        host: url.hostname,
+        port: url.port || 2376,
+        // docker-modem has no skip-verify switch; an agent carries it.
+        agent: tls.verify ? undefined : new https.Agent({ rejectUnauthorized: false }),
+      };
+    }
+    default:
+      throw new ConfigError(`Docker host "${target.host}" (from ${target.source}) has an unsupported scheme ${url.protocol}`, 'Use unix://, npipe://, tcp://, ssh:// or https://.');
+  }
+}
+
+function contextTarget(name: string, env: NodeJS.ProcessEnv): DockerTarget {
+  if (name === 'default') return { host: defaultHost(), source: 'default' };
+  const ctx = readDockerContext(name, env);
+  const tls = ctx.tlsDir || ctx.skipTLSVerify ? { verify: !ctx.skipTLSVerify, certDir: ctx.tlsDir } : undefined;
+  return { host: ctx.host, source: 'context', context: name, tls };
+}
+
+function envTls(env: NodeJS.ProcessEnv): DockerTls | undefined {
+  // Like the docker CLI: any non-empty DOCKER_TLS_VERIFY turns verification on; certs default to ~/.docker.
+  const verify = Boolean(env.DOCKER_TLS_VERIFY);
+  if (!verify && !env.DOCKER_TLS && !env.DOCKER_CERT_PATH) return undefined;
+  return { verify, certDir: env.DOCKER_CERT_PATH || dockerConfigDir(env) };
+}
+
+/**
+ * Where the engine is, with the docker CLI's precedence: config docker.host (like -H),
+ * config docker.context (like --context), DOCKER_HOST, DOCKER_CONTEXT, the CLI's
+ * currentContext, then the platform default.
+ */
+export function resolveDockerTarget(config: PanelConfig, env: NodeJS.ProcessEnv = process.env): DockerTarget {
+  const d = config.docker;
+  if (d.host) {
+    const tls = d.tlsVerify !== undefined || d.certPath ? { verify: d.tlsVerify ?? true, certDir: d.certPath } : undefined;
+    return { host: d.host, source: 'config', tls };
+  }
+  if (d.context) return contextTarget(d.context, env);
+  if (env.DOCKER_HOST) return { host: env.DOCKER_HOST, source: 'env', tls: envTls(env) };
+  const named = env.DOCKER_CONTEXT || currentContextName(env);
+  if (named) return contextTarget(named, env);
+  return { host: defaultHost(), source: 'default' };
+}
+
+/** A client for short requests: the modem drops a request idle longer than timeoutMs. */
+export function dockerClient(target: DockerTarget, timeoutMs?: number): Docker {
+  return new Docker(modemOptions(target, timeoutMs));
+}
+
+/** Both clients the panel needs: one with the config timeout, one without for streams and long waits. */
+export function connectDocker(config: PanelConfig, env: NodeJS.ProcessEnv = process.env): { target: DockerTarget; docker: Docker; streaming: Docker } {
+  const target = resolveDockerTarget(config, env);
+  return { target, docker: dockerClient(target, config.docker.timeoutMs), streaming: dockerClient(target) };
+}
+
+export async function pingDocker(config: PanelConfig, env: NodeJS.ProcessEnv = process.env): Promise<DockerPing> {
+  const started = performance.now();
+  let target: DockerTarget;
+  try {
+    target = resolveDockerTarget(config, env);
+  } catch (e) {
+    const problem = classifyDockerError(e);
+    return { ok: false, host: '(unresolved)', source: 'config', latencyMs: 0, problem };
+  }
+  const where = { host: target.host, source: target.source, ...(target.context ? { context: target.context } : {}) };
+  const signal = AbortSignal.timeout(config.docker.timeoutMs);
+  try {
+    // dockerode forwards abortSignal on version(); its typings omit the options argument.
+    const client = dockerClient(target);
+    const version = client.version as unknown as (this: Docker, opts: { abortSignal: AbortSignal }) => Promise<Docker.DockerVersion>;
+    const v = await version.call(client, { abortSignal: signal });
+    return { ok: true, ...where, serverVersion: v.Version, apiVersion: v.ApiVersion, latencyMs: Math.round(performance.now() - started) };
   } catch (e) {
     return {
       ok: false,
-      host: target.host,
-      source: target.source,
+      ...where,
       latencyMs: Math.round(performance.now() - started),
-      problem: { kind: 'unknown', message: (e as Error).message, fix: 'Check that the Docker engine is running.' },
+      problem: classifyDockerError(e, { host: target.host, timedOutAfterMs: signal.aborted ? config.docker.timeoutMs : undefined }),
     };
   }
 }

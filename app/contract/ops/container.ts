@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { op } from '../define.js';
+import type { LogLine } from '../events.js';
 
 export type ContainerPhase = 'absent' | 'created' | 'starting' | 'healthy' | 'unhealthy' | 'stopped' | 'crashed';
 
@@ -39,12 +40,131 @@ export interface DockerPing {
   host: string;
   /** Where that address came from: config, DOCKER_HOST, a Docker context, or the platform default. */
   source: 'config' | 'env' | 'context' | 'default';
+  /** The Docker context used, when source is 'context'. */
+  context?: string;
   serverVersion?: string;
   apiVersion?: string;
   latencyMs: number;
   problem?: DockerProblem;
 }
 
+export interface PublishedPort {
+  containerPort: number;
+  protocol: string;
+  hostIp: string;
+  hostPort: number;
+}
+
+/** Everything `inspect` tells about the configured container, as plain data. */
+export interface ContainerStatus extends ContainerState {
+  exists: boolean;
+  /** Created by the panel (label io.comfy-panel.managed=true). */
+  managed: boolean;
+  /** Exists under the configured name but was made by something else (compose, docker run). */
+  adopted: boolean;
+  ports: PublishedPort[];
+  startedAt?: string;
+  finishedAt?: string;
+  restartCount?: number;
+  labels: Record<string, string>;
+  /** Set when docker compose made the container. */
+  compose?: { project: string; service: string; workingDir?: string };
+}
+
+/** One verified fact; null when it could not be determined (the detail says why). */
+export interface Fact {
+  value: boolean | null;
+  detail: string;
+}
+
+/** Is ComfyUI-Login really protecting the server? Three separate facts. */
+export interface LoginNodeReport {
+  installed: Fact;
+  loaded: Fact;
+  enforced: Fact;
+}
+
+export interface ContainerStats {
+  cpuPercent: number;
+  memoryUsedBytes: number;
+  memoryLimitBytes: number;
+}
+
+export interface GpuInfo {
+  name: string;
+  memoryUsedMiB: number;
+  memoryTotalMiB: number;
+}
+
+export interface GpuReport {
+  /** null: no GPU visible in the container; `reason` says why. */
+  gpus: GpuInfo[] | null;
+  reason?: string;
+}
+
+export interface ContainerOverview extends ContainerStatus {
+  loginNode: LoginNodeReport;
+  stats: ContainerStats | null;
+  gpu: GpuReport;
+  /** Healthy, and protected when config.container.authRequired. */
+  ok: boolean;
+  /** Why ok is false, one sentence each. */
+  reasons: string[];
+  problem?: DockerProblem;
+}
+
+/** One difference between the configured spec and the existing container. Env values are never shown. */
+export interface SpecChange {
+  field: 'image' | 'command' | 'env' | 'ports' | 'mounts' | 'gpus' | 'restartPolicy' | 'healthcheck' | 'spec-hash';
+  from: string;
+  to: string;
+}
+
+export interface RecreateResult {
+  recreated: boolean;
+  changes: SpecChange[];
+  state: ContainerState;
+}
+
+export interface AdoptReport {
+  name: string;
+  id: string;
+  managed: boolean;
+  compose?: { project: string; service: string; workingDir?: string };
+  canChange: string[];
+  cannotChange: string[];
+  /** How the container differs from the panel's configuration. */
+  differences: SpecChange[];
+}
+
+export interface BuildResult {
+  tag: string;
+  imageId?: string;
+  lines: number;
+}
+
+const empty = z.object({}).strict();
+
 export const containerOps = {
-  dockerPing: op<DockerPing>()('Reach the Docker engine, with a timeout', z.object({}).strict()),
+  dockerPing: op<DockerPing>()('Reach the Docker engine, with a timeout', empty),
+  containerStatus: op<ContainerOverview>()('State, health, login-node facts, CPU/memory and GPU of the container', empty),
+  containerStart: op<ContainerState>()('Create the container if absent, then start it', empty),
+  containerStop: op<ContainerState>()('Stop gracefully (config stopTimeoutSec), then kill', empty),
+  containerRestart: op<ContainerState>()('Restart the container', empty),
+  containerCreate: op<ContainerState>()('Create the container from the configuration', empty),
+  containerRecreate: op<RecreateResult>()(
+    'Replace the container when the configuration changed, reporting what changed',
+    z.object({ force: z.boolean().default(false).describe('Also recreate a compose-made container (detaches it from compose)') }).strict(),
+  ),
+  containerRemove: op<ContainerState>()('Stop and remove the container', empty),
+  containerAdopt: op<AdoptReport>()('Take over an existing container by name and say what the panel can change on it', empty),
+  containerLogs: op<{ lines: LogLine[] }>()(
+    'Recent log lines, demultiplexed, ANSI-stripped and redacted',
+    z.object({ tail: z.int().min(1).max(10_000).default(200) }).strict(),
+  ),
+  containerLogsFollow: op<{ following: boolean }>()(
+    'Start or stop pushing `log` events',
+    z.object({ follow: z.boolean() }).strict(),
+  ),
+  containerBuild: op<BuildResult>()('Build the image from assets/docker/comfyui-qwen', empty),
 };

@@ -1,0 +1,87 @@
+import path from 'node:path';
+import type { PanelConfig } from '../config/schema.js';
+import type { ContainerStatus, Fact, LoginNodeReport } from '../contract/ops/container.js';
+import { errorMessage } from '../errors.js';
+import { archiveEntry } from './archive.js';
+import type { DockerTarget } from './connection.js';
+import type { ContainerManager } from './manager.js';
+
+/** The token line ComfyUI-Login prints at import, or ComfyUI's import-time line for the node. */
+const TOKEN_LINE = /For direct API calls, use token=/;
+const IMPORT_LINE = /^\s*[\d.]+ seconds(?<failed> \(IMPORT FAILED\))?:\s+\S*custom_nodes[\\/]ComfyUI-Login\s*$/;
+
+const unknown = (detail: string): Fact => ({ value: null, detail });
+
+async function installed(m: ContainerManager, nodeDir: string): Promise<Fact> {
+  try {
+    const entry = await archiveEntry(await m.docker.getContainer(m.name).getArchive({ path: nodeDir }));
+    if (entry?.type === 'directory') return { value: true, detail: `${nodeDir} exists in the container` };
+    return { value: false, detail: `${nodeDir} is a ${entry?.type ?? 'missing entry'}, not the node's folder` };
+  } catch (e) {
+    if ((e as { statusCode?: number }).statusCode === 404) return { value: false, detail: `${nodeDir} does not exist in the container` };
+    return unknown(`could not look inside the container: ${errorMessage(e)}`);
+  }
+}
+
+async function loaded(m: ContainerManager, s: ContainerStatus): Promise<Fact> {
+  if (!s.startedAt || s.phase === 'stopped' || s.phase === 'crashed' || s.phase === 'created') return unknown('the container is not running');
+  let tokenLine = false;
+  let importLine: 'ok' | 'failed' | undefined;
+  await m.logs({
+    tail: 'all',
+    since: new Date(s.startedAt),
+    onLine: (l) => {
+      if (TOKEN_LINE.test(l.text)) tokenLine = true;
+      const imp = IMPORT_LINE.exec(l.text);
+      if (imp) importLine = imp.groups?.failed ? 'failed' : 'ok';
+    },
+  });
+  if (importLine === 'failed') return { value: false, detail: 'ComfyUI reported "IMPORT FAILED" for ComfyUI-Login since the last start' };
+  if (tokenLine || importLine === 'ok') {
+    return { value: true, detail: `the logs since the last start show ${tokenLine ? 'the ComfyUI-Login token line' : 'the ComfyUI-Login import line'}` };
+  }
+  return { value: false, detail: 'neither the ComfyUI-Login token line nor its import line appears in the logs since the last start' };
+}
+
+/** Where the published port is reachable from here: its own address, the remote engine's host, or loopback. */
+export function publishedUrl(s: ContainerStatus, containerPort: number, target?: DockerTarget): string | undefined {
+  const port = s.ports.find((p) => p.containerPort === containerPort && p.protocol === 'tcp' && p.hostPort > 0);
+  if (!port) return undefined;
+  const engine = target && /^(tcp|ssh|https?):/.test(target.host) ? new URL(target.host).hostname : undefined;
+  const wildcard = port.hostIp === '' || port.hostIp === '0.0.0.0' || port.hostIp === '::';
+  const host = wildcard ? (engine ?? '127.0.0.1') : port.hostIp;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port.hostPort}`;
+}
+
+async function enforced(s: ContainerStatus, config: PanelConfig, target?: DockerTarget): Promise<Fact> {
+  if (s.phase !== 'healthy' && s.phase !== 'starting' && s.phase !== 'unhealthy') return unknown('the container is not running');
+  const base = publishedUrl(s, config.container.containerPort, target);
+  if (!base) return unknown(`port ${config.container.containerPort} is not published to the host`);
+  const url = `${base}/system_stats`;
+  try {
+    // Accept JSON: with text/html ComfyUI-Login answers 302 to /login instead of 401.
+    const res = await fetch(url, { headers: { accept: 'application/json' }, redirect: 'manual', signal: AbortSignal.timeout(config.comfyui.timeoutMs) });
+    await res.body?.cancel();
+    if (res.status === 401) return { value: true, detail: `an anonymous GET ${url} got 401` };
+    if (res.ok) return { value: false, detail: `an anonymous GET ${url} got ${res.status}: anyone who can reach the port can use ComfyUI` };
+    return unknown(`an anonymous GET ${url} got ${res.status}, neither 401 nor 200`);
+  } catch (e) {
+    return unknown(`${url} did not answer: ${errorMessage(e)}`);
+  }
+}
+
+/** The three facts about ComfyUI-Login, each checked on its own. */
+export async function checkLoginNode(m: ContainerManager, config: PanelConfig, target?: DockerTarget): Promise<LoginNodeReport> {
+  const s = await m.status();
+  if (!s.exists) {
+    const none = unknown('the container does not exist');
+    return { installed: none, loaded: none, enforced: none };
+  }
+  const nodeDir = path.posix.join(config.container.comfyRoot, 'custom_nodes', 'ComfyUI-Login');
+  const [i, l, e] = await Promise.all([
+    installed(m, nodeDir),
+    loaded(m, s).catch((err: unknown) => unknown(`could not read the logs: ${errorMessage(err)}`)),
+    enforced(s, config, target),
+  ]);
+  return { installed: i, loaded: l, enforced: e };
+}

@@ -1,0 +1,437 @@
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type Docker from 'dockerode';
+import type { PanelConfig } from '../config/schema.js';
+import type { LogLine } from '../contract/events.js';
+import type {
+  AdoptReport,
+  BuildResult,
+  ContainerOverview,
+  ContainerPhase,
+  ContainerState,
+  ContainerStats,
+  ContainerStatus,
+  GpuReport,
+  LoginNodeReport,
+  RecreateResult,
+  SpecChange,
+} from '../contract/ops/container.js';
+import { PanelError } from '../errors.js';
+import { archiveEntry, packFile, readArchiveFile } from './archive.js';
+import { buildImage, type BuildOptions } from './build.js';
+import { connectDocker, type DockerTarget } from './connection.js';
+import { DockerDemux, type Chunk } from './demux.js';
+import { pumpLogLines } from './log-lines.js';
+import { checkLoginNode } from './login-node.js';
+import { classifyDockerError, toDockerError } from './problems.js';
+import { cpuPercent, gpuReport, memoryUsed } from './resources.js';
+import { buildCreateSpec, desiredView, diffViews, LABEL_SPEC_HASH, observedView, specHash } from './spec.js';
+import { absentStatus, stateOf, statusOf } from './state.js';
+import { watchContainer } from './watch.js';
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface LogsOptions {
+  /** Lines from the end to start with; 'all' for everything. Default 200. */
+  tail?: number | 'all';
+  follow?: boolean;
+  /** Only lines since this time (e.g. the last start). */
+  since?: Date;
+  onLine: (line: LogLine) => void | Promise<void>;
+  signal?: AbortSignal;
+}
+
+interface HttpError {
+  statusCode?: number;
+}
+const statusCodeOf = (e: unknown) => (e as HttpError | undefined)?.statusCode;
+
+/** Cuts a stream into a Buffer. */
+async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of stream as AsyncIterable<Buffer>) parts.push(chunk);
+  return Buffer.concat(parts);
+}
+
+/**
+ * The one container the panel manages (config container.*): lifecycle, state, files,
+ * logs and checks. Every Docker failure surfaces as a DockerError with a kind and a fix.
+ */
+export class ContainerManager {
+  readonly name: string;
+  /** Short calls: bounded by config docker.timeoutMs. */
+  readonly docker: Docker;
+  /** Streams and long waits (events, follow, stop, build): no idle timeout. */
+  private readonly streaming: Docker;
+  readonly target?: DockerTarget;
+
+  constructor(
+    private readonly config: PanelConfig,
+    docker?: Docker,
+  ) {
+    this.name = config.container.name;
+    if (docker) {
+      this.docker = docker;
+      this.streaming = docker;
+    } else {
+      const c = connectDocker(config);
+      this.docker = c.docker;
+      this.streaming = c.streaming;
+      this.target = c.target;
+    }
+  }
+
+  private fail(err: unknown): PanelError {
+    return toDockerError(err, { host: this.target?.host, container: this.name, image: this.config.container.image });
+  }
+
+  private async inspect(): Promise<Docker.ContainerInspectInfo | undefined> {
+    try {
+      return await this.docker.getContainer(this.name).inspect();
+    } catch (e) {
+      if (statusCodeOf(e) === 404) return undefined;
+      throw this.fail(e);
+    }
+  }
+
+  private async inspectOrFail(): Promise<Docker.ContainerInspectInfo> {
+    const info = await this.inspect();
+    if (!info) throw this.fail(Object.assign(new Error(`No such container: ${this.name}`), { statusCode: 404 }));
+    return info;
+  }
+
+  /**
+   * Did the last exit follow a stop or kill request? Docker keeps recent events, so a
+   * `kill`/`stop` between start and exit tells a deliberate stop from a crash even when
+   * another process (or the docker CLI) stopped it.
+   */
+  private async stoppedDeliberately(info: Docker.ContainerInspectInfo): Promise<boolean> {
+    if (info.State.Running || info.State.ExitCode === 0 || info.State.Status === 'created') return false;
+    const since = Math.floor(Date.parse(info.State.StartedAt) / 1000);
+    const until = Math.ceil(Date.parse(info.State.FinishedAt) / 1000) + 1;
+    try {
+      const stream = await this.docker.getEvents({ since, until, filters: { container: [info.Id], event: ['kill', 'stop'] } });
+      return (await collect(stream)).toString('utf8').trim().length > 0;
+    } catch {
+      return info.State.ExitCode === 143; // SIGTERM: what a stop sends
+    }
+  }
+
+  async status(): Promise<ContainerStatus> {
+    const info = await this.inspect();
+    if (!info) return absentStatus(this.name);
+    return statusOf(this.name, info, await this.stoppedDeliberately(info));
+  }
+
+  async state(): Promise<ContainerState> {
+    return stateOf(await this.status());
+  }
+
+  async create(): Promise<ContainerState> {
+    const spec = buildCreateSpec(this.config);
+    try {
+      await this.docker.createContainer(spec);
+    } catch (e) {
+      throw this.fail(e);
+    }
+    return this.state();
+  }
+
+  /** Creates the container if absent, then starts it (already running is fine). */
+  async start(): Promise<ContainerState> {
+    if (!(await this.inspect())) await this.create();
+    try {
+      await this.docker.getContainer(this.name).start();
+    } catch (e) {
+      if (statusCodeOf(e) !== 304) throw this.fail(e);
+    }
+    return this.state();
+  }
+
+  /** SIGTERM, then SIGKILL after config stopTimeoutSec (Docker's stop does both). */
+  async stop(): Promise<ContainerState> {
+    await this.inspectOrFail();
+    try {
+      await this.streaming.getContainer(this.name).stop({ t: this.config.container.stopTimeoutSec });
+    } catch (e) {
+      if (statusCodeOf(e) !== 304) throw this.fail(e);
+    }
+    return this.state();
+  }
+
+  async restart(): Promise<ContainerState> {
+    await this.inspectOrFail();
+    try {
+      await this.streaming.getContainer(this.name).restart({ t: this.config.container.stopTimeoutSec });
+    } catch (e) {
+      throw this.fail(e);
+    }
+    return this.state();
+  }
+
+  /** Stops gracefully, then removes; absent is fine. */
+  async remove(): Promise<ContainerState> {
+    const info = await this.inspect();
+    if (info) {
+      if (info.State.Running) await this.stop();
+      try {
+        await this.docker.getContainer(this.name).remove({ force: true });
+      } catch (e) {
+        if (statusCodeOf(e) !== 404) throw this.fail(e);
+      }
+    }
+    return this.state();
+  }
+
+  /** What differs between the configuration and the existing container (empty: nothing). */
+  async diffSpec(): Promise<SpecChange[]> {
+    const info = await this.inspectOrFail();
+    const desired = desiredView(this.config);
+    const image = await this.docker
+      .getImage(info.Image)
+      .inspect()
+      .catch(() => undefined);
+    const changes = diffViews(observedView(info, image?.Config), desired);
+    const label = info.Config.Labels?.[LABEL_SPEC_HASH];
+    if (changes.length === 0 && label !== undefined && label !== specHash(desired)) {
+      changes.push({ field: 'spec-hash', from: label, to: specHash(desired) });
+    }
+    return changes;
+  }
+
+  /**
+   * Replaces the container when the configuration changed. The old one is renamed aside
+   * and only removed once the new one started; on failure it is put back.
+   */
+  async recreate(opts: { force?: boolean } = {}): Promise<RecreateResult> {
+    const info = await this.inspectOrFail();
+    const changes = await this.diffSpec();
+    if (changes.length === 0) return { recreated: false, changes, state: await this.state() };
+    const compose = info.Config.Labels?.['com.docker.compose.project'];
+    if (compose && !opts.force) {
+      throw new PanelError(
+        `${this.name} belongs to compose project "${compose}"; recreating it from the panel detaches it from compose`,
+        'container-compose-owned',
+        'Change the compose file and run `docker compose up -d`, or recreate anyway with --force.',
+      );
+    }
+    const wasRunning = info.State.Running;
+    const aside = `${this.name}-replaced-${Date.now()}`;
+    const old = this.docker.getContainer(info.Id);
+    try {
+      if (wasRunning) await this.stop();
+      await old.rename({ name: aside });
+    } catch (e) {
+      throw this.fail(e);
+    }
+    try {
+      await this.create();
+      if (wasRunning) await this.start();
+    } catch (e) {
+      await this.docker.getContainer(this.name).remove({ force: true }).catch(() => undefined);
+      await old.rename({ name: this.name }).catch(() => undefined);
+      if (wasRunning) await old.start().catch(() => undefined);
+      throw e;
+    }
+    await old.remove({ force: true }).catch(() => undefined);
+    return { recreated: true, changes, state: await this.state() };
+  }
+
+  /** Takes an existing container as the managed one and says plainly what the panel can do with it. */
+  async adopt(): Promise<AdoptReport> {
+    const s = await this.status();
+    if (!s.exists || !s.id) await this.inspectOrFail();
+    const detach = s.compose ? `, which detaches it from compose project "${s.compose.project}"` : '';
+    return {
+      name: this.name,
+      id: s.id ?? '',
+      managed: s.managed,
+      ...(s.compose ? { compose: s.compose } : {}),
+      canChange: ['start, stop and restart it', 'read its logs, CPU, memory and GPU use', 'read and write files in it (e.g. login/PASSWORD)', 'verify the ComfyUI-Login node'],
+      cannotChange: [`image, env, ports, mounts, GPUs, restart policy or healthcheck without recreating it${detach}`],
+      differences: await this.diffSpec(),
+    };
+  }
+
+  /** Emits the state now and on every transition, from Docker events. Returns the stop function. */
+  watch(onState: (s: ContainerState) => void): () => void {
+    return watchContainer({ name: this.name, events: this.streaming, state: () => this.state(), inspect: () => this.inspect() }, onState);
+  }
+
+  async waitFor(phase: ContainerPhase | ContainerPhase[], timeoutMs: number): Promise<ContainerState> {
+    const wanted = Array.isArray(phase) ? phase : [phase];
+    return new Promise((resolve, reject) => {
+      let last: ContainerState | undefined;
+      const stop = this.watch((s) => {
+        last = s;
+        if (!wanted.includes(s.phase)) return;
+        clearTimeout(timer);
+        stop();
+        resolve(s);
+      });
+      const timer = setTimeout(() => {
+        stop();
+        reject(
+          new PanelError(
+            `${this.name} did not become ${wanted.join(' or ')} within ${Math.round(timeoutMs / 1000)} s (last: ${last?.phase ?? 'unknown'})`,
+            'container-wait-timeout',
+            'See `comfy-panel container logs` for why.',
+          ),
+        );
+      }, timeoutMs);
+    });
+  }
+
+  /** Reads one file from the container (running or not) through the archive API. */
+  async readFile(pathInContainer: string): Promise<Buffer> {
+    return (await this.readFileEntry(pathInContainer)).data;
+  }
+
+  /** The file with its mode and owner from the tar header. */
+  async readFileEntry(pathInContainer: string) {
+    try {
+      return await readArchiveFile(await this.docker.getContainer(this.name).getArchive({ path: pathInContainer }), pathInContainer);
+    } catch (e) {
+      if (statusCodeOf(e) === 404 && (await this.inspect())) {
+        throw new PanelError(`${pathInContainer} does not exist in container ${this.name}`, 'container-no-such-file');
+      }
+      throw this.fail(e);
+    }
+  }
+
+  /**
+   * Writes one file through the archive API, never through exec arguments (those show up
+   * in `docker events`). The owner of an existing file is kept, else the folder's owner
+   * is used, so a non-root server can still read it.
+   */
+  async writeFile(pathInContainer: string, data: Buffer | string, mode = 0o600): Promise<void> {
+    const container = this.docker.getContainer(this.name);
+    const dir = pathInContainer.replace(/\/[^/]*$/, '') || '/';
+    const headerOf = async (p: string) =>
+      container
+        .getArchive({ path: p })
+        .then(async (s) => { const h = await archiveEntry(s); return h && { uid: h.uid, gid: h.gid }; })
+        .catch(() => undefined);
+    const owner = (await headerOf(pathInContainer)) ?? (await headerOf(dir));
+    const tar = await packFile(pathInContainer, Buffer.isBuffer(data) ? data : Buffer.from(data, 'utf8'), mode, owner);
+    try {
+      // copyUIDGID makes Docker keep the owner from the tar header instead of root.
+      await container.putArchive(tar, { path: dir, copyUIDGID: '1' });
+    } catch (e) {
+      throw this.fail(e);
+    }
+  }
+
+  /** Runs a command without a shell; for non-secret commands only (arguments appear in docker events). */
+  async exec(cmd: string[]): Promise<ExecResult> {
+    try {
+      const ex = await this.streaming.getContainer(this.name).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+      const stream = await ex.start({ hijack: true, stdin: false });
+      const out: Record<Chunk['stream'], Buffer[]> = { stdout: [], stderr: [] };
+      const sink = new Writable({
+        objectMode: true,
+        write(c: Chunk, _enc, done) {
+          out[c.stream].push(c.data);
+          done();
+        },
+      });
+      await pipeline(stream, new DockerDemux(false), sink);
+      const { ExitCode } = await ex.inspect();
+      return { exitCode: ExitCode ?? -1, stdout: Buffer.concat(out.stdout).toString('utf8'), stderr: Buffer.concat(out.stderr).toString('utf8') };
+    } catch (e) {
+      throw this.fail(e);
+    }
+  }
+
+  /**
+   * Log lines, demultiplexed, ANSI-stripped and redacted (the ComfyUI-Login token line
+   * included). With follow, runs until the container stops or the signal aborts.
+   */
+  async logs(opts: LogsOptions): Promise<number> {
+    const info = await this.inspectOrFail();
+    const query = {
+      stdout: true,
+      stderr: true,
+      timestamps: true,
+      ...(opts.tail === 'all' ? {} : { tail: opts.tail ?? 200 }),
+      ...(opts.since ? { since: Math.floor(opts.since.getTime() / 1000) } : {}),
+    };
+    const container = this.streaming.getContainer(this.name);
+    let source: Readable;
+    try {
+      source = opts.follow
+        ? ((await container.logs({ ...query, follow: true, abortSignal: opts.signal })) as unknown as Readable)
+        : Readable.from([await container.logs({ ...query, follow: false })]);
+    } catch (e) {
+      if (opts.signal?.aborted) return 0;
+      throw this.fail(e);
+    }
+    return pumpLogLines(source, { tty: info.Config.Tty, onLine: opts.onLine, signal: opts.signal });
+  }
+
+  /** One-shot CPU and memory use; null when the container is not running. */
+  async stats(): Promise<ContainerStats | null> {
+    const info = await this.inspect();
+    if (!info?.State.Running) return null;
+    try {
+      const s = await this.docker.getContainer(this.name).stats({ stream: false });
+      return { cpuPercent: cpuPercent(s), memoryUsedBytes: memoryUsed(s), memoryLimitBytes: s.memory_stats.limit ?? 0 };
+    } catch (e) {
+      throw this.fail(e);
+    }
+  }
+
+  /** GPUs as nvidia-smi in the container sees them; gpus null with the reason when there is none. */
+  async gpu(): Promise<GpuReport> {
+    const info = await this.inspect();
+    if (!info?.State.Running) return { gpus: null, reason: 'the container is not running' };
+    const r = await this.exec(['nvidia-smi', '--query-gpu=name,memory.used,memory.total', '--format=csv,noheader,nounits']).catch((e: PanelError) => ({
+      exitCode: -1,
+      stdout: '',
+      stderr: e.message,
+    }));
+    return gpuReport(r);
+  }
+
+  /** Installed, loaded and enforced: each a separate fact with its detail. */
+  async verifyLoginNode(): Promise<LoginNodeReport> {
+    return checkLoginNode(this, this.config, this.target);
+  }
+
+  /** Everything the status view shows, with whether it is all right and why not. */
+  async overview(): Promise<ContainerOverview> {
+    const status = await this.status();
+    const [loginNode, stats, gpu] = await Promise.all([this.verifyLoginNode(), this.stats().catch(() => null), this.gpu().catch(() => ({ gpus: null, reason: 'not available' }))]);
+    const reasons: string[] = [];
+    if (status.phase !== 'healthy') reasons.push(`the container is ${status.phase}, not healthy`);
+    if (this.config.container.authRequired) {
+      if (loginNode.installed.value === false) reasons.push(`ComfyUI-Login is not installed: ${loginNode.installed.detail}`);
+      if (loginNode.enforced.value !== true) reasons.push(`authentication is not enforced: ${loginNode.enforced.detail}`);
+    }
+    return { ...status, loginNode, stats, gpu, ok: reasons.length === 0, reasons };
+  }
+
+  /** Builds config container.image from assets/docker/comfyui-qwen (or another folder), streaming output lines. */
+  async build(onProgress?: (line: string) => void, opts: Partial<Omit<BuildOptions, 'onProgress'>> = {}): Promise<BuildResult> {
+    return buildImage(this.streaming, { tag: this.config.container.image, ...opts, onProgress });
+  }
+
+  /** The status view when Docker itself failed: the problem says what to do. */
+  static unreachable(name: string, err: unknown): ContainerOverview {
+    const problem = classifyDockerError(err);
+    const unknown = { value: null, detail: 'Docker is not reachable' };
+    return {
+      ...absentStatus(name),
+      loginNode: { installed: unknown, loaded: unknown, enforced: unknown },
+      stats: null,
+      gpu: { gpus: null, reason: 'Docker is not reachable' },
+      ok: false,
+      reasons: [`${problem.message} — ${problem.fix}`],
+      problem,
+    };
+  }
+}
