@@ -10,7 +10,7 @@ import { secretFileLocation, type CredentialLocation } from '../../app/tokens/lo
 import { LOCK_FILE } from '../../app/tokens/lock.js';
 import { recoverRotation, rotateCredential, type RotationDeps } from '../../app/tokens/rotation.js';
 import { Vault, type VaultState } from '../../app/tokens/vault.js';
-import { hostDoubleServer, treeContents, useFastBcrypt } from './support.js';
+import { credentialFiles, hostDoubleServer, makeDeployment, treeContents, useFastBcrypt } from './support.js';
 
 useFastBcrypt();
 
@@ -24,40 +24,22 @@ afterAll(async () => {
   await fs.rm(root, { recursive: true, force: true });
 });
 
-/** The files the rotation may touch (the double keeps its own files beside them). */
-async function credentialFiles(deploy: string) {
-  const out: Record<string, string> = {};
-  for (const d of ['login', 'mirror']) for (const [f, text] of Object.entries(await treeContents(path.join(deploy, d)))) out[`${d}/${f}`] = text;
-  return out;
-}
-
-/** A vault holding `old`, PASSWORD files in a "deployment" folder, and a server that loaded them. */
-async function setup(name: string, extra: (dir: string) => CredentialLocation[] = () => []) {
+/** A deployment, the double serving it, and rotation deps recording the steps. */
+async function setup(name: string) {
   const base = path.join(root, name);
-  const deploy = path.join(base, 'deploy');
-  await fs.mkdir(deploy, { recursive: true });
-  const old = await createCredential('comfy');
-  const vault = new Vault(path.join(base, 'vault'));
-  await vault.write({ current: old });
-  // the double's root is the deployment folder: its login/PASSWORD is the secret file
-  const secret = path.join(deploy, 'login', 'PASSWORD');
-  const mirror = path.join(deploy, 'mirror', 'PASSWORD');
-  for (const f of [secret, mirror]) {
-    await fs.mkdir(path.dirname(f), { recursive: true });
-    await fs.writeFile(f, passwordFileContent(old), { mode: 0o600 });
-  }
+  const { deploy, vault, old, secret, mirror, before } = await makeDeployment(base);
   const server = await hostDoubleServer(deploy);
   servers.push(server);
   const steps: RotationStep[] = [];
   const deps: RotationDeps = {
     vault,
-    locations: [secretFileLocation(secret), secretFileLocation(mirror, 'mirror'), ...extra(deploy)],
+    locations: [secretFileLocation(secret), secretFileLocation(mirror, 'mirror')],
     server,
     actor: 'cli:test@host',
     username: 'comfy',
     onStep: (s) => steps.push(s),
   };
-  return { base, deploy, vault, old, server, deps, steps, secret, before: await credentialFiles(deploy) };
+  return { base, deploy, vault, old, server, deps, steps, before };
 }
 
 type Setup = Awaited<ReturnType<typeof setup>>;

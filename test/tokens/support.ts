@@ -1,6 +1,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { probeAuth } from '../../app/comfy/client.js';
+import { createCredential, passwordFileContent } from '../../app/tokens/credential.js';
+import { Vault } from '../../app/tokens/vault.js';
 import type { ComfyServerControl } from '../../app/tokens/rotation.js';
 import { startComfyDouble, type ComfyDouble } from '../comfy-double/server.js';
 
@@ -60,4 +62,29 @@ export async function treeContents(dir: string): Promise<Record<string, string>>
   };
   await walk(dir);
   return out;
+}
+
+/** The files a rotation may touch in a deployment (the double keeps its own files beside them). */
+export async function credentialFiles(deploy: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const d of ['login', 'mirror']) for (const [f, text] of Object.entries(await treeContents(path.join(deploy, d)))) out[`${d}/${f}`] = text;
+  return out;
+}
+
+/**
+ * A deployment under base: a vault holding `old`, and the same PASSWORD in deploy/login
+ * (the double's root, so what it serves) and deploy/mirror.
+ */
+export async function makeDeployment(base: string) {
+  const deploy = path.join(base, 'deploy');
+  const old = await createCredential('comfy');
+  const vault = new Vault(path.join(base, 'vault'));
+  await vault.write({ current: old });
+  const secret = path.join(deploy, 'login', 'PASSWORD');
+  const mirror = path.join(deploy, 'mirror', 'PASSWORD');
+  for (const f of [secret, mirror]) {
+    await fs.mkdir(path.dirname(f), { recursive: true });
+    await fs.writeFile(f, passwordFileContent(old), { mode: 0o600 });
+  }
+  return { deploy, vault, old, secret, mirror, before: await credentialFiles(deploy) };
 }
