@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
 import { _electron as electron, expect, test } from '@playwright/test';
+import { HOMES, snap } from './panel.js';
 
 /** The Electron binary, when `npm install` could download it (it cannot on CI machines here). */
 function electronBinary(): { path?: string; why?: string } {
@@ -19,7 +18,8 @@ const bin = electronBinary();
 
 test('desktop app: the hardened window shows the dashboard and the contract answers over IPC', async () => {
   test.skip(!bin.path, `SKIPPED Electron launch: ${bin.why}`);
-  const home = await mkdtemp(path.join(os.tmpdir(), 'panel-electron-'));
+  const home = path.join(HOMES, `electron-${Date.now()}`);
+  mkdirSync(home, { recursive: true });
   const app = await electron.launch({
     executablePath: bin.path,
     args: ['dist/main/main.cjs', '--no-sandbox'],
@@ -34,6 +34,6 @@ test('desktop app: the hardened window shows the dashboard and the contract answ
     bridge: Object.keys((window as unknown as { comfyPanel: object }).comfyPanel).sort(),
   }));
   expect(page).toEqual({ require: 'undefined', process: 'undefined', bridge: ['on', 'ops'] });
-  await win.screenshot({ path: 'e2e-output/electron-dashboard.png' });
+  await snap(win, 'electron-dashboard');
   await app.close();
 });

@@ -1,4 +1,4 @@
-import { expect, test } from './panel.js';
+import { expect, snap, test } from './panel.js';
 
 test('browser mode: dashboard renders, a contract call round-trips, and the key is required', async ({ page, panel, request }) => {
   const anonymous = await request.get(`${panel.origin}/`, { maxRedirects: 0 });
@@ -13,7 +13,7 @@ test('browser mode: dashboard renders, a contract call round-trips, and the key 
   await expect(page.getByTestId('app-version')).toHaveText(/^v\d+\.\d+\.\d+ · browser$/);
   await expect(page.getByTestId('engine-card').getByRole('img', { name: /Docker engine: OK/ })).toBeVisible();
   await expect(page.getByTestId('engine-version')).toContainText('API');
-  await page.screenshot({ path: 'e2e-output/foundation-dashboard.png', fullPage: true });
+  await snap(page, 'foundation-dashboard');
 
   const cookies = await page.context().cookies();
   const session = cookies.find((c) => c.name === 'comfy_panel_session');

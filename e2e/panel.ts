@@ -1,52 +1,76 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import os from 'node:os';
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { test as base, expect } from '@playwright/test';
+import { test as base, expect, type Page } from '@playwright/test';
 import { chromiumPath } from '../playwright.config.js';
+
+/** Everything e2e runs leave behind, scanned afterwards for leaked secrets (scripts/leak-scan.ts). */
+export const OUT = path.resolve('e2e-output');
+export const HOMES = path.join(OUT, 'homes');
+const LOGS = path.join(OUT, 'logs');
+const PAYLOADS = path.join(OUT, 'payloads');
 
 export interface PanelServer {
   url: string;
   origin: string;
   home: string;
   proc: ChildProcess;
-  /** Everything the server printed, for the secret-leak scan. */
-  output: string[];
 }
 
-/** Starts `comfy-panel serve` exactly as an operator would, with its own COMFY_PANEL_HOME. */
-export async function startPanel(env: Record<string, string> = {}): Promise<PanelServer> {
-  const home = env.COMFY_PANEL_HOME ?? (await mkdtemp(path.join(os.tmpdir(), 'panel-e2e-')));
+/** Starts `comfy-panel serve` exactly as an operator would, with its own COMFY_PANEL_HOME under e2e-output/homes. */
+export async function startPanel(name: string, env: Record<string, string> = {}): Promise<PanelServer> {
+  const home = path.join(HOMES, `${name}-${Date.now()}`);
+  mkdirSync(home, { recursive: true });
+  mkdirSync(LOGS, { recursive: true });
+  const log = path.join(LOGS, `${path.basename(home)}.log`);
   const proc = spawn(process.execPath, ['bin/comfy-panel.mjs', 'serve', '--port', '0', '--json'], {
     env: { ...process.env, COMFY_PANEL_HOME: home, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const output: string[] = [];
-  proc.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => appendFileSync(log, d));
   const first = await new Promise<string>((resolve, reject) => {
     const rl = createInterface({ input: proc.stdout! });
     rl.once('line', resolve);
-    proc.once('exit', (code) => reject(new Error(`comfy-panel serve exited with ${code}: ${output.join('')}`)));
+    proc.once('exit', (code) => reject(new Error(`comfy-panel serve exited with ${code}; see ${log}`)));
   });
-  output.push(first);
+  appendFileSync(log, `${first}\n`);
   const { url } = JSON.parse(first) as { url: string };
-  return { url, origin: new URL(url).origin, home, proc, output };
+  return { url, origin: new URL(url).origin, home, proc };
 }
 
-export const test = base.extend<object, { panel: PanelServer }>({
+/** A screenshot plus the page's visible text, so the leak scan can read what the operator saw. */
+export async function snap(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
+  writeFileSync(path.join(OUT, `${name}.txt`), await page.locator('body').innerText());
+}
+
+export const test = base.extend<{ recordPayloads: void }, { panel: PanelServer }>({
   panel: [
-    async ({}, use) => {
-      if (!existsSync(chromiumPath)) {
-        const why = `Chromium not found at ${chromiumPath} (apt-get install -y chromium)`;
-        if (process.env.CI) throw new Error(`CI requires Chromium: ${why}`);
-      }
-      const panel = await startPanel();
+    async ({}, use, workerInfo) => {
+      if (!existsSync(chromiumPath) && process.env.CI) throw new Error(`CI requires Chromium at ${chromiumPath} (apt-get install -y chromium)`);
+      const panel = await startPanel(`worker${workerInfo.workerIndex}`);
       await use(panel);
       panel.proc.kill('SIGTERM');
     },
     { scope: 'worker' },
+  ],
+  // Every payload the renderer receives (operation results, pushed events) is kept for the leak scan.
+  recordPayloads: [
+    async ({ page }, use, testInfo) => {
+      mkdirSync(PAYLOADS, { recursive: true });
+      const file = path.join(PAYLOADS, `${testInfo.titlePath.join(' ').replace(/[^\w.-]+/g, '_').slice(0, 120)}.jsonl`);
+      page.on('response', (res) => {
+        if (!res.url().includes('/api/op/')) return;
+        void res.text().then(
+          (body) => appendFileSync(file, `${body}\n`),
+          () => undefined,
+        );
+      });
+      page.on('websocket', (ws) => ws.on('framereceived', (f) => appendFileSync(file, `${String(f.payload)}\n`)));
+      await use();
+    },
+    { auto: true },
   ],
 });
 
