@@ -61,7 +61,8 @@ export const test = base.extend<{ recordPayloads: void }, { panel: PanelServer }
       mkdirSync(PAYLOADS, { recursive: true });
       const file = path.join(PAYLOADS, `${testInfo.titlePath.join(' ').replace(/[^\w.-]+/g, '_').slice(0, 120)}.jsonl`);
       page.on('response', (res) => {
-        if (!res.url().includes('/api/op/')) return;
+        // tokenClientEnv is the one operation that returns the token, on an explicit click, straight to the clipboard.
+        if (!res.url().includes('/api/op/') || res.url().endsWith('/api/op/tokenClientEnv')) return;
         void res.text().then(
           (body) => appendFileSync(file, `${body}\n`),
           () => undefined,

@@ -3,10 +3,12 @@ import { useOp } from './api/hooks.js';
 import { ContainerPage } from './pages/ContainerPage.js';
 import { DashboardPage } from './pages/DashboardPage.js';
 import { GeneratePage } from './pages/GeneratePage.js';
+import { TokensPage } from './pages/TokensPage.js';
 
 const PAGES = [
   { id: 'dashboard', title: 'Dashboard', render: () => <DashboardPage /> },
   { id: 'container', title: 'Container', render: () => <ContainerPage /> },
+  { id: 'tokens', title: 'Tokens', render: () => <TokensPage /> },
   { id: 'generate', title: 'Generate', render: () => <GeneratePage /> },
 ] as const;
 type PageId = (typeof PAGES)[number]['id'];
