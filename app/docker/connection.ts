@@ -131,7 +131,7 @@ export async function pingDocker(config: PanelConfig, env: NodeJS.ProcessEnv = p
   try {
     target = resolveDockerTarget(config, env);
   } catch (e) {
-    const problem = classifyDockerError(e);
+    const problem = classifyDockerError(e, { env });
     return { ok: false, host: '(unresolved)', source: 'config', latencyMs: 0, problem };
   }
   const where = { host: target.host, source: target.source, ...(target.context ? { context: target.context } : {}) };
@@ -147,7 +147,7 @@ export async function pingDocker(config: PanelConfig, env: NodeJS.ProcessEnv = p
       ok: false,
       ...where,
       latencyMs: Math.round(performance.now() - started),
-      problem: classifyDockerError(e, { host: target.host, timedOutAfterMs: signal.aborted ? config.docker.timeoutMs : undefined }),
+      problem: classifyDockerError(e, { host: target.host, timedOutAfterMs: signal.aborted ? config.docker.timeoutMs : undefined, env }),
     };
   }
 }
