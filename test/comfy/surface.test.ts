@@ -44,7 +44,7 @@ describe('generate operations (service)', () => {
     const { runs } = await h.generateHistory(operations.generateHistory.input.parse({}));
     expect(runs[0]).toMatchObject({ runId: result.runId, ok: true });
     expect(await h.generateInterrupt({})).toEqual({ interrupted: [] });
-    expect(await h.comfyStatus({})).toMatchObject({ ok: true, version: '0.3.64', queue: { running: 0, pending: 0 } });
+    expect(await h.comfyStatus()).toMatchObject({ ok: true, version: '0.3.64', queue: { running: 0, pending: 0 } });
   });
 
   it('rejects bad input at the contract', () => {
