@@ -15,6 +15,12 @@ type QueueItem = [number, string, Graph, Record<string, unknown>, string[]];
 
 type Message = [string, Record<string, unknown>];
 
+interface Progress {
+  value: number;
+  max: number;
+  state: 'running' | 'finished';
+}
+
 interface HistoryEntry {
   prompt: QueueItem;
   outputs: Record<string, { images: ImageRef[] }>;
@@ -161,17 +167,16 @@ export class Executor {
     return Object.fromEntries(maxItems === undefined ? all : all.slice(Math.max(0, all.length - maxItems)));
   }
 
+  /** prompt_worker: take (status), execute, record history (status), then `executing null` to the client. */
   private async work(): Promise<void> {
     if (this.working) return;
     this.working = true;
     try {
-      for (let item = this.pending.sort((a, b) => a[0] - b[0]).shift(); item; item = this.pending.shift()) {
-        this.running = item;
+      for (let item = this.takeNext(); item; item = this.takeNext()) {
         const started = performance.now();
         const entry = await this.execute(item);
         this.history.set(item[1], entry);
         this.running = undefined;
-        this.lastNode = undefined;
         this.queueUpdated();
         const sid = item[3].client_id as string | undefined;
         if (sid !== undefined) this.sender.send('executing', { node: null, prompt_id: item[1] }, sid);
@@ -182,68 +187,78 @@ export class Executor {
     }
   }
 
+  private takeNext(): QueueItem | undefined {
+    this.pending.sort((a, b) => a[0] - b[0]);
+    this.running = this.pending.shift();
+    if (this.running) this.queueUpdated();
+    return this.running;
+  }
+
+  /**
+   * PromptExecutor.execute_async. Which messages reach whom follows ComfyUI: add_message events
+   * only to the submitting client (none without client_id, except the broadcast interrupt);
+   * executing/executed only with a client_id; progress_state always to everyone.
+   */
   private async execute(item: QueueItem): Promise<HistoryEntry> {
     const [, promptId, graph, extra, outputs] = item;
     const sid = extra.client_id as string | undefined;
     const messages: Message[] = [];
-    // ComfyUI's add_message: recorded in history; sent only to the submitting client unless broadcast.
     const addMessage = (event: string, data: Record<string, unknown>, broadcast: boolean) => {
       const stamped = { ...data, timestamp: Date.now() };
       messages.push([event, stamped]);
       if (sid !== undefined || broadcast) this.sender.send(event, stamped, sid);
     };
+    const toClient = (event: string, data: Record<string, unknown>) => {
+      if (sid !== undefined) this.sender.send(event, data, sid);
+    };
     this.interruptFlag = false;
     addMessage('execution_start', { prompt_id: promptId }, false);
     const sigs = signatures(graph);
-    addMessage('execution_cached', { nodes: Object.keys(graph).filter((id) => this.cache.has(sigs.get(id)!)), prompt_id: promptId }, false);
+    // The classic cache keeps only entries this prompt can use.
+    const wanted = new Set(sigs.values());
+    for (const key of this.cache.keys()) if (!wanted.has(key)) this.cache.delete(key);
+    const cachedAtStart = Object.keys(graph).filter((id) => this.cache.has(sigs.get(id)!));
+    addMessage('execution_cached', { nodes: cachedAtStart, prompt_id: promptId }, false);
 
-    const progress = new Map<string, { value: number; max: number; state: 'running' | 'finished' }>();
-    const sendProgressState = () => {
-      const nodes = Object.fromEntries(
-        [...progress].map(([id, p]) => [id, { ...p, node_id: id, prompt_id: promptId, display_node_id: id, parent_node_id: null, real_node_id: id }]),
-      );
-      this.sender.send('progress_state', { prompt_id: promptId, nodes }, sid);
+    const progress = new Map<string, Progress>();
+    const setProgress = (id: string, p: Progress) => {
+      progress.set(id, p);
+      const nodes = Object.fromEntries([...progress].map(([n, q]) => [n, { ...q, node_id: n, prompt_id: promptId, display_node_id: n, parent_node_id: null, real_node_id: n }]));
+      this.sender.send('progress_state', { prompt_id: promptId, nodes }, undefined);
     };
     const results = new Map<string, RunResult>();
     const ui: HistoryEntry['outputs'] = {};
     const executed: string[] = [];
-    const nextCache = new Map<string, RunResult>();
     let current = '';
     let status: HistoryEntry['status']['status_str'] = 'success';
     try {
       for (const id of executionOrder(graph, outputs)) {
         current = id;
         const node = graph[id]!;
-        const cls = NODE_CLASSES[node.class_type as string]!;
         const sig = sigs.get(id)!;
         const cached = this.cache.get(sig);
         if (cached) {
           results.set(id, cached);
-          nextCache.set(sig, cached);
-          if (cached.ui) {
-            ui[id] = cached.ui;
-            if (sid !== undefined) this.sender.send('executed', { node: id, display_node: id, output: cached.ui, prompt_id: promptId }, sid);
-          }
-          progress.set(id, { value: 1, max: 1, state: 'finished' });
-          sendProgressState();
+          if (cached.ui) ui[id] = cached.ui;
+          toClient('executed', { node: id, display_node: id, output: cached.ui ?? null, prompt_id: promptId });
+          setProgress(id, { value: 1, max: 1, state: 'finished' });
           continue;
         }
-        progress.set(id, { value: 0, max: 1, state: 'running' });
-        sendProgressState();
-        this.lastNode = { sid, node: id };
-        this.sender.send('executing', { node: id, display_node: id, prompt_id: promptId }, sid);
+        setProgress(id, { value: 0, max: 1, state: 'running' });
+        if (sid !== undefined) this.lastNode = { sid, node: id };
+        toClient('executing', { node: id, display_node: id, prompt_id: promptId });
         if (this.interruptFlag) throw new Interrupted();
         const inputs = Object.fromEntries(Object.entries(node.inputs ?? {}).map(([k, v]) => [k, isLink(v) ? results.get(v[0])!.outputs[v[1]] : v]));
-        const result = await cls.run(inputs, this.runContext(graph, promptId, id, sid, progress, sendProgressState));
+        const ctx = this.runContext(graph, promptId, id, sid, (p) => setProgress(id, p));
+        const result = await NODE_CLASSES[node.class_type as string]!.run(inputs, ctx);
         results.set(id, result);
-        nextCache.set(sig, result);
-        executed.push(id);
+        this.cache.set(sig, result);
         if (result.ui) {
           ui[id] = result.ui;
-          this.sender.send('executed', { node: id, display_node: id, output: result.ui, prompt_id: promptId }, sid);
+          toClient('executed', { node: id, display_node: id, output: result.ui, prompt_id: promptId });
         }
-        progress.set(id, { value: 1, max: 1, state: 'finished' });
-        sendProgressState();
+        setProgress(id, { value: 1, max: 1, state: 'finished' });
+        executed.push(id);
       }
       addMessage('execution_success', { prompt_id: promptId }, false);
     } catch (e) {
@@ -253,45 +268,50 @@ export class Executor {
         this.log('Processing interrupted');
         addMessage('execution_interrupted', { prompt_id: promptId, node_id: current, node_type: nodeType, executed }, true);
       } else {
-        const type = e instanceof NodeException ? e.pyType : 'Exception';
-        const message = (e as Error).message;
-        const traceback = [
-          '  File "/workspace/ComfyUI/execution.py", line 496, in execute\n    output_data, output_ui, has_subgraph, has_pending_tasks = await get_output_data(prompt_id, unique_id, obj, input_data_all, execution_block_cb=execution_block_cb, pre_execute_cb=pre_execute_cb, hidden_inputs=hidden_inputs)\n',
-          `  File "/workspace/ComfyUI/nodes.py", line 1, in ${nodeType}\n`,
-        ];
-        this.log(`!!! Exception during processing !!! ${message}`);
-        this.log(`Traceback (most recent call last):\n${traceback.join('')}${type}: ${message}`);
-        const currentInputs = Object.fromEntries(Object.entries(graph[current]?.inputs ?? {}).filter(([, v]) => !isLink(v)).map(([k, v]) => [k, [v]]));
-        addMessage(
-          'execution_error',
-          { prompt_id: promptId, node_id: current, node_type: nodeType, executed, exception_message: message, exception_type: type, traceback, current_inputs: currentInputs, current_outputs: [...results.keys()] },
-          false,
-        );
+        addMessage('execution_error', this.errorReport(e, graph, promptId, current, executed, cachedAtStart), false);
       }
     }
-    // The classic cache keeps what this prompt produced and forgets the rest.
-    this.cache = nextCache;
+    this.lastNode = undefined;
     const meta = Object.fromEntries(Object.keys(ui).map((id) => [id, { node_id: id, display_node: id, parent_node: null, real_node_id: id }]));
     return { prompt: item, outputs: ui, status: { status_str: status, completed: status === 'success', messages }, meta };
   }
 
-  private runContext(
-    graph: Graph,
-    promptId: string,
-    nodeId: string,
-    sid: string | undefined,
-    progress: Map<string, { value: number; max: number; state: 'running' | 'finished' }>,
-    sendProgressState: () => void,
-  ): RunContext {
+  /** The execution_error payload, logged the way ComfyUI logs a node exception. */
+  private errorReport(e: unknown, graph: Graph, promptId: string, nodeId: string, executed: string[], currentOutputs: string[]): Record<string, unknown> {
+    const nodeType = String(graph[nodeId]?.class_type);
+    const type = e instanceof NodeException ? e.pyType : 'Exception';
+    const message = (e as Error).message;
+    const traceback = [
+      '  File "/workspace/ComfyUI/execution.py", line 496, in execute\n    output_data, output_ui, has_subgraph, has_pending_tasks = await get_output_data(prompt_id, unique_id, obj, input_data_all, execution_block_cb=execution_block_cb, pre_execute_cb=pre_execute_cb, hidden_inputs=hidden_inputs)\n',
+      `  File "/workspace/ComfyUI/nodes.py", line 1, in ${nodeType}\n`,
+    ];
+    this.log(`!!! Exception during processing !!! ${message}`);
+    this.log(`Traceback (most recent call last):\n${traceback.join('')}${type}: ${message}`);
+    const inputs = Object.entries(graph[nodeId]?.inputs ?? {}).map(([k, v]) => [k, [isLink(v) ? `<${k} from node ${v[0]}>` : v]]);
+    return {
+      prompt_id: promptId,
+      node_id: nodeId,
+      node_type: nodeType,
+      executed,
+      // ComfyUI appends an (here empty) tips line to the exception text.
+      exception_message: `${message}\n`,
+      exception_type: type,
+      traceback,
+      current_inputs: Object.fromEntries(inputs),
+      current_outputs: currentOutputs,
+    };
+  }
+
+  private runContext(graph: Graph, promptId: string, nodeId: string, sid: string | undefined, setProgress: (p: Progress) => void): RunContext {
     return {
       root: this.root,
       prompt: graph,
+      // ComfyUI's progress hook: interrupt check, progress_state (+ metadata preview), progress, legacy preview.
       step: async (value, max, preview) => {
         await sleep(this.samplerMs / max);
         if (this.interruptFlag) throw new Interrupted();
+        setProgress({ value, max, state: 'running' });
         this.sender.send('progress', { value, max, prompt_id: promptId, node: nodeId }, sid);
-        progress.set(nodeId, { value, max, state: 'running' });
-        sendProgressState();
         this.sender.sendPreview(preview, sid, { node_id: nodeId, prompt_id: promptId });
       },
       saveImage: (prefix, png, count) => this.saveImages(prefix, png, count),

@@ -66,14 +66,11 @@ export class WsHub implements Sender {
   }
 
   sendPreview(png: Buffer, sid: string | undefined, meta: { node_id: string; prompt_id: string }): void {
-    for (const [id, ws] of this.targets(sid)) {
-      if (this.flags.get(id)?.supports_preview_metadata === true) {
-        const json = Buffer.from(pyJson({ ...meta, display_node_id: meta.node_id, parent_node_id: null, real_node_id: meta.node_id, image_type: 'image/png' }));
-        ws.send(Buffer.concat([u32(PREVIEW_IMAGE_WITH_METADATA), u32(json.length), json, png]));
-      } else {
-        ws.send(Buffer.concat([u32(PREVIEW_IMAGE), u32(PNG), png]));
-      }
-    }
+    // ComfyUI decides by the submitting client's flags: the metadata format only to a client that asked.
+    const withMeta = sid !== undefined && this.flags.get(sid)?.supports_preview_metadata === true;
+    const json = Buffer.from(pyJson({ ...meta, display_node_id: meta.node_id, parent_node_id: null, real_node_id: meta.node_id, image_type: 'image/png' }));
+    const frame = withMeta ? Buffer.concat([u32(PREVIEW_IMAGE_WITH_METADATA), u32(json.length), json, png]) : Buffer.concat([u32(PREVIEW_IMAGE), u32(PNG), png]);
+    for (const [, ws] of this.targets(sid)) ws.send(frame);
   }
 
   close(): void {
