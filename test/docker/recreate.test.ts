@@ -1,0 +1,97 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ContainerManager } from '../../app/docker/manager.js';
+import { requireDocker } from '../support/docker.js';
+import { ensureDoubleImage } from '../support/double-image.js';
+import { freePort, makeSecret, removeContainers, testConfig, uniqueName } from './helpers.js';
+
+const d = await requireDocker();
+
+describe.skipIf(!d.ok)('diffSpec, recreate, adopt and build', () => {
+  const docker = d.ok ? d.docker : (undefined as never);
+  const secret = makeSecret('docker-recreate');
+  const name = uniqueName('docker-recreate');
+  const composeName = uniqueName('docker-recreate');
+  const buildTag = `${uniqueName('docker-build')}:test`;
+  const buildDir = mkdtempSync(path.join(os.tmpdir(), 'docker-build-'));
+  let image = '';
+
+  beforeAll(async () => {
+    image = await ensureDoubleImage(docker);
+  });
+  afterAll(async () => {
+    const leftovers = (await docker.listContainers({ all: true, filters: { name: [name] } })).map((c) => c.Id);
+    await removeContainers(docker, [name, composeName, ...leftovers]);
+    await docker.getImage(buildTag).remove({ force: true }).catch(() => undefined);
+    rmSync(buildDir, { recursive: true, force: true });
+    secret.cleanup();
+  });
+
+  it('reports nothing to change right after create, then each change; recreate applies them and keeps it running', async () => {
+    const port = await freePort();
+    const base = testConfig({ name, image, hostPort: port, secretFile: secret.file });
+    const m = new ContainerManager(base, docker);
+    await m.start();
+    await m.waitFor('healthy', 20_000);
+    expect(await m.diffSpec()).toEqual([]);
+    expect(await m.recreate()).toMatchObject({ recreated: false, changes: [] });
+
+    const newPort = await freePort();
+    const changed = new ContainerManager(testConfig({ name, image, hostPort: newPort, secretFile: secret.file, extra: { env: { COMFY_EXTRA: 'on' } } }), docker);
+    const diff = await changed.diffSpec();
+    expect(diff).toContainEqual({ field: 'ports', from: `127.0.0.1:${port}->8188/tcp`, to: `127.0.0.1:${newPort}->8188/tcp` });
+    expect(diff).toContainEqual({ field: 'env', from: 'COMFY_EXTRA=(unset)', to: expect.stringMatching(/^COMFY_EXTRA=fp:/) });
+
+    const r = await changed.recreate();
+    expect(r.recreated).toBe(true);
+    expect(r.changes).toEqual(diff);
+    expect(await changed.waitFor('healthy', 20_000)).toMatchObject({ phase: 'healthy' });
+    expect(await changed.diffSpec()).toEqual([]);
+    expect((await changed.status()).ports[0]?.hostPort).toBe(newPort);
+    // The old container was set aside and then removed.
+    const all = await docker.listContainers({ all: true, filters: { name: [name] } });
+    expect(all.map((c) => c.Names[0])).toEqual([`/${name}`]);
+  });
+
+  it('adopts a compose-made container: says what it can and cannot change, and will not recreate it unasked', async () => {
+    await docker.createContainer({
+      name: composeName,
+      Image: image,
+      Labels: { 'com.docker.compose.project': 'qwen', 'com.docker.compose.service': 'comfyui', 'com.docker.compose.project.working_dir': '/srv/qwen' },
+    });
+    const m = new ContainerManager(testConfig({ name: composeName, image, hostPort: await freePort() }), docker);
+    const s = await m.status();
+    expect(s).toMatchObject({ managed: false, adopted: true, compose: { project: 'qwen', service: 'comfyui', workingDir: '/srv/qwen' } });
+    const r = await m.adopt();
+    expect(r).toMatchObject({ name: composeName, managed: false, compose: { project: 'qwen' } });
+    expect(r.canChange.join(' ')).toMatch(/start, stop and restart.*logs.*files/);
+    expect(r.cannotChange.join(' ')).toMatch(/env, ports, mounts.*detaches it from compose project "qwen"/);
+    expect(r.differences.map((c) => c.field)).toEqual(expect.arrayContaining(['env', 'ports', 'healthcheck']));
+    await expect(m.recreate()).rejects.toMatchObject({ code: 'container-compose-owned' });
+  });
+
+  it('adopting a container that does not exist says so', async () => {
+    const m = new ContainerManager(testConfig({ name: uniqueName('docker-recreate-none'), image, hostPort: 1 }), docker);
+    await expect(m.adopt()).rejects.toMatchObject({ problem: { kind: 'no-such-container' } });
+  });
+
+  it('builds a Dockerfile through dockerode, streaming progress', async () => {
+    writeFileSync(path.join(buildDir, 'Dockerfile'), `FROM ${image}\nCOPY hello.txt /hello.txt\nLABEL io.comfy-panel.test=build\n`);
+    writeFileSync(path.join(buildDir, 'hello.txt'), 'hi');
+    const m = new ContainerManager(testConfig({ name, image: buildTag, hostPort: 1 }), docker);
+    const progress: string[] = [];
+    const r = await m.build((l) => progress.push(l), { contextDir: buildDir });
+    expect(r.tag).toBe(buildTag);
+    expect(progress.join('\n')).toMatch(/Step 2\/3 : COPY hello.txt/);
+    expect((await docker.getImage(buildTag).inspect()).Config.Labels).toMatchObject({ 'io.comfy-panel.test': 'build' });
+  });
+
+  it('a build whose base image cannot be pulled fails with a clear error naming the base', async () => {
+    writeFileSync(path.join(buildDir, 'Dockerfile'), 'FROM docker-build-missing-base:never\nRUN true\n');
+    const m = new ContainerManager(testConfig({ name, image: buildTag, hostPort: 1 }), docker);
+    const err = await m.build(undefined, { contextDir: buildDir }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'build-base-image-unavailable', fix: expect.stringContaining('docker-build-missing-base:never') });
+  });
+});
