@@ -44,12 +44,12 @@ export async function probeAuth(baseUrl: string, token: string | undefined, time
   try {
     const res = await fetch(url, { headers: authHeaders(token), redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
     await res.arrayBuffer().catch(() => undefined);
-    const latencyMs = performance.now() - started;
+    const latencyMs = Math.round((performance.now() - started) * 10) / 10;
     if (res.status === 200) return { status: 200, latencyMs };
     const err = errorForStatus(res.status, res.headers.get('content-type') ?? '', 'GET /system_stats', token !== undefined);
     return { status: res.status, latencyMs, error: err.message };
   } catch (e) {
-    return { status: null, latencyMs: performance.now() - started, error: errorForNetwork(e, url, timeoutMs).message };
+    return { status: null, latencyMs: Math.round((performance.now() - started) * 10) / 10, error: errorForNetwork(e, url, timeoutMs).message };
   }
 }
 
@@ -83,19 +83,19 @@ export interface QueueView {
   pending: { number: number; promptId: string }[];
 }
 
-/** One input spec of /object_info: [type or list of choices, options?]. */
-const InputSpecSchema = z.union([z.tuple([z.unknown()], z.unknown()), z.tuple([z.unknown()])]);
+/** Input specs are [type or list of choices, options?]; custom nodes vary, so anything else is kept as is. */
 const NodeInfoSchema = z.looseObject({
   input: z
     .looseObject({
-      required: z.record(z.string(), InputSpecSchema).optional(),
-      optional: z.record(z.string(), InputSpecSchema).optional(),
+      required: z.record(z.string(), z.unknown()).optional(),
+      optional: z.record(z.string(), z.unknown()).optional(),
     })
     .default({}),
   output_node: z.boolean().optional(),
   category: z.string().optional(),
 });
-const ObjectInfoSchema = z.record(z.string(), NodeInfoSchema);
+// One odd custom node must not hide all the others: it is kept as a class without known inputs.
+const ObjectInfoSchema = z.record(z.string(), NodeInfoSchema.catch({ input: {} }));
 export type NodeInfo = z.output<typeof NodeInfoSchema>;
 export type ObjectInfo = Record<string, NodeInfo>;
 

@@ -1,4 +1,5 @@
 import { PanelError } from '../errors.js';
+import { redact } from '../redact.js';
 
 export type ComfyErrorKind =
   | 'unauthorized'
@@ -76,7 +77,8 @@ export function errorForNetwork(err: unknown, url: string, timeoutMs: number): C
   if (e?.name === 'TimeoutError') {
     return new ComfyError('timeout', `${url}: no answer within ${timeoutMs} ms`, 'Is ComfyUI busy or hung? Raise comfyui.timeoutMs if the server is just slow', undefined, { cause: err });
   }
-  const code = e?.cause?.code ?? e?.code ?? e?.cause?.message ?? (err instanceof Error ? err.message : String(err));
+  // Library messages may quote a URL; redact() drops any token= or hash they carry.
+  const code = e?.cause?.code ?? e?.code ?? redact(e?.cause?.message ?? (err instanceof Error ? err.message : String(err)));
   return new ComfyError(
     'unreachable',
     `${url}: cannot connect (${code})`,

@@ -60,7 +60,8 @@ function readSpec(spec: readonly unknown[]): InputSpec {
 }
 
 function specsOf(info: NodeInfo): Record<string, readonly unknown[]> {
-  return { ...info.input.optional, ...info.input.required };
+  const all = Object.entries({ ...info.input.optional, ...info.input.required });
+  return Object.fromEntries(all.filter((e): e is [string, unknown[]] => Array.isArray(e[1])));
 }
 
 async function checkInput(

@@ -31,11 +31,14 @@ export class PromptTracker {
   #percent = 0;
   readonly #total: number;
   readonly #weights = new Map<string, number>();
+  #grace: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly graph: ApiGraph,
     private readonly runId: string,
     private readonly emit: (p: GenerationProgress) => void,
+    /** How long to wait after execution_success for the end of the prompt. */
+    private readonly graceMs = 2000,
   ) {
     const ids = Object.keys(graph);
     // Sampler steps are where the time goes: each sampler weighs as much as all other nodes together.
@@ -63,6 +66,7 @@ export class PromptTracker {
   settle(outcome: PromptOutcome): void {
     if (this.#settled) return;
     this.#settled = true;
+    clearTimeout(this.#grace);
     this.endedAt ??= performance.now();
     this.#settle(outcome);
   }
@@ -143,8 +147,11 @@ export class PromptTracker {
         this.executedImages.push(...msg.images);
         break;
       case 'execution_success':
+        // ComfyUI writes the history between this and `executing {node: null}`: wait for the
+        // latter, but not forever on a server that never sends it.
         this.#finishCurrent();
-        this.settle({ kind: 'success' });
+        this.endedAt ??= performance.now();
+        this.#grace ??= setTimeout(() => this.settle({ kind: 'success' }), this.graceMs);
         break;
       case 'execution_error': {
         const where = msg.node ? ` in ${msg.nodeType ?? 'node'} (node ${msg.node})` : '';

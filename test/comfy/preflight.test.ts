@@ -67,4 +67,14 @@ describe('PromptTracker', () => {
       }),
     );
   });
+
+  it('ends at execution_success when executing {node: null} never comes', async () => {
+    const seen: GenerationProgress[] = [];
+    const t = new PromptTracker((await loadWorkflow('smoke')).graph, 'r', (p) => seen.push(p), 20);
+    t.setPromptId('p');
+    t.onMessage({ type: 'execution_start', promptId: 'p' });
+    t.onMessage({ type: 'execution_success', promptId: 'p' });
+    expect(t.settled).toBe(false);
+    expect(await t.done).toEqual({ kind: 'success' });
+  });
 });

@@ -59,6 +59,13 @@ describe('response handling never crashes or hangs', () => {
     expect(await clientAnswering(200, '<html>', 'text/html').queue().catch((e: ComfyError) => e.kind)).toBe('bad-response');
   });
 
+  it('one odd node class in /object_info does not hide the others', async () => {
+    const body = JSON.stringify({ Odd: { input: 'weird' }, EmptyImage: { input: { required: { width: ['INT', { min: 1 }], extra: 'STRING' } } } });
+    const info = await clientAnswering(200, body, 'application/json').objectInfo();
+    expect(info.Odd).toEqual({ input: {} });
+    expect(info.EmptyImage?.input.required?.width).toEqual(['INT', { min: 1 }]);
+  });
+
   it('`{}` from /history is not-found; a 404 from /view is not-found', async () => {
     expect(await clientAnswering(200, '{}', 'application/json').history('p1').catch((e: ComfyError) => e.kind)).toBe('not-found');
     expect(await clientAnswering(404, '', 'application/octet-stream').viewImage({ filename: 'x.png', subfolder: '', type: 'output' }).catch((e: ComfyError) => e.kind)).toBe('not-found');
