@@ -9,7 +9,7 @@ import { goQuote, isGoSpace, isHorizontalSpace, LineIndex, trimRightGoSpace } fr
 const KEY_PUNCTUATION = new Set(['_', '.', '-', '[', ']']);
 const LETTER_OR_NUMBER = /^[\p{L}\p{N}]$/u;
 const EXPORT_FOLLOWER = new Set([' ', '\t', '\n', '\f', '\r']);
-const REST_IS_COMMENT = /^[\t\v\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*(#.*)?$/;
+const REST_IS_COMMENT = /^[\t\v\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*(#[^\n]*)?$/;
 
 export function scanCompose(text: string): ScanResult {
   const lines = new LineIndex(text);
@@ -72,7 +72,8 @@ export function scanCompose(text: string): ScanResult {
       // No separator before the end: compose reads an empty key and the rest as its value.
       const value = readUnquoted(text, keyStart);
       entries.push({ ...base, start: nodeStart, end: n, key: '', inherit: false, quote: 'none', ...value });
-      return { entries, problems: [] };
+      const message = `line ${line}: the last line has no "=" and no line end, so compose reads it as the value of an empty key`;
+      return { entries, problems: [{ offset: keyStart, line, column: lines.position(keyStart).column, message, severity: 'warning' }] };
     }
     const key = trimRightGoSpace(text.slice(keyStart, i));
     if (key.includes(' ')) return fail(start, `line ${line}: key cannot contain a space`, lines.position(keyStart).column);

@@ -8,6 +8,7 @@ import { LineIndex } from './text.js';
 
 const LINE =
   /(?:^|^)\s*(?:export\s+)?([\w.-]+)((?:\s*=\s*?|:\s+?))(\s*'(?:\\'|[^'])*'|\s*"(?:\\"|[^"])*"|\s*`(?:\\`|[^`])*`|[^#\r\n]+)?\s*(?:#.*)?(?:$|$)/dgm;
+const LINE_BREAKS = new Set(['\n', '\u2028', '\u2029']);
 const QUOTES: Record<string, ScannedEntry['quote']> = { "'": 'single', '"': 'double', '`': 'backtick' };
 
 /** dotenv's value processing: trim, strip one pair of matching quotes, `\n`/`\r` in double quotes. */
@@ -63,10 +64,17 @@ export function scanDotenv(text: string): ScanResult {
       const at = lines.position(valueStart);
       problems.push({ offset: valueStart, ...at, severity: 'warning', message: `line ${at.line}: the ${first} quote is not closed at the end of the value, so dotenv keeps it as part of the value` });
     }
-    // Line boundaries as dotenv sees them (a lone CR ends a line too).
-    const start = Math.max(prevEnd, toOriginal(norm.lastIndexOf('\n', statementStart - 1) + 1));
-    const nl = norm.indexOf('\n', normValueEnd);
-    const end = nl === -1 ? text.length : toOriginal(nl) + (text.startsWith('\r\n', toOriginal(nl)) ? 2 : 1);
+    // Line boundaries as dotenv's regex sees them: CR, LF, U+2028 and U+2029 all end a line.
+    let lineStart = statementStart;
+    while (lineStart > 0 && !LINE_BREAKS.has(norm[lineStart - 1] ?? '')) lineStart--;
+    let lineEnd = normValueEnd;
+    while (lineEnd < norm.length && !LINE_BREAKS.has(norm[lineEnd] ?? '')) lineEnd++;
+    if (/[\n\u2028\u2029]/.test(norm.slice(keySpan[1], valueSpan ? valueSpan[0] + lead : sepSpan[1]))) {
+      const at = lines.position(toOriginal(keySpan[0]));
+      problems.push({ offset: toOriginal(keySpan[0]), ...at, severity: 'warning', message: `line ${at.line}: ${m[1]} has no value on its own line, so dotenv takes the next line as its value` });
+    }
+    const start = Math.max(prevEnd, toOriginal(lineStart));
+    const end = lineEnd >= norm.length ? text.length : toOriginal(lineEnd + 1);
     entries.push({
       start,
       end,

@@ -23,6 +23,13 @@ export function setEnvValues(text: string, dialect: Dialect, updates: Record<str
     quoted.set(key, quoteForDialect(value, dialect));
   }
 
+  const present = new Set(envEntries(doc).map((e) => e.key));
+  const missing = [...quoted].filter(([key]) => !present.has(key));
+  if (missing.length > 0 && text !== '' && text !== '\uFEFF' && !text.endsWith('\n')) {
+    // End the last line first (a lone CR becomes CRLF, not part of a value) and re-read:
+    // for compose a last line without LF can change meaning once it ends.
+    return setEnvValues(text + (text.endsWith('\r') ? '\n' : doc.eol), dialect, updates);
+  }
   for (const entry of envEntries(doc)) {
     const q = quoted.get(entry.key);
     if (q === undefined || literalValue(entry, dialect) === updates[entry.key]) continue;
@@ -30,9 +37,6 @@ export function setEnvValues(text: string, dialect: Dialect, updates: Record<str
     entry.raw = before + q + entry.raw.slice(entry.valueEnd);
   }
   let out = serializeEnvDocument(doc);
-  const present = new Set(envEntries(doc).map((e) => e.key));
-  const missing = [...quoted].filter(([key]) => !present.has(key));
-  if (missing.length > 0 && out !== '' && out !== '\uFEFF' && !out.endsWith('\n')) out += doc.eol;
   for (const [key, q] of missing) out += `${key}=${q}${doc.eol}`;
 
   assertReadsBack(out, dialect, updates);
@@ -45,7 +49,11 @@ function assertReadsBack(text: string, dialect: Dialect, updates: Record<string,
   for (const [key, value] of Object.entries(updates)) {
     const entry = last.get(key);
     if (!entry || literalValue(entry, dialect) !== value) {
-      throw new PanelError(`internal error: ${key} would not read back as written in the ${dialect} file`, 'env-write-check', 'Report this; the file was not changed.');
+      throw new PanelError(
+        `${key} would not read back as written: another line of this ${dialect} file swallows it (such as \`KEY:\` with nothing after it, or an unclosed quote)`,
+        'env-write-check',
+        'Fix the lines the audit reports as malformed, then retry; nothing was written.',
+      );
     }
   }
 }
