@@ -18,14 +18,19 @@ export interface PanelServer {
   proc: ChildProcess;
 }
 
-/** Starts `comfy-panel serve` exactly as an operator would, with its own COMFY_PANEL_HOME under e2e-output/homes. */
-export async function startPanel(name: string, env: Record<string, string> = {}): Promise<PanelServer> {
+/**
+ * Starts `comfy-panel serve` exactly as an operator would, with its own COMFY_PANEL_HOME under
+ * e2e-output/homes; `config` (when given) is written as its config file first, else the panel
+ * starts unconfigured (first run).
+ */
+export async function startPanel(name: string, opts: { config?: object; env?: Record<string, string> } = {}): Promise<PanelServer> {
   const home = path.join(HOMES, `${name}-${Date.now()}`);
   mkdirSync(home, { recursive: true });
+  if (opts.config) writeFileSync(path.join(home, 'config.json'), JSON.stringify(opts.config, null, 2), { mode: 0o600 });
   mkdirSync(LOGS, { recursive: true });
   const log = path.join(LOGS, `${path.basename(home)}.log`);
   const proc = spawn(process.execPath, ['bin/comfy-panel.mjs', 'serve', '--port', '0', '--json'], {
-    env: { ...process.env, COMFY_PANEL_HOME: home, ...env },
+    env: { ...process.env, COMFY_PANEL_HOME: home, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   proc.stderr!.on('data', (d: Buffer) => appendFileSync(log, d));
@@ -49,7 +54,7 @@ export const test = base.extend<{ recordPayloads: void }, { panel: PanelServer }
   panel: [
     async ({}, use, workerInfo) => {
       if (!existsSync(chromiumPath) && process.env.CI) throw new Error(`CI requires Chromium at ${chromiumPath} (apt-get install -y chromium)`);
-      const panel = await startPanel(`worker${workerInfo.workerIndex}`);
+      const panel = await startPanel(`worker${workerInfo.workerIndex}`, { config: {} });
       await use(panel);
       panel.proc.kill('SIGTERM');
     },

@@ -3,6 +3,7 @@ import { useOp } from './api/hooks.js';
 import { ContainerPage } from './pages/ContainerPage.js';
 import { DashboardPage } from './pages/DashboardPage.js';
 import { GeneratePage } from './pages/GeneratePage.js';
+import { SetupPage } from './pages/SetupPage.js';
 import { TokensPage } from './pages/TokensPage.js';
 
 const PAGES = [
@@ -38,6 +39,7 @@ export function App() {
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
   const active = PAGES.find((p) => p.id === page)!;
+  const firstRun = info.data && !info.data.configured;
   return (
     <div className="app">
       <header className="topbar">
@@ -68,7 +70,7 @@ export function App() {
         </div>
       </header>
       <main id="main" aria-label={active.title}>
-        {active.render()}
+        {firstRun ? <SetupPage onDone={info.reload} /> : active.render()}
       </main>
     </div>
   );

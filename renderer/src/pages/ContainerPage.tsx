@@ -66,6 +66,16 @@ function StateCard({ status, reload }: { status: ContainerOverview; reload: () =
             <dd>{status.ports.map((p) => `${p.hostIp}:${p.hostPort} → ${p.containerPort}/${p.protocol}`).join(', ')}</dd>
           </>
         ) : null}
+        <dt>CPU</dt>
+        <dd>{status.stats ? `${status.stats.cpuPercent.toFixed(1)} %` : '—'}</dd>
+        <dt>Memory</dt>
+        <dd>{status.stats ? `${bytes(status.stats.memoryUsedBytes)} of ${bytes(status.stats.memoryLimitBytes)}` : '—'}</dd>
+        <dt>GPU</dt>
+        <dd data-testid="gpu">
+          {status.gpu.gpus?.length
+            ? status.gpu.gpus.map((g) => `${g.name}: ${g.memoryUsedMiB} / ${g.memoryTotalMiB} MiB`).join('; ')
+            : `No GPU${status.gpu.reason ? ` (${status.gpu.reason})` : ''}`}
+        </dd>
       </dl>
       {status.reasons.length ? (
         <ul className="error-note" aria-label="Why the container is not OK">
@@ -78,6 +88,15 @@ function StateCard({ status, reload }: { status: ContainerOverview; reload: () =
       {error ? <ErrorNote message={error} /> : null}
     </Card>
   );
+}
+
+/** The container's state with its controls, loading its own status; used on the Dashboard. */
+export function ContainerCard() {
+  const status = useOp('containerStatus', {});
+  useEvent('containerState', () => status.reload());
+  if (status.error) return <Card title="Container"><ErrorNote message={status.error} /></Card>;
+  if (!status.data) return <Card title="Container"><Loading what="container status" /></Card>;
+  return <StateCard status={status.data} reload={status.reload} />;
 }
 
 export function ContainerPage() {
@@ -123,20 +142,6 @@ export function ContainerPage() {
               <FactRow name="Loaded" fact={s.loginNode.loaded} />
               <FactRow name="Enforced" fact={s.loginNode.enforced} />
             </ul>
-          </Card>
-          <Card title="Resources" testId="resources">
-            <dl className="facts">
-              <dt>CPU</dt>
-              <dd>{s.stats ? `${s.stats.cpuPercent.toFixed(1)} %` : '—'}</dd>
-              <dt>Memory</dt>
-              <dd>{s.stats ? `${bytes(s.stats.memoryUsedBytes)} of ${bytes(s.stats.memoryLimitBytes)}` : '—'}</dd>
-              <dt>GPU</dt>
-              <dd data-testid="gpu">
-                {s.gpu.gpus?.length
-                  ? s.gpu.gpus.map((g) => `${g.name}: ${g.memoryUsedMiB} / ${g.memoryTotalMiB} MiB`).join('; ')
-                  : `No GPU${s.gpu.reason ? ` (${s.gpu.reason})` : ''}`}
-              </dd>
-            </dl>
           </Card>
         </>
       ) : null}
