@@ -1,4 +1,6 @@
 import type { PanelHandlers } from '../contract/index.js';
+import { errorMessage } from '../errors.js';
+import { redact } from '../redact.js';
 import { actorName } from '../tokens/audit-log.js';
 import { tokenActions } from '../tokens/actions.js';
 import type { PanelContext } from './context.js';
@@ -10,6 +12,11 @@ export function tokensHandlers(ctx: PanelContext) {
       configFile: ctx.loaded.path,
       onStep: (step) => ctx.bus.emit('rotationStep', step),
     });
+  // A rotation interrupted by a crash is settled when the panel starts: back to the old
+  // credential, or forward if it was verified before the vault commit. Steps go out as events.
+  actions()
+    .recoverIfPending()
+    .catch((e: unknown) => ctx.bus.emit('rotationStep', { rotationId: 'recovery', step: 'recover', status: 'failed', message: redact(errorMessage(e)) }));
   return {
     tokenAudit: async () => actions().audit(),
     tokenRotate: async () => actions().rotate(),

@@ -9,6 +9,7 @@ import { PanelError } from '../errors.js';
 import { auditCredential, findTokenByFingerprint } from './audit.js';
 import { importFromEnvFile, importFromLocation } from './adopt.js';
 import { clientEnvLines } from './client-env.js';
+import { readJournal } from './journal.js';
 import type { SecretKeyStore } from './keystore.js';
 import { envTargetLocation } from './env-location.js';
 import { containerPasswordLocation, secretFileLocation, type ContainerFiles, type CredentialLocation } from './locations.js';
@@ -86,6 +87,8 @@ export function tokenActions(config: PanelConfig, paths: PanelPaths, opts: Token
     rotate: (): Promise<RotationResult> => rotateCredential(deps(), { kind: 'rotate' }),
     init: (force = false): Promise<RotationResult> => rotateCredential(deps(), { kind: 'init', force }),
     recover: (): Promise<RotationResult> => recoverRotation(deps()),
+    /** At start: settle a rotation a crash interrupted, if its journal is there (no Docker call otherwise). */
+    recoverIfPending: async (): Promise<RotationResult | undefined> => ((await readJournal(vault)) ? recoverRotation(deps()) : undefined),
     async unify(to: string): Promise<RotationResult> {
       const d = deps();
       const cred = await findTokenByFingerprint(d, to, config.credential.username);

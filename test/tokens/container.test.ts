@@ -8,9 +8,12 @@ import { probeAuth } from '../../app/comfy/client.js';
 import { parseConfig } from '../../app/config/load.js';
 import { panelPaths } from '../../app/config/paths.js';
 import type { PanelConfig } from '../../app/config/schema.js';
+import type { RotationStep } from '../../app/contract/ops/tokens.js';
 import { ContainerManager } from '../../app/docker/manager.js';
 import { readEnvValues } from '../../app/env/index.js';
 import { fingerprint } from '../../app/redact.js';
+import { EventBus } from '../../app/service/bus.js';
+import { createPanelHandlers } from '../../app/service/index.js';
 import { containerServer, tokenActions } from '../../app/tokens/actions.js';
 import { AUDIT_LOG } from '../../app/tokens/audit-log.js';
 import { createCredential, passwordFileContent, type Credential } from '../../app/tokens/credential.js';
@@ -192,6 +195,44 @@ describe.skipIf(!d.ok)('token commands against the ComfyUI double container', ()
     expect(await treeContents(path.join(dep.home, 'project'))).toEqual(files);
     expect((await probeAuth(dep.config.comfyui.url, before.hash, 3000)).status).toBe(200);
     expect((await run('--json', 'token', 'audit')).json().consistent).toBe(true);
+  });
+
+  it('a rotation left unsettled is settled when the panel service starts, with rotationStep events', async () => {
+    const before = (await vaultState())!.current;
+    const real = containerServer(dep.config, dep.manager);
+    let restarts = 0;
+    // verification fails, then the rollback's restart fails too: the journal stays behind
+    const broken = {
+      ...real,
+      restart: async () => {
+        if (++restarts === 2) throw new Error('injected: engine gone');
+        await real.restart();
+      },
+      probe: async (t: string | undefined) => (t !== undefined && t !== before.hash ? { status: 500, latencyMs: 0, error: 'injected' } : real.probe(t)),
+    };
+    const res = await tokenActions(dep.config, panelPaths(), { actor: 'cli:test', server: broken, configFile: dep.configFile }).rotate();
+    expect(res.outcome).toBe('rollback-failed');
+    expect((await run('--json', 'token', 'audit')).json().pendingRotation).toMatchObject({ rotationId: res.rotationId, step: 'rolling-back' });
+
+    const bus = new EventBus();
+    const events: RotationStep[] = [];
+    const settled = new Promise<void>((resolve) =>
+      bus.on('rotationStep', (e) => {
+        events.push(e);
+        if (e.step === 'rollback-verify' && e.status !== 'started') resolve();
+      }),
+    );
+    const handlers = createPanelHandlers({ loaded: { config: dep.config, path: dep.configFile, configured: true }, paths: panelPaths(), mode: 'browser', version: 'test', bus });
+    await settled;
+    expect(events.filter((e) => e.status !== 'started').map((e) => `${e.step}:${e.status}`)).toEqual([
+      'rollback-restore:ok',
+      'rollback-restart:ok',
+      'rollback-wait-healthy:ok',
+      'rollback-verify:ok',
+    ]);
+    await vi.waitFor(async () => expect((await handlers.tokenAudit({})).pendingRotation).toBeUndefined());
+    const audit = await handlers.tokenAudit({});
+    expect(audit).toMatchObject({ consistent: true, vault: { fingerprint: fingerprint(before.hash) } });
   });
 
   it('client-env prints the token only on request, quoted for the chosen reader', async () => {

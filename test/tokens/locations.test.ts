@@ -5,6 +5,7 @@ import dotenv from 'dotenv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readEnvValues } from '../../app/env/index.js';
 import { fingerprint } from '../../app/redact.js';
+import { importFromEnvFile } from '../../app/tokens/adopt.js';
 import { auditCredential, findTokenByFingerprint } from '../../app/tokens/audit.js';
 import { createCredential, passwordFileContent, type Credential } from '../../app/tokens/credential.js';
 import { envTargetLocation } from '../../app/tokens/env-location.js';
@@ -19,7 +20,11 @@ let cred: Credential;
 let old: Credential;
 beforeAll(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tokens-locations-'));
-  [cred, old] = await Promise.all([createCredential('comfy'), createCredential('comfy')]);
+  old = await createCredential('comfy');
+  // compose drops `$x...` (x a letter) as a variable but keeps `$.` or `$1`: make the salt start with a letter,
+  // so an unquoted copy of this hash is really mangled for compose
+  do cred = await createCredential('comfy');
+  while (!/^\$2b\$\d\d\$[A-Za-z]/.test(cred.hash));
 });
 afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true });
@@ -132,5 +137,27 @@ describe('audit', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('import from an env file', () => {
+  it('adopts the hash as the file reader sees it; refuses a mangled or missing one, naming file and key', async () => {
+    const vault = new Vault(path.join(dir, 'import-vault'));
+    const file = path.join(dir, 'import.env');
+    await fs.writeFile(file, `GOOD='${cred.hash}'\nBARE=${cred.hash}\nPW=not-a-hash\n`);
+    const r = await importFromEnvFile(vault, file, 'GOOD', 'compose', 'comfy');
+    expect(r).toEqual({ fingerprint: fingerprint(cred.hash), username: 'comfy', source: `${file}:GOOD` });
+    expect((await vault.read())?.current).toMatchObject({ hash: cred.hash, username: 'comfy' });
+    // unquoted, compose drops $12$... as variables: the import says so instead of adopting "$2b"
+    await expect(importFromEnvFile(vault, file, 'BARE', 'compose', 'comfy')).rejects.toMatchObject({
+      message: expect.stringContaining('import.env: BARE is not a bcrypt hash when read as compose'),
+      fix: expect.stringContaining('single quotes'),
+    });
+    await expect(importFromEnvFile(vault, file, 'PW', 'dotenv', 'comfy')).rejects.toThrow(/PW is not a bcrypt hash/);
+    await expect(importFromEnvFile(vault, file, 'NOPE', 'dotenv', 'comfy')).rejects.toThrow(/import\.env: no key NOPE/);
+    // the same hash read by dotenv (which keeps the $) is fine; importing again keeps the vault's previous
+    await vault.write({ current: old });
+    await importFromEnvFile(vault, file, 'BARE', 'dotenv', 'comfy');
+    expect(await vault.read()).toMatchObject({ current: { hash: cred.hash }, previous: old });
   });
 });
