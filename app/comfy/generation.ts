@@ -63,6 +63,26 @@ async function imagesOf(client: ComfyClient, promptId: string, fromMessages: Ima
 class Interrupted extends Error {}
 
 /**
+ * After a reconnect the messages sent meanwhile are lost: the history tells whether the prompt
+ * ended, the queue whether the server still has it at all (a restart forgets it).
+ */
+async function catchUp(client: ComfyClient, tracker: PromptTracker): Promise<void> {
+  const id = tracker.promptId;
+  if (!id) return;
+  try {
+    const h = await client.history(id);
+    if (h.status === 'error') tracker.settle({ kind: 'error', error: new ComfyError('execution', `ComfyUI reports prompt ${id} failed (seen after a reconnect)`) });
+    else if (h.completed) tracker.settle({ kind: 'success' });
+  } catch (e) {
+    if (!(e instanceof ComfyError && e.kind === 'not-found')) return; // the socket watchdog handles a dead server
+    const q = await client.queue().catch(() => undefined);
+    if (q && ![...q.running, ...q.pending].some((p) => p.promptId === id)) {
+      tracker.settle({ kind: 'error', error: new ComfyError('not-found', `the server no longer knows prompt ${id}: it was restarted or its queue was cleared`) });
+    }
+  }
+}
+
+/**
  * One test generation: connect the WebSocket first (so no message is missed), submit, follow
  * progress, fetch every output image through /view into outDir, and time each phase.
  * Failures come back as `ok: false` with a readable error; only bad parameters throw (ConfigError).
@@ -113,13 +133,7 @@ export async function runGeneration(opts: RunGenerationOptions): Promise<Generat
     watch = client.watch(clientId, (m) => tracker.onMessage(m), {
       onState: (s) => {
         if (s.state === 'closed' && s.error) tracker.settle({ kind: 'error', error: s.error });
-        // Messages sent while we were away are lost: ask the history whether the prompt ended.
-        if (s.state === 'open' && s.reconnected && tracker.promptId) {
-          client.history(tracker.promptId).then(
-            (h) => h.completed && tracker.settle({ kind: 'success' }),
-            () => undefined,
-          );
-        }
+        if (s.state === 'open' && s.reconnected) void catchUp(client, tracker);
       },
     });
     await watch.ready;

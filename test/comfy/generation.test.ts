@@ -1,4 +1,4 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { runGeneration, type RunGenerationOptions } from '../../app/comfy/genera
 import { listRuns } from '../../app/comfy/runs.js';
 import { loadWorkflow } from '../../app/comfy/workflow.js';
 import type { GenerationProgress } from '../../app/contract/ops/generate.js';
+import { startComfyDouble, type ComfyDouble } from '../comfy-double/server.js';
 import { pngSize, startDouble, type DoubleSetup } from './support.js';
 
 let d: DoubleSetup;
@@ -17,6 +18,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await d?.close();
+  await rm(out, { recursive: true, force: true });
 });
 
 async function run(opts: Partial<RunGenerationOptions> & { workflow: RunGenerationOptions['workflow'] }) {
@@ -164,6 +166,29 @@ describe('interrupting a generation', () => {
     expect((await slow.client().queue()).pending).toEqual([]);
     first.abort();
     expect(await running).toMatchObject({ ok: false, errorKind: 'interrupted' });
+  });
+
+  it('a server restart mid-run: the socket reconnects and the lost prompt is reported', async () => {
+    const own = await startDouble({ samplerMs: 4000 });
+    await own.installQwenModels();
+    const port = own.comfy.port;
+    let restarted: Promise<ComfyDouble> | undefined;
+    try {
+      const result = await runGeneration({
+        client: own.client(),
+        workflow: await loadWorkflow('qwen'),
+        params: { steps: 40, width: 64, height: 64 },
+        outDir: out,
+        onProgress: (p) => {
+          if (p.step) restarted ??= own.comfy.close().then(() => startComfyDouble({ dir: own.dir, port }));
+        },
+      });
+      expect(result).toMatchObject({ ok: false, errorKind: 'not-found' });
+      expect(result.error).toMatch(/no longer knows prompt .*restarted/);
+    } finally {
+      await (await restarted)?.close();
+      await own.close().catch(() => undefined);
+    }
   });
 
   it('an abort before submitting submits nothing', async () => {

@@ -41,8 +41,11 @@ export async function startDouble(opts: { samplerMs?: number; login?: boolean } 
       for (const f of QWEN_MODELS) await writeFile(path.join(dir, 'models', f), Buffer.concat([header, Buffer.from('{}')]));
     },
     async close() {
-      await comfy.close();
-      await rm(dir, { recursive: true, force: true });
+      try {
+        await comfy.close();
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     },
   };
 }

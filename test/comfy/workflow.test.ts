@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -66,6 +66,7 @@ describe('parseWorkflow: clear errors naming the node and field', () => {
     await writeFile(bad, '{"1": ');
     await expect(loadWorkflow({ file: bad })).rejects.toThrow(`${bad}: not valid JSON`);
     await expect(loadWorkflow({ file: path.join(dir, 'none.json') })).rejects.toThrow(/none\.json: cannot read the workflow \(ENOENT\)/);
+    await rm(dir, { recursive: true });
   });
 });
 
