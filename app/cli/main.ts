@@ -3,6 +3,7 @@ import { PanelError, ConfigError } from '../errors.js';
 import { redact } from '../redact.js';
 import { appVersion } from '../version.js';
 import { registerConfigCommands } from './commands/config.js';
+import { registerContainerCommands } from './commands/container.js';
 import { registerGenerateCommands } from './commands/generate.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerTokenCommands } from './commands/token.js';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   const cli: CliContext = createCliContext(() => program.opts());
   registerServeCommand(program, cli);
   registerConfigCommands(program, cli);
+  registerContainerCommands(program, cli);
   registerGenerateCommands(program, cli);
   registerTokenCommands(program, cli);
   return program;
