@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { parse as parseJson, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
@@ -38,13 +39,14 @@ export function parseConfig(value: unknown, file = 'config'): PanelConfig {
 }
 
 export function parseConfigText(text: string, file: string): PanelConfig {
-  let value: unknown;
-  try {
-    value = JSON.parse(text.replace(/^\uFEFF/, ''));
-  } catch (e) {
-    const m = /position (\d+)/.exec(String((e as Error).message));
-    const where = m ? (({ line, column }) => `line ${line}, column ${column}`)(lineCol(text, Number(m[1]))) : 'unknown position';
-    throw new ConfigError(`${file}: not valid JSON at ${where}: ${(e as Error).message}`, 'Fix the JSON syntax at that place.');
+  const body = text.replace(/^\uFEFF/, '');
+  // jsonc-parser reports where the first error is, which JSON.parse does not always say.
+  const errors: ParseError[] = [];
+  const value: unknown = parseJson(body, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  const first = errors[0];
+  if (first) {
+    const { line, column } = lineCol(body, first.offset);
+    throw new ConfigError(`${file}: not valid JSON at line ${line}, column ${column}: ${printParseErrorCode(first.error)}`, 'Fix the JSON syntax at that place.');
   }
   return parseConfig(value, file);
 }
