@@ -62,6 +62,24 @@ async function imagesOf(client: ComfyClient, promptId: string, fromMessages: Ima
 
 class Interrupted extends Error {}
 
+/** Phase durations from performance.now() marks; a phase that never began counts 0. */
+function timingsOf(m: { t0: number; submittedAt?: number; startedAt?: number; endedAt?: number; downloadStart?: number; downloadEnd?: number; end: number }): GenerationTimings {
+  const round = (ms: number) => Math.round(ms * 10) / 10;
+  // A prompt whose start we missed (reconnect) is timed from its end.
+  const started = m.startedAt ?? m.endedAt;
+  const queueMs = m.submittedAt !== undefined && started !== undefined ? started - m.submittedAt : 0;
+  const executionMs = started !== undefined && m.endedAt !== undefined ? m.endedAt - started : 0;
+  const downloadMs = m.downloadStart !== undefined ? (m.downloadEnd ?? m.end) - m.downloadStart : 0;
+  const totalMs = m.end - m.t0;
+  return {
+    queueMs: round(queueMs),
+    executionMs: round(executionMs),
+    downloadMs: round(downloadMs),
+    totalMs: round(totalMs),
+    overheadMs: round(Math.max(0, totalMs - queueMs - executionMs - downloadMs)),
+  };
+}
+
 /**
  * After a reconnect the messages sent meanwhile are lost: the history tells whether the prompt
  * ended, the queue whether the server still has it at all (a restart forgets it).
@@ -166,20 +184,7 @@ export async function runGeneration(opts: RunGenerationOptions): Promise<Generat
     watch?.close();
   }
 
-  const end = performance.now();
-  const round = (ms: number) => Math.round(ms * 10) / 10;
-  const started = tracker.startedAt ?? tracker.endedAt;
-  const queueMs = submittedAt !== undefined && started !== undefined ? started - submittedAt : 0;
-  const executionMs = started !== undefined && tracker.endedAt !== undefined ? tracker.endedAt - started : 0;
-  const downloadMs = downloadStart !== undefined ? (downloadEnd ?? end) - downloadStart : 0;
-  const totalMs = end - t0;
-  const timings: GenerationTimings = {
-    queueMs: round(queueMs),
-    executionMs: round(executionMs),
-    downloadMs: round(downloadMs),
-    totalMs: round(totalMs),
-    overheadMs: round(Math.max(0, totalMs - queueMs - executionMs - downloadMs)),
-  };
+  const timings = timingsOf({ t0, submittedAt, startedAt: tracker.startedAt, endedAt: tracker.endedAt, downloadStart, downloadEnd, end: performance.now() });
   const result: GenerationResult = {
     ok: error === undefined,
     runId,
