@@ -10,7 +10,7 @@ import { secretFileLocation, type CredentialLocation } from '../../app/tokens/lo
 import { LOCK_FILE } from '../../app/tokens/lock.js';
 import { recoverRotation, rotateCredential, type RotationDeps } from '../../app/tokens/rotation.js';
 import { Vault, type VaultState } from '../../app/tokens/vault.js';
-import { credentialFiles, hostDoubleServer, makeDeployment, treeContents, useFastBcrypt } from './support.js';
+import { credentialFiles, hostDoubleServer, makeDeployment, makeReadOnlyDir, treeContents, useFastBcrypt } from './support.js';
 
 useFastBcrypt();
 
@@ -39,7 +39,7 @@ async function setup(name: string) {
     username: 'comfy',
     onStep: (s) => steps.push(s),
   };
-  return { base, deploy, vault, old, server, deps, steps, before };
+  return { base, deploy, vault, old, server, deps, steps, before, cleanups: [] as Promise<() => Promise<void>>[] };
 }
 
 type Setup = Awaited<ReturnType<typeof setup>>;
@@ -108,6 +108,11 @@ describe('rotation', () => {
       step: 'write',
       arrange: (s) => s.deps.locations.push(secretFileLocation(path.join(s.deploy, 'mirror', 'PASSWORD', 'nested'), 'blocked')),
     },
+    {
+      // a real read-only target folder (the first location is already written when this one fails)
+      step: 'write',
+      arrange: (s) => s.cleanups.push(makeReadOnlyDir(path.join(s.deploy, 'mirror'))),
+    },
     { step: 'restart', arrange: (s) => (s.server.faults.restart = 1) },
     { step: 'wait-healthy', arrange: (s) => (s.server.faults['wait-healthy'] = 1) },
     { step: 'verify', arrange: (s) => (s.server.faults.verify = 1) },
@@ -119,11 +124,12 @@ describe('rotation', () => {
     },
   ];
 
-  for (const f of failures) {
-    it(`a failure at ${f.step} ends fully old, every file restored, and names the step`, async () => {
-      s = await setup(`fail-${f.step}`);
+  for (const [i, f] of failures.entries()) {
+    it(`a failure at ${f.step} ends fully old, every file restored, and names the step (${i})`, async () => {
+      s = await setup(`fail-${i}-${f.step}`);
       f.arrange(s);
-      const res = await rotateCredential(s.deps, { kind: 'rotate' });
+      const undo = await Promise.all(s.cleanups);
+      const res = await rotateCredential(s.deps, { kind: 'rotate' }).finally(() => Promise.all(undo.map((u) => u())));
       expect(res).toMatchObject({ ok: false, outcome: 'rolled-back', failedStep: f.step, fingerprint: expect.stringMatching(/^fp:/) });
       expect(res.error).toBeTruthy();
       await expectFullyOld(s);

@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { probeAuth } from '../../app/comfy/client.js';
 import { createCredential, passwordFileContent } from '../../app/tokens/credential.js';
@@ -87,4 +89,24 @@ export async function makeDeployment(base: string) {
     await fs.writeFile(f, passwordFileContent(old), { mode: 0o600 });
   }
   return { deploy, vault, old, secret, mirror, before: await credentialFiles(deploy) };
+}
+
+/**
+ * Makes a folder refuse new files for real: chmod for a normal user; for root (who ignores
+ * modes) the immutable attribute. Fails loudly when neither works, never passes by accident.
+ * Returns the undo.
+ */
+export async function makeReadOnlyDir(dir: string): Promise<() => Promise<void>> {
+  const run = promisify(execFile);
+  const undo =
+    process.getuid?.() === 0
+      ? (await run('chattr', ['+i', dir]), async () => void (await run('chattr', ['-i', dir])))
+      : (await fs.chmod(dir, 0o555), () => fs.chmod(dir, 0o755));
+  const probe = path.join(dir, '.probe');
+  if (await fs.writeFile(probe, '').then(() => true, () => false)) {
+    await fs.rm(probe);
+    await undo();
+    throw new Error(`cannot make ${dir} read-only here (neither chmod nor chattr +i stops writes)`);
+  }
+  return undo;
 }
