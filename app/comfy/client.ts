@@ -41,18 +41,18 @@ function authHeaders(token: string | undefined): Record<string, string> {
 export async function probeAuth(baseUrl: string, token: string | undefined, timeoutMs: number): Promise<ProbeResult> {
   const url = `${trimBase(baseUrl)}/system_stats`;
   const started = performance.now();
+  const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
   try {
     const res = await fetch(url, { headers: authHeaders(token), redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
     await res.arrayBuffer().catch(() => undefined);
-    const latencyMs = Math.round((performance.now() - started) * 10) / 10;
+    const latencyMs = elapsed();
     if (res.status === 200) return { status: 200, latencyMs };
     const err = errorForStatus(res.status, res.headers.get('content-type') ?? '', 'GET /system_stats', token !== undefined);
     return { status: res.status, latencyMs, error: err.message };
   } catch (e) {
-    return { status: null, latencyMs: Math.round((performance.now() - started) * 10) / 10, error: errorForNetwork(e, url, timeoutMs).message };
+    return { status: null, latencyMs: elapsed(), error: errorForNetwork(e, url, timeoutMs).message };
   }
 }
-
 
 const SystemStatsSchema = z.looseObject({
   system: z.looseObject({
