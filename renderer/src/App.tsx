@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { useOp } from './api/hooks.js';
 import { ContainerPage } from './pages/ContainerPage.js';
 import { DashboardPage } from './pages/DashboardPage.js';
+import { EnvPage } from './pages/EnvPage.js';
 import { GeneratePage } from './pages/GeneratePage.js';
 import { SetupPage } from './pages/SetupPage.js';
 import { TokensPage } from './pages/TokensPage.js';
@@ -10,6 +11,7 @@ const PAGES = [
   { id: 'dashboard', title: 'Dashboard', render: () => <DashboardPage /> },
   { id: 'container', title: 'Container', render: () => <ContainerPage /> },
   { id: 'tokens', title: 'Tokens', render: () => <TokensPage /> },
+  { id: 'env', title: 'Env files', render: () => <EnvPage /> },
   { id: 'generate', title: 'Generate', render: () => <GeneratePage /> },
 ] as const;
 type PageId = (typeof PAGES)[number]['id'];
