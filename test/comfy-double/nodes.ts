@@ -79,7 +79,7 @@ function modelPath(root: string, kind: ModelKind, name: string): string {
 function loadModel(root: string, kind: ModelKind, name: string): { name: string } {
   const path = modelPath(root, kind, name);
   if (!existsSync(path)) throw new NodeException('FileNotFoundError', `[Errno 2] No such file or directory: '${path}'`);
-  if (statSync(path).size < 8) throw new NodeException('SafetensorError', 'Error while deserializing header: HeaderTooSmall');
+  if (statSync(path).size < 8) throw new NodeException('safetensors_rust.SafetensorError', 'Error while deserializing header: HeaderTooSmall');
   return { name };
 }
 

@@ -192,6 +192,9 @@ export async function startComfyDouble(opts: ComfyDoubleOptions): Promise<ComfyD
       hub.close();
       server.closeAllConnections();
       await new Promise<void>((ok) => server.close(() => ok()));
+      // Let in-process clients see the FIN of their pooled keep-alive sockets before a restart
+      // on the same port, or their next request goes down a dead socket ("other side closed").
+      await new Promise((ok) => setTimeout(ok, 20));
     },
   };
 }

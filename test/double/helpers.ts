@@ -6,11 +6,7 @@ import bcrypt from 'bcryptjs';
 import WebSocket from 'ws';
 import { startComfyDouble, type ComfyDouble, type ComfyDoubleOptions } from '../comfy-double/server.js';
 
-/** The reference's model-free smoke graph. */
-export const SMOKE_GRAPH = {
-  '1': { class_type: 'EmptyImage', inputs: { width: 64, height: 64, batch_size: 1, color: 0 } },
-  '2': { class_type: 'SaveImage', inputs: { images: ['1', 0], filename_prefix: 'smoke' } },
-};
+export { SMOKE_GRAPH, qwenGraph, installQwenModels, QWEN_MODELS } from '../comfy-double/graphs.js';
 
 export function tempRoot(): string {
   return mkdtempSync(join(tmpdir(), 'double-'));
@@ -161,9 +157,4 @@ export function decodePng(buf: Buffer): DecodedPng {
   const bytesPerPixel = ihdr[9] === 2 ? 3 : ihdr[9] === 6 ? 4 : 1;
   if (raw.length !== height * (1 + width * bytesPerPixel)) throw new Error(`IDAT holds ${raw.length} bytes, expected ${height * (1 + width * bytesPerPixel)}`);
   return { width, height, bitDepth: ihdr[8]!, colorType: ihdr[9]!, raw, text };
-}
-
-export function writeModel(root: string, folder: string, name: string, bytes = 'not a real model, but 8+ bytes'): void {
-  mkdirSync(join(root, 'models', folder), { recursive: true });
-  writeFileSync(join(root, 'models', folder, name), bytes);
 }
