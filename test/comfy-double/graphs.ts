@@ -8,11 +8,11 @@ export const SMOKE_GRAPH = {
 };
 
 /** The Qwen-Image-Edit-2509 fp8 model files, by the models/ folder the double reads them from. */
-export const QWEN_MODELS = {
+export const QWEN_MODELS: Readonly<Record<'diffusion_models' | 'text_encoders' | 'vae', string>> = {
   diffusion_models: 'qwen_image_edit_2509_fp8_e4m3fn.safetensors',
   text_encoders: 'qwen_2.5_vl_7b_fp8_scaled.safetensors',
   vae: 'qwen_image_vae.safetensors',
-} as const;
+};
 
 /**
  * Creates stand-ins for the Qwen model files under `<root>/models/`. The double accepts any
