@@ -28,8 +28,11 @@ function summary(r: GenerationResult): string {
   const t = r.timings;
   const head = r.ok ? `generated ${r.images.length} image(s)${r.cached ? ' (served from cache)' : ''} with ${r.workflow}` : `generation failed: ${r.error}`;
   const lines = [head, ...r.images.map((i) => `  ${i}`)];
-  if (r.promptId) lines.push(`prompt ${r.promptId}`);
-  lines.push(`queue ${t.queueMs} ms, execution ${t.executionMs} ms, download ${t.downloadMs} ms, panel ${t.overheadMs} ms, total ${t.totalMs} ms`);
+  // Before a prompt id there was nothing to time but the panel itself.
+  if (r.promptId) {
+    lines.push(`prompt ${r.promptId}`);
+    lines.push(`queue ${t.queueMs} ms, execution ${t.executionMs} ms, download ${t.downloadMs} ms, panel ${t.overheadMs} ms, total ${t.totalMs} ms`);
+  }
   return lines.join('\n');
 }
 
