@@ -4,6 +4,7 @@ import { containerHandlers } from './container.js';
 import type { PanelContext } from './context.js';
 import { tokensHandlers } from './tokens.js';
 import { generateHandlers } from './generate.js';
+import { healthHandlers } from './health.js';
 
 /** The core's implementation of every operation of the contract. */
 export function createPanelHandlers(ctx: PanelContext): PanelHandlers {
@@ -12,5 +13,6 @@ export function createPanelHandlers(ctx: PanelContext): PanelHandlers {
     ...containerHandlers(ctx),
     ...generateHandlers(ctx),
     ...tokensHandlers(ctx),
+    ...healthHandlers(ctx),
   };
 }

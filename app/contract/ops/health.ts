@@ -1,9 +1,16 @@
+import { z } from 'zod';
+import { op } from '../define.js';
+import type { ConfigView } from './app.js';
+import type { DockerPing, PublishedPort } from './container.js';
+
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'unknown';
 
 export interface CheckFix {
   text: string;
   /** A panel operation that applies the fix in one click, where that is safe. */
   action?: string;
+  /** The input to pass to `action`, when it needs one (e.g. tokenUnify's fingerprint). */
+  input?: Record<string, string | number | boolean>;
 }
 
 export interface CheckResult {
@@ -13,6 +20,116 @@ export interface CheckResult {
   checkedAt: string;
   message: string;
   fix?: CheckFix;
+  /** How many runs the sweep needed (retries of a failing check count). */
+  attempts?: number;
 }
 
-export const healthOps = {};
+/** One dot of the history strip. */
+export interface HistoryPoint {
+  status: CheckStatus;
+  checkedAt: string;
+}
+
+export interface CheckSummary extends CheckResult {
+  /** The last 50 results of this check, oldest first. */
+  history: HistoryPoint[];
+  /** Percent of ok/warn results among ok/warn/fail results over the last 24 h; null with no such result. */
+  uptime24h: number | null;
+}
+
+export interface HealthStatusView {
+  checks: CheckSummary[];
+  lastCheckAt: string | null;
+  nextCheckAt: string | null;
+  intervalSec: number;
+  /** True while the background monitor runs. */
+  monitoring: boolean;
+}
+
+export interface HealthSweep {
+  checks: CheckResult[];
+  startedAt: string;
+  durationMs: number;
+  /** ok unless some check is fail (warn and unknown do not fail a sweep). */
+  ok: boolean;
+}
+
+/** The auth success-rate probe: N concurrent authenticated GET /system_stats. */
+export interface AuthProbeReport {
+  url: string;
+  requests: number;
+  succeeded: number;
+  /** Percent of requests answered 200, 0-100 with one decimal. */
+  successRate: number;
+  /** Count per HTTP status; "error" for no answer in time. */
+  byStatus: Record<string, number>;
+  p50: number;
+  p95: number;
+  p99: number;
+  durationMs: number;
+  /** Distinct error messages seen (no secrets). */
+  errors: string[];
+}
+
+export interface ContainerCandidate {
+  name: string;
+  id: string;
+  image: string;
+  state: string;
+  ports: PublishedPort[];
+  managed: boolean;
+  /** Not made by the panel: it would be adopted. */
+  adopted: boolean;
+  /** The name the config currently points at. */
+  configured: boolean;
+}
+
+export interface CredentialSource {
+  /** "container:<name>" or "env:<file>#<key>". */
+  source: string;
+  kind: 'container' | 'env';
+  /** Fingerprint of the bcrypt hash found there; never the value. */
+  fingerprint: string;
+  /** For env sources: the file (relative to the scanned root) and key, as tokenImport takes them. */
+  file?: string;
+  key?: string;
+  container?: string;
+}
+
+export interface SetupDetection {
+  docker: DockerPing & { howTo: string };
+  containers: ContainerCandidate[];
+  credentialSources: CredentialSource[];
+  envFiles: string[];
+  /** The folder scanned for .env files. */
+  envRoot: string;
+  /** Steps that could not be looked at, with why. */
+  skipped: { step: string; reason: string }[];
+}
+
+export const SetupChoicesSchema = z
+  .object({
+    dockerHost: z.string().min(1).optional().describe('Docker engine address; omit to keep the current one'),
+    containerName: z.string().min(1).optional().describe('Container to manage or adopt'),
+    comfyuiUrl: z.url().optional(),
+    hostPort: z.int().min(1).max(65535).optional(),
+    envRoot: z.string().min(1).optional().describe('Project folder scanned for .env files'),
+  })
+  .strict();
+export type SetupChoices = z.output<typeof SetupChoicesSchema>;
+
+const empty = z.object({}).strict();
+
+export const healthOps = {
+  healthRun: op<HealthSweep>()('Run every health check now (concurrently, each with its timeout); emits a `health` event per check', empty),
+  healthStatus: op<HealthStatusView>()('Latest results, the last 50 statuses and 24 h uptime per check, last and next check time', empty),
+  healthProbe: op<AuthProbeReport>()(
+    'Send N concurrent authenticated requests and report the success rate, counts by status and latency percentiles',
+    z.object({ requests: z.int().min(1).max(10_000).optional().describe('default: config health.probeRequests') }).strict(),
+  ),
+  setupDetect: op<SetupDetection>()('First run: find the Docker engine, ComfyUI containers, importable credentials and .env files', empty),
+  setupApply: op<ConfigView>()(
+    'First run: write the configuration from the chosen answers (each may be omitted to keep the current value)',
+    z.object({ choices: SetupChoicesSchema }).strict(),
+  ),
+};

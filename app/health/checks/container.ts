@@ -1,0 +1,33 @@
+import { classifyDockerError } from '../../docker/problems.js';
+import { fail, ok, unknown, type HealthCheck } from '../check.js';
+import { fixFor } from '../troubleshoot.js';
+
+/** The configured container exists and runs. */
+export const containerCheck: HealthCheck = {
+  id: 'container',
+  title: 'Container running',
+  async run(ctx) {
+    if (!(await ctx.ping()).ok) return unknown('the Docker engine is not reachable (see the docker check)');
+    const name = ctx.config.container.name;
+    let s;
+    try {
+      s = await ctx.containerStatus();
+    } catch (e) {
+      const problem = classifyDockerError(e);
+      return fail(problem.message, fixFor(problem.kind, { text: problem.fix }));
+    }
+    if (!s.exists) return fail(`container ${name} does not exist`, fixFor('no-such-container'));
+    switch (s.phase) {
+      case 'created':
+        return fail(`container ${name} was created but never started`, fixFor('container-stopped'));
+      case 'stopped':
+        return fail(`container ${name} is stopped${s.finishedAt ? ` since ${s.finishedAt}` : ''}`, fixFor('container-stopped'));
+      case 'crashed': {
+        const why = s.oomKilled ? 'killed for lack of memory' : `exit code ${s.exitCode ?? '?'}`;
+        return fail(`container ${name} crashed (${why}${s.restartCount ? `, ${s.restartCount} restarts` : ''})`, fixFor('container-crashed'));
+      }
+      default:
+        return ok(`container ${name} is running${s.startedAt ? ` since ${s.startedAt}` : ''}`);
+    }
+  },
+};

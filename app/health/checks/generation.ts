@@ -1,0 +1,36 @@
+import { fingerprint } from '../../redact.js';
+import { fail, ok, unknown, type HealthCheck } from '../check.js';
+import { fixFor, type FailureClass } from '../troubleshoot.js';
+
+const CLASS_OF_ERROR: Record<string, FailureClass> = {
+  preflight: 'models-missing',
+  unauthorized: 'token-rejected',
+  unreachable: 'comfy-unreachable',
+  timeout: 'comfy-unreachable',
+};
+
+function ago(iso: string, now: number): string {
+  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (s < 120) return `${s} s ago`;
+  if (s < 7200) return `${Math.round(s / 60)} min ago`;
+  if (s < 172_800) return `${Math.round(s / 3600)} h ago`;
+  return `${Math.round(s / 86_400)} days ago`;
+}
+
+/** The last smoke generation's outcome and time (from the run history). */
+export const generationCheck: HealthCheck = {
+  id: 'generation',
+  title: 'Last smoke generation',
+  async run(ctx) {
+    const last = (await ctx.recentRuns()).find((r) => r.workflow === 'smoke');
+    const runSmoke = { input: { workflow: 'smoke' } };
+    if (!last) return unknown('no smoke generation has run yet', fixFor('generation-failed', { text: 'Run the smoke test.', ...runSmoke }));
+    const when = `${ago(last.time, Date.now())} (${last.time})`;
+    if (last.ok) return ok(`the last smoke run ${when} succeeded in ${last.timings.totalMs} ms`);
+    const cls = CLASS_OF_ERROR[last.errorKind ?? ''] ?? 'generation-failed';
+    const message = `the last smoke run ${when} failed: ${(last.error ?? 'no error recorded').split('\n')[0]}`;
+    if (cls === 'generation-failed') return fail(message, fixFor(cls, runSmoke));
+    const cred = cls === 'token-rejected' ? await ctx.credential() : undefined;
+    return fail(message, fixFor(cls, cred ? { input: { to: fingerprint(cred.hash) } } : {}));
+  },
+};

@@ -1,0 +1,31 @@
+import type { LoginNodeReport } from '../../contract/ops/container.js';
+import { fail, ok, unknown, warn, type HealthCheck } from '../check.js';
+import { fixFor, type FailureClass } from '../troubleshoot.js';
+
+const FACTS = ['installed', 'loaded', 'enforced'] as const satisfies readonly (keyof LoginNodeReport)[];
+const CLASS_OF: Record<(typeof FACTS)[number], FailureClass> = {
+  installed: 'login-node-not-installed',
+  loaded: 'login-node-not-loaded',
+  enforced: 'login-node-not-enforced',
+};
+
+/** ComfyUI-Login is installed, loaded and enforcing: its absence was the original outage. */
+export const loginNodeCheck: HealthCheck = {
+  id: 'login-node',
+  title: 'ComfyUI-Login',
+  async run(ctx) {
+    const why = await ctx.containerUnavailable();
+    if (why) return unknown(`cannot verify ComfyUI-Login: ${why}`);
+    const report = await ctx.loginNode();
+    const falseFacts = FACTS.filter((f) => report[f].value === false);
+    const first = falseFacts[0];
+    if (first) {
+      const message = `ComfyUI-Login is not ${falseFacts.join(', not ')}: ${report[first].detail}`;
+      // Without authRequired the operator chose an open server: say so, but do not go red.
+      return ctx.config.container.authRequired ? fail(message, fixFor(CLASS_OF[first])) : warn(message, fixFor(CLASS_OF[first]));
+    }
+    const undetermined = FACTS.filter((f) => report[f].value === null);
+    if (undetermined.length) return unknown(`could not tell whether ComfyUI-Login is ${undetermined.map((f) => `${f} (${report[f].detail})`).join(', ')}`);
+    return ok('ComfyUI-Login is installed, loaded and enforced');
+  },
+};

@@ -1,0 +1,122 @@
+import type { CheckResult, HealthStatusView, HealthSweep } from '../contract/ops/health.js';
+import type { HealthCheck } from './check.js';
+import { HealthHistory } from './history.js';
+import { stateChanges, type Notifier } from './notifier.js';
+import { runSweep } from './runner.js';
+import { SweepContext, type SweepDeps } from './sweep-context.js';
+
+export interface MonitorOptions {
+  checks: readonly HealthCheck[];
+  /** Read at every sweep, so a saved configuration applies from the next one. */
+  deps: () => SweepDeps;
+  /** JSON file of the history (historyFile(paths)). */
+  historyFile: string;
+  notifier?: Notifier;
+  /** Each check's result as soon as it is final. */
+  onResult?: (result: CheckResult) => void;
+  retryDelayMs?: number;
+  /** Keep the process alive while waiting for the next sweep (the CLI's --watch); hosts with a server need not. */
+  keepAlive?: boolean;
+}
+
+/**
+ * Sweeps every config health.intervalSec, keeps the history on disk, and tells the
+ * notifier about state changes only. One sweep at a time: asking while one runs joins it.
+ */
+export class HealthMonitor {
+  private readonly history: Promise<HealthHistory>;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<HealthSweep> | undefined;
+  private nextAt: number | undefined;
+  private stopped = true;
+  /** Set by the host (Electron main: desktop notifications), replaceable at any time. */
+  notifier: Notifier | undefined;
+
+  constructor(private readonly opts: MonitorOptions) {
+    this.notifier = opts.notifier;
+    this.history = HealthHistory.load(opts.historyFile);
+    this.history.catch(() => undefined); // surfaced by the first sweep or status call
+  }
+
+  get monitoring(): boolean {
+    return !this.stopped;
+  }
+
+  /** Sweeps now, then every interval, until stop(). */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Stops scheduling and waits for a sweep in progress to finish and be saved. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.nextAt = undefined;
+    await this.running?.catch(() => undefined);
+  }
+
+  private intervalMs(): number {
+    return this.opts.deps().config.health.intervalSec * 1000;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.nextAt = Date.now() + delayMs;
+    this.timer = setTimeout(() => {
+      this.nextAt = undefined;
+      this.sweep()
+        .catch(() => undefined) // a failed save must not stop the schedule; the next sweep tries again
+        .finally(() => this.schedule(this.intervalMs()));
+    }, delayMs);
+    if (!this.opts.keepAlive) this.timer.unref();
+  }
+
+  /** A full sweep now (joins the one in progress). */
+  sweep(): Promise<HealthSweep> {
+    this.running ??= this.doSweep().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async doSweep(): Promise<HealthSweep> {
+    const history = await this.history;
+    const deps = this.opts.deps();
+    const started = Date.now();
+    const checks = await runSweep(this.opts.checks, () => new SweepContext(deps), {
+      timeoutMs: deps.config.health.checkTimeoutMs,
+      retries: deps.config.health.retries,
+      retryDelayMs: this.opts.retryDelayMs,
+      onResult: this.opts.onResult,
+    });
+    const changes = stateChanges((id) => history.last(id)?.status, checks);
+    history.record(checks);
+    await history.save();
+    for (const change of changes) {
+      // a notifier that throws must not break monitoring
+      void Promise.resolve()
+        .then(() => this.notifier?.notify(change))
+        .catch(() => undefined);
+    }
+    return { checks, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, ok: checks.every((c) => c.status !== 'fail') };
+  }
+
+  async status(): Promise<HealthStatusView> {
+    const history = await this.history;
+    const now = Date.now();
+    const checks = this.opts.checks.flatMap((c) => {
+      const last = history.last(c.id);
+      return last ? [{ ...last, history: history.strip(c.id), uptime24h: history.uptime24h(c.id, now) }] : [];
+    });
+    return {
+      checks,
+      lastCheckAt: history.lastCheckAt,
+      nextCheckAt: this.nextAt === undefined ? null : new Date(this.nextAt).toISOString(),
+      intervalSec: this.opts.deps().config.health.intervalSec,
+      monitoring: this.monitoring,
+    };
+  }
+}

@@ -1,0 +1,25 @@
+import type { CheckResult, CheckStatus } from '../contract/ops/health.js';
+
+/** A check moved from one status to another (ok→fail, fail→ok, ok→warn, ...). */
+export interface StateChange {
+  id: string;
+  from: CheckStatus;
+  to: CheckStatus;
+  result: CheckResult;
+}
+
+/**
+ * Told only when a check changes state, never on a sweep that changes nothing. The
+ * Electron main implements it with a desktop notification, `health --watch` with a line.
+ */
+export interface Notifier {
+  notify(change: StateChange): void | Promise<void>;
+}
+
+/** The changes between the last known status of each check and these results; a first result is no change. */
+export function stateChanges(previous: (id: string) => CheckStatus | undefined, results: readonly CheckResult[]): StateChange[] {
+  return results.flatMap((result) => {
+    const from = previous(result.id);
+    return from !== undefined && from !== result.status ? [{ id: result.id, from, to: result.status, result }] : [];
+  });
+}
