@@ -84,8 +84,9 @@ export async function loadWorkflow(source: WorkflowSource): Promise<Workflow> {
   let json: unknown;
   try {
     json = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError(`${source.file}: not valid JSON (${(e as Error).message})`);
+  } catch {
+    // JSON.parse's message quotes the text, and a mistaken pick may be a secret file: never echo it.
+    throw new ConfigError(`${source.file}: not valid JSON`, 'Pick a workflow saved with Workflow → Export (API)');
   }
   return { name: source.file, graph: parseWorkflow(json, source.file) };
 }

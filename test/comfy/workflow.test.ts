@@ -65,6 +65,12 @@ describe('parseWorkflow: clear errors naming the node and field', () => {
     const bad = path.join(dir, 'bad.json');
     await writeFile(bad, '{"1": ');
     await expect(loadWorkflow({ file: bad })).rejects.toThrow(`${bad}: not valid JSON`);
+    // A secret file picked by mistake is not quoted back.
+    const secret = path.join(dir, 'PASSWORD');
+    await writeFile(secret, '$2b$04$abcdefghijklmnopqrstuuWGKdvkEpkOnXnO5cjuD4xw4IjaSwgAi\nadmin');
+    const err = (await loadWorkflow({ file: secret }).catch((e: unknown) => e)) as ConfigError;
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.message).toBe(`${secret}: not valid JSON`);
     await expect(loadWorkflow({ file: path.join(dir, 'none.json') })).rejects.toThrow(/none\.json: cannot read the workflow \(ENOENT\)/);
     await rm(dir, { recursive: true });
   });
