@@ -201,6 +201,39 @@ export async function recoverRotation(deps: RotationDeps): Promise<RotationResul
   }
 }
 
+/** Backs up every location and writes the sealed journal: after this a crash can always be rolled back. Nothing is changed yet. */
+async function stage(
+  deps: RotationDeps,
+  runner: StepRunner,
+  next: Credential,
+  old: Credential | undefined,
+  kind: RotationPlan['kind'],
+  startedAt: Date,
+): Promise<{ journal: Journal; secrets: JournalSecrets }> {
+  const backups = await runner.run('backup', async () => {
+    const snaps: Record<string, LocationSnapshot> = {};
+    for (const loc of deps.locations) {
+      snaps[loc.name] = await loc.snapshot().catch((e: unknown) => {
+        throw new PanelError(`cannot back up ${loc.name} (${loc.path}): ${errorMessage(e)}`, 'backup-failed');
+      });
+    }
+    return snaps;
+  });
+  const secrets: JournalSecrets = { next, ...(old ? { old } : {}), backups };
+  const head = {
+    rotationId: runner.rotationId,
+    kind,
+    actor: deps.actor,
+    startedAt: startedAt.toISOString(),
+    step: 'staged' as const,
+    fingerprint: fingerprint(next.hash),
+    ...(old ? { previousFingerprint: fingerprint(old.hash) } : {}),
+    locations: deps.locations.map((l) => ({ name: l.name, path: l.path, existed: backups[l.name]?.existed ?? false })),
+  };
+  const journal = await runner.run('stage', () => createJournal(deps.vault, head, secrets));
+  return { journal, secrets };
+}
+
 async function rotateLocked(deps: RotationDeps, plan: RotationPlan): Promise<RotationResult> {
   const startedAt = new Date();
   const { vault, locations, server } = deps;
@@ -213,44 +246,22 @@ async function rotateLocked(deps: RotationDeps, plan: RotationPlan): Promise<Rot
   }
   let next: Credential | undefined = plan.kind === 'unify' ? plan.to : undefined;
   const runner = new StepRunner(newRotationId(), deps.onStep, () => secretsOf(next, old));
-  const failed = () => logged(deps, result(plan.kind, runner, 'rolled-back', old, undefined), startedAt);
 
-  let backups: Record<string, LocationSnapshot>;
-  let journal: Journal;
+  let staged: { journal: Journal; secrets: JournalSecrets };
   try {
     next ??= await runner.run('generate', () => createCredential(deps.username));
-    const staged = next;
-    backups = await runner.run('backup', async () => {
-      const snaps: Record<string, LocationSnapshot> = {};
-      for (const loc of locations) {
-        snaps[loc.name] = await loc.snapshot().catch((e: unknown) => {
-          throw new PanelError(`cannot back up ${loc.name} (${loc.path}): ${errorMessage(e)}`, 'backup-failed');
-        });
-      }
-      return snaps;
-    });
-    const head = {
-      rotationId: runner.rotationId,
-      kind: plan.kind,
-      actor: deps.actor,
-      startedAt: startedAt.toISOString(),
-      step: 'staged' as const,
-      fingerprint: fingerprint(staged.hash),
-      ...(old ? { previousFingerprint: fingerprint(old.hash) } : {}),
-      locations: locations.map((l) => ({ name: l.name, path: l.path, existed: backups[l.name]?.existed ?? false })),
-    };
-    journal = await runner.run('stage', () => createJournal(vault, head, { next: staged, ...(old ? { old } : {}), backups }));
+    staged = await stage(deps, runner, next, old, plan.kind, startedAt);
   } catch {
-    return failed(); // nothing was written yet
+    return logged(deps, result(plan.kind, runner, 'rolled-back', old, undefined), startedAt); // nothing was written yet
   }
 
-  const staged = next;
-  const secrets: JournalSecrets = { next: staged, ...(old ? { old } : {}), backups };
+  const { journal, secrets } = staged;
+  const cred = secrets.next;
   try {
     await setStep(vault, journal, 'writing');
     await runner.run('write', async () => {
       for (const loc of locations) {
-        await loc.write(staged).catch((e: unknown) => {
+        await loc.write(cred).catch((e: unknown) => {
           throw new PanelError(`cannot write ${loc.name} (${loc.path}): ${errorMessage(e)}`, 'write-failed');
         });
       }
@@ -259,17 +270,17 @@ async function rotateLocked(deps: RotationDeps, plan: RotationPlan): Promise<Rot
     await runner.run('restart', () => server.restart());
     await runner.run('wait-healthy', () => server.waitHealthy());
     const reject: { token: string | undefined; what: string }[] = [{ token: undefined, what: 'a request without token' }];
-    if (old && old.hash !== staged.hash) reject.push({ token: old.hash, what: 'the previous token' });
-    await runner.run('verify', () => verify(server, staged.hash, reject));
+    if (old && old.hash !== cred.hash) reject.push({ token: old.hash, what: 'the previous token' });
+    await runner.run('verify', () => verify(server, cred.hash, reject));
     await setStep(vault, journal, 'verified');
-    await runner.run('commit', () => commitVault(vault, staged, old));
+    await runner.run('commit', () => commitVault(vault, cred, old));
   } catch {
     const back = await rollBack(deps, runner, journal, secrets);
     return logged(deps, result(plan.kind, runner, back ? 'rolled-back' : 'rollback-failed', old, undefined), startedAt);
   }
   // Committed: a failure to archive the journal only leaves a 'verified' journal, which recovery settles forward.
   await archiveJournal(vault, journal).catch(() => undefined);
-  return logged(deps, result(plan.kind, runner, 'committed', staged, old), startedAt);
+  return logged(deps, result(plan.kind, runner, 'committed', cred, old), startedAt);
 }
 
 /**

@@ -269,15 +269,20 @@ describe.skipIf(!d.ok)('rotation writing login/PASSWORD through the engine (no s
     }
   });
 
-  it('import, rotate: PASSWORD inside the container carries the new hash and the server takes it', async () => {
+  it('init then rotate: PASSWORD inside the container carries each new hash and the server takes only it', async () => {
     const actions = tokenActions(dep.config, panelPaths({ COMFY_PANEL_HOME: dep.home }), { actor: 'cli:test', configFile: dep.configFile });
-    await actions.importFromContainer();
+    const init = await actions.init();
+    expect(init).toMatchObject({ ok: true, outcome: 'committed', kind: 'init' });
+    expect(init.previousFingerprint).toBeUndefined();
+    const first: Credential = (await actions.vault.read())!.current;
+    expect((await probeAuth(dep.config.comfyui.url, dep.initial.hash, 3000)).status).toBe(401);
+    await expect(actions.init()).rejects.toThrow(/already holds a credential/);
     const res = await actions.rotate();
-    expect(res).toMatchObject({ ok: true, outcome: 'committed' });
+    expect(res).toMatchObject({ ok: true, outcome: 'committed', previousFingerprint: fingerprint(first.hash) });
     const current: Credential = (await actions.vault.read())!.current;
     expect((await dep.manager.readFile('/workspace/ComfyUI/login/PASSWORD')).toString()).toBe(passwordFileContent(current));
     expect((await probeAuth(dep.config.comfyui.url, current.hash, 3000)).status).toBe(200);
-    expect((await probeAuth(dep.config.comfyui.url, dep.initial.hash, 3000)).status).toBe(401);
+    expect((await probeAuth(dep.config.comfyui.url, first.hash, 3000)).status).toBe(401);
     expect((await actions.audit()).locations.map((l) => l.status)).toEqual(['match', 'match', 'match']);
   });
 });
