@@ -5,6 +5,7 @@ import { appVersion } from '../version.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerContainerCommands } from './commands/container.js';
 import { registerGenerateCommands } from './commands/generate.js';
+import { registerHealthCommands } from './commands/health.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerTokenCommands } from './commands/token.js';
 import { createCliContext, EXIT, type CliContext } from './context.js';
@@ -24,10 +25,13 @@ export function buildProgram(): Command {
   registerContainerCommands(program, cli);
   registerGenerateCommands(program, cli);
   registerTokenCommands(program, cli);
+  registerHealthCommands(program, cli);
   return program;
 }
 
 export async function runCli(argv: string[]): Promise<number> {
+  // Commands report a failed check through process.exitCode; start each run clean.
+  process.exitCode = undefined;
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -42,11 +42,11 @@ export class HealthMonitor {
     return !this.stopped;
   }
 
-  /** Sweeps now, then every interval, until stop(). */
-  start(): void {
+  /** Sweeps after `firstDelayMs` (default now), then every interval, until stop(). */
+  start(firstDelayMs = 0): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.schedule(0);
+    this.schedule(firstDelayMs);
   }
 
   /** Stops scheduling and waits for a sweep in progress to finish and be saved. */
