@@ -141,36 +141,31 @@ export class ContainerManager {
     return this.state();
   }
 
-  /** Creates the container if absent, then starts it (already running is fine). */
-  async start(): Promise<ContainerState> {
-    if (!(await this.inspect())) await this.create();
+  /** Runs one lifecycle call; 304 (already in that state) is success. Returns the new state. */
+  private async lifecycle(call: (c: Docker.Container) => Promise<unknown>, client = this.docker): Promise<ContainerState> {
     try {
-      await this.docker.getContainer(this.name).start();
+      await call(client.getContainer(this.name));
     } catch (e) {
       if (statusCodeOf(e) !== 304) throw this.fail(e);
     }
     return this.state();
+  }
+
+  /** Creates the container if absent, then starts it (already running is fine). */
+  async start(): Promise<ContainerState> {
+    if (!(await this.inspect())) await this.create();
+    return this.lifecycle((c) => c.start());
   }
 
   /** SIGTERM, then SIGKILL after config stopTimeoutSec (Docker's stop does both). */
   async stop(): Promise<ContainerState> {
     await this.inspectOrFail();
-    try {
-      await this.streaming.getContainer(this.name).stop({ t: this.config.container.stopTimeoutSec });
-    } catch (e) {
-      if (statusCodeOf(e) !== 304) throw this.fail(e);
-    }
-    return this.state();
+    return this.lifecycle((c) => c.stop({ t: this.config.container.stopTimeoutSec }), this.streaming);
   }
 
   async restart(): Promise<ContainerState> {
     await this.inspectOrFail();
-    try {
-      await this.streaming.getContainer(this.name).restart({ t: this.config.container.stopTimeoutSec });
-    } catch (e) {
-      throw this.fail(e);
-    }
-    return this.state();
+    return this.lifecycle((c) => c.restart({ t: this.config.container.stopTimeoutSec }), this.streaming);
   }
 
   /** Stops gracefully, then removes; absent is fine. */

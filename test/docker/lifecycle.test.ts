@@ -78,6 +78,14 @@ describe.skipIf(!d.ok)('ContainerManager lifecycle against the real engine and t
     expect((await m.waitFor('healthy', 20_000)).phase).toBe('healthy');
   });
 
+  it('a SIGKILL sent by the operator (docker kill, exit 137) is a deliberate stop: the kill event tells it from a crash', async () => {
+    await docker.getContainer(name).kill();
+    const s = await m.waitFor(['stopped', 'crashed'], 10_000);
+    expect(s).toMatchObject({ phase: 'stopped', exitCode: 137 });
+    await m.start();
+    await m.waitFor('healthy', 20_000);
+  });
+
   it('the watcher saw each transition through Docker events', () => {
     const phases = seen.map((s) => s.phase);
     expect(phases[0]).toBe('absent');

@@ -64,16 +64,22 @@ export function registerContainerCommands(program: Command, cli: CliContext): vo
       cli.print({ json: { state: o.phase, ...o }, human: () => overviewText(o) });
     });
 
-  container
-    .command('up')
-    .description('create the container if absent, start it and wait until it is healthy')
-    .option('--no-wait', 'return once started')
-    .action(async (opts: { wait: boolean }) => {
-      const { m, config } = await manager();
-      await m.start();
-      const s = await settle(m, healthyWithinMs(config.container.healthcheck), opts.wait);
-      cli.print({ json: s, human: () => stateText(s) });
-    });
+  const starters = [
+    ['up', 'create the container if absent, start it and wait until it is healthy', (m: ContainerManager) => m.start()],
+    ['restart', 'restart the container and wait until it is healthy', (m: ContainerManager) => m.restart()],
+  ] as const;
+  for (const [command, description, action] of starters) {
+    container
+      .command(command)
+      .description(description)
+      .option('--no-wait', 'return without waiting for healthy')
+      .action(async (opts: { wait: boolean }) => {
+        const { m, config } = await manager();
+        await action(m);
+        const s = await settle(m, healthyWithinMs(config.container.healthcheck), opts.wait);
+        cli.print({ json: s, human: () => stateText(s) });
+      });
+  }
 
   container
     .command('down')
@@ -82,17 +88,6 @@ export function registerContainerCommands(program: Command, cli: CliContext): vo
     .action(async (opts: { remove?: boolean }) => {
       const { m } = await manager();
       const s = opts.remove ? await m.remove() : await m.stop();
-      cli.print({ json: s, human: () => stateText(s) });
-    });
-
-  container
-    .command('restart')
-    .description('restart the container and wait until it is healthy')
-    .option('--no-wait', 'return once restarted')
-    .action(async (opts: { wait: boolean }) => {
-      const { m, config } = await manager();
-      await m.restart();
-      const s = await settle(m, healthyWithinMs(config.container.healthcheck), opts.wait);
       cli.print({ json: s, human: () => stateText(s) });
     });
 
