@@ -111,11 +111,18 @@ export class ContainerManager {
    */
   private async stoppedDeliberately(info: Docker.ContainerInspectInfo): Promise<boolean> {
     if (info.State.Running || info.State.ExitCode === 0 || info.State.Status === 'created') return false;
-    const since = Math.floor(Date.parse(info.State.StartedAt) / 1000);
+    const startedMs = Date.parse(info.State.StartedAt);
+    const since = Math.floor(startedMs / 1000);
     const until = Math.ceil(Date.parse(info.State.FinishedAt) / 1000) + 1;
     try {
       const stream = await this.docker.getEvents({ since, until, filters: { container: [info.Id], event: ['kill', 'stop'] } });
-      return (await collect(stream)).toString('utf8').trim().length > 0;
+      const events = (await collect(stream))
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l.trim())
+        .map((l) => JSON.parse(l) as { timeNano?: number; time?: number });
+      // `since` has whole seconds: drop a kill that ended the previous run within the same second.
+      return events.some((e) => (e.timeNano ? e.timeNano / 1e6 : (e.time ?? 0) * 1000) >= startedMs);
     } catch {
       return info.State.ExitCode === 143; // SIGTERM: what a stop sends
     }
