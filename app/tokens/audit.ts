@@ -12,14 +12,14 @@ export interface AuditDeps {
   server: Pick<ComfyServerControl, 'probe'>;
 }
 
-function statusOf(reading: LocationReading, state: VaultState | undefined): LocationStatus {
-  if (reading.state !== 'present') return reading.state;
-  if (reading.token === state?.current.hash) {
-    // the token matches; a password key that differs still makes the copy wrong
-    const pw = reading.values.password;
-    return pw !== undefined && state.current.password !== undefined && pw !== state.current.password ? 'mismatch' : 'match';
-  }
-  return reading.token === state?.previous?.hash ? 'stale' : 'mismatch';
+function statusOf(reading: LocationReading, state: VaultState | undefined): { status: LocationStatus; detail?: string } {
+  if (reading.state !== 'present') return { status: reading.state, detail: reading.detail };
+  if (reading.token === state?.previous?.hash && reading.token !== state.current.hash) return { status: 'stale' };
+  if (reading.token !== state?.current.hash) return { status: 'mismatch' };
+  // the token matches; a password or URL that differs still makes the copy wrong
+  const pw = reading.values.password;
+  if (pw !== undefined && state.current.password !== undefined && pw !== state.current.password) return { status: 'mismatch', detail: 'the password differs from the vault' };
+  return reading.problem ? { status: 'mismatch', detail: reading.problem } : { status: 'match' };
 }
 
 function liveFacts(server: AuditDeps['server'], current: Credential | undefined, previous: Credential | undefined): Promise<TokenAudit['live']> {
@@ -44,8 +44,8 @@ export async function auditCredential(deps: AuditDeps): Promise<TokenAudit> {
   const locations: LocationAudit[] = readings.map(({ loc, reading }) => ({
     name: loc.name,
     path: loc.path,
-    status: statusOf(reading, state),
-    ...(reading.state === 'present' ? { fingerprint: fingerprint(reading.token) } : { detail: reading.detail }),
+    ...statusOf(reading, state),
+    ...(reading.state === 'present' ? { fingerprint: fingerprint(reading.token) } : {}),
   }));
 
   const byToken = new Map<string, string[]>();

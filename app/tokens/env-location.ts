@@ -44,7 +44,9 @@ export function envTargetLocation(target: EnvTarget, root: string, url: string):
         if (tokenKeys.length === 0) return { state: 'malformed', detail: 'the target maps no key to the token' };
         if (token === undefined) return { state: 'missing', detail: `no ${tokenKeys.join('/')} key` };
         if (!isBcryptHash(token)) return { state: 'malformed', detail: `${tokenKeys.join('/')} is not a bcrypt hash as read by ${target.dialect}` };
-        return { state: 'present', token, values };
+        const urlKey = Object.keys(target.keys).find((k) => target.keys[k] === 'url');
+        const problem = urlKey && values.url !== undefined && values.url !== url ? `${urlKey} is ${values.url}, the server is ${url}` : undefined;
+        return { state: 'present', token, values, ...(problem ? { problem } : {}) };
       }),
     snapshot: () => hostSnapshot(file),
     async write(cred) {

@@ -7,7 +7,7 @@ import { parsePasswordFile, passwordFileContent, type Credential } from './crede
 
 /** What a location holds now. Values are secrets: only fingerprints leave this module's callers. */
 export type LocationReading =
-  | { state: 'present'; token: string; values: Partial<Record<ValueSource, string>> }
+  | { state: 'present'; token: string; values: Partial<Record<ValueSource, string>>; /** A non-secret value that is wrong (e.g. the URL). */ problem?: string }
   | { state: 'missing'; detail: string }
   | { state: 'malformed'; detail: string }
   | { state: 'unreadable'; detail: string };

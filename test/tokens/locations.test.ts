@@ -92,18 +92,19 @@ describe('audit', () => {
       'stale.env': `T='${old.hash}'\n`,
       'other.env': `T='${stranger.hash}'\n`,
       'nokey.env': 'X=1\n',
+      'badurl.env': `T='${cred.hash}'\nURL=http://10.0.0.9:8188\n`,
       'mangled.env': `T=${cred.hash}\n`, // unquoted: compose drops the $-parts
     };
     for (const [f, text] of Object.entries(files)) await fs.writeFile(path.join(base, f), text);
     await fs.mkdir(path.join(base, 'dir.env')); // reading a folder fails: unreadable
-    const target = (p: string) => envTargetLocation({ path: p, dialect: 'compose', keys: { T: 'token' } }, base, URL);
+    const target = (p: string) => envTargetLocation({ path: p, dialect: 'compose', keys: { T: 'token', URL: 'url' } }, base, URL);
     const vault = new Vault(path.join(base, 'vault'));
     await vault.write({ current: cred, previous: old });
     const server = await hostDoubleServer(comfy);
     try {
       const locations = [
         secretFileLocation(path.join(comfy, 'login', 'PASSWORD'), 'container'),
-        ...['match.env', 'stale.env', 'other.env', 'nokey.env', 'mangled.env', 'dir.env', 'absent.env'].map(target),
+        ...['match.env', 'stale.env', 'other.env', 'nokey.env', 'mangled.env', 'dir.env', 'absent.env', 'badurl.env'].map(target),
       ];
       const audit = await auditCredential({ vault, locations, server });
       expect(audit.locations.map((l) => [l.name, l.status])).toEqual([
@@ -115,12 +116,14 @@ describe('audit', () => {
         ['env:mangled.env', 'malformed'],
         ['env:dir.env', 'unreadable'],
         ['env:absent.env', 'missing'],
+        ['env:badurl.env', 'mismatch'],
       ]);
+      expect(audit.locations[8]?.detail).toBe(`URL is http://10.0.0.9:8188, the server is ${URL}`);
       expect(audit.locations[2]).toMatchObject({ fingerprint: fingerprint(old.hash) });
       expect(audit.live).toEqual({ acceptsCurrent: true, rejectsAnonymous: true, rejectsPrevious: true });
       expect(audit.consistent).toBe(false);
       expect(audit.distinctTokens).toEqual([
-        { fingerprint: fingerprint(cred.hash), knownAs: 'current', locations: ['container', 'env:match.env'] },
+        { fingerprint: fingerprint(cred.hash), knownAs: 'current', locations: ['container', 'env:match.env', 'env:badurl.env'] },
         { fingerprint: fingerprint(old.hash), knownAs: 'previous', locations: ['env:stale.env'] },
         { fingerprint: fingerprint(stranger.hash), knownAs: 'unknown', locations: ['env:other.env'] },
       ]);
