@@ -20,11 +20,11 @@ export interface PanelServer {
 
 /**
  * Starts `comfy-panel serve` exactly as an operator would, with its own COMFY_PANEL_HOME under
- * e2e-output/homes; `config` (when given) is written as its config file first, else the panel
- * starts unconfigured (first run).
+ * e2e-output/homes (or `home`); `config` (when given) is written as its config file first; a home
+ * without a config file starts unconfigured (first run).
  */
-export async function startPanel(name: string, opts: { config?: object; env?: Record<string, string> } = {}): Promise<PanelServer> {
-  const home = path.join(HOMES, `${name}-${Date.now()}`);
+export async function startPanel(name: string, opts: { config?: object; env?: Record<string, string>; home?: string } = {}): Promise<PanelServer> {
+  const home = opts.home ?? path.join(HOMES, `${name}-${Date.now()}`);
   mkdirSync(home, { recursive: true });
   if (opts.config) writeFileSync(path.join(home, 'config.json'), JSON.stringify(opts.config, null, 2), { mode: 0o600 });
   mkdirSync(LOGS, { recursive: true });

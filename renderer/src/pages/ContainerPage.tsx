@@ -74,7 +74,7 @@ function StateCard({ status, reload }: { status: ContainerOverview; reload: () =
         <dd data-testid="gpu">
           {status.gpu.gpus?.length
             ? status.gpu.gpus.map((g) => `${g.name}: ${g.memoryUsedMiB} / ${g.memoryTotalMiB} MiB`).join('; ')
-            : `No GPU${status.gpu.reason ? ` (${status.gpu.reason})` : ''}`}
+            : (status.gpu.reason ?? 'No GPU')}
         </dd>
       </dl>
       {status.reasons.length ? (

@@ -1,0 +1,33 @@
+import { readFileSync } from 'node:fs';
+import { expect, snap, startPanel, test } from './panel.js';
+import { newStack, type Stack } from './stack.js';
+
+let stack: Stack;
+test.beforeAll(async () => {
+  stack = await newStack('container');
+});
+test.afterAll(async () => stack?.removeContainer());
+
+test('Container page: starts the double container, shows it healthy and protected, streams redacted logs', async ({ page }) => {
+  const panel = await startPanel('container', { home: stack.home });
+  try {
+    await page.goto(panel.url);
+    await page.goto(`${panel.origin}/#/container`);
+    const state = page.getByTestId('container-state');
+    await expect(page.getByTestId('container-phase')).toContainText('absent');
+    await state.getByRole('button', { name: 'Start', exact: true }).click();
+    await expect(page.getByTestId('container-phase')).toContainText('healthy', { timeout: 90_000 });
+    const facts = page.getByTestId('login-node');
+    for (const fact of ['Installed', 'Loaded', 'Enforced']) await expect(facts.getByRole('img', { name: `${fact}: OK` })).toBeVisible();
+    await expect(page.getByTestId('gpu')).toContainText('No GPU');
+    // The ComfyUI-Login startup line carries the token: it arrives redacted.
+    const log = page.getByRole('log', { name: 'Container log' });
+    await expect(log).toContainText('To see the GUI go to', { timeout: 30_000 });
+    await page.getByRole('searchbox', { name: 'Search logs' }).fill('use token=');
+    await expect(log).toContainText('[redacted fp:');
+    await snap(page, 'container-page');
+    expect(readFileSync(`${process.cwd()}/e2e-output/container-page.txt`, 'utf8')).not.toContain(stack.credential.hash);
+  } finally {
+    panel.proc.kill('SIGTERM');
+  }
+});

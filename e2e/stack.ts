@@ -1,0 +1,119 @@
+// A real deployment for e2e tests: the ComfyUI double as a container on the private Docker
+// engine (or on the host), a project folder with .env files, a secret file, a panel home
+// with its config, and the CLI run exactly as an operator would.
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import bcrypt from 'bcryptjs';
+import Docker from 'dockerode';
+import { ensureDoubleImage } from '../test/support/double-image.js';
+import { HOMES } from './panel.js';
+
+export interface Credential {
+  password: string;
+  hash: string;
+  username: string;
+}
+
+export function makeCredential(): Credential {
+  const password = `pw-${Math.random().toString(36).slice(2)}-${Date.now()}`;
+  // Cost 4 keeps tests fast; the double compares the hash string like the real node.
+  return { password, hash: bcrypt.hashSync(password, 4), username: 'operator' };
+}
+
+export function docker(): Docker {
+  const host = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+  return new Docker({ socketPath: host.replace(/^unix:\/\//, '') });
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Stack {
+  name: string;
+  home: string;
+  project: string;
+  secretFile: string;
+  port: number;
+  containerName: string;
+  credential: Credential;
+  config: Record<string, unknown>;
+  /** Runs `comfy-panel --json ARGS` with this home; output is kept under e2e-output/logs for the leak scan. */
+  cli(args: string[]): { status: number; json: unknown; stdout: string; stderr: string };
+  removeContainer(): Promise<void>;
+}
+
+export async function newStack(name: string): Promise<Stack> {
+  const image = await ensureDoubleImage(docker());
+  const home = path.join(HOMES, `${name}-${Date.now()}`);
+  const project = path.join(home, 'project');
+  const secrets = path.join(home, 'secrets');
+  for (const d of [project, path.join(project, 'notebooks'), secrets]) mkdirSync(d, { recursive: true });
+  const port = await freePort();
+  const credential = makeCredential();
+  const secretFile = path.join(secrets, 'comfyui-password');
+  // ComfyUI-Login's PASSWORD format: hash, newline, username, no trailing newline.
+  writeFileSync(secretFile, `${credential.hash}\n${credential.username}`, { mode: 0o600 });
+  const containerName = `e2e-${name}-${process.pid}-${Date.now() % 100_000}`;
+  const config = {
+    comfyui: { url: `http://127.0.0.1:${port}`, timeoutMs: 5_000 },
+    container: {
+      name: containerName,
+      image,
+      hostPort: port,
+      gpus: 'none',
+      secretFile,
+      stopTimeoutSec: 2,
+      healthcheck: { intervalSec: 1, timeoutSec: 2, retries: 2, startPeriodSec: 0 },
+    },
+    env: {
+      root: project,
+      targets: [
+        { path: '.env', dialect: 'compose', keys: { COMFYUI_BEARER_TOKEN: 'token', COMFYUI_URL: 'url' } },
+        { path: 'notebooks/.env', dialect: 'dotenv', keys: { COMFYUI_API_TOKEN: 'token' } },
+      ],
+    },
+    health: { intervalSec: 3_600, retries: 0, checkTimeoutMs: 5_000, probeRequests: 20 },
+  };
+  writeFileSync(path.join(home, 'config.json'), JSON.stringify(config, null, 2), { mode: 0o600 });
+  const logDir = path.join(path.dirname(HOMES), 'logs');
+  mkdirSync(logDir, { recursive: true });
+  return {
+    name,
+    home,
+    project,
+    secretFile,
+    port,
+    containerName,
+    credential,
+    config,
+    cli(args) {
+      const r = spawnSync(process.execPath, ['bin/comfy-panel.mjs', '--json', ...args], {
+        env: { ...process.env, COMFY_PANEL_HOME: home },
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      appendFileSync(path.join(logDir, `cli-${name}.log`), `$ comfy-panel --json ${args.join(' ')}\n${r.stdout}${r.stderr}\n`);
+      let json: unknown;
+      try {
+        json = JSON.parse(r.stdout);
+      } catch {
+        json = undefined;
+      }
+      return { status: r.status ?? -1, json, stdout: r.stdout, stderr: r.stderr };
+    },
+    async removeContainer() {
+      await docker()
+        .getContainer(containerName)
+        .remove({ force: true })
+        .catch(() => undefined);
+    },
+  };
+}
