@@ -4,7 +4,7 @@ import { fixFor } from '../troubleshoot.js';
 
 const WRONG: readonly LocationAudit['status'][] = ['stale', 'mismatch', 'missing', 'malformed'];
 
-const describe = (l: LocationAudit) => `${l.name} ${l.status}${l.fingerprint ? ` (${l.fingerprint})` : ''}`;
+const describe = (l: LocationAudit) => `${l.name} ${l.status}${l.fingerprint ? ` (${l.fingerprint})` : ''}${l.detail ? `: ${l.detail}` : ''}`;
 
 /** Every configured copy of the token (container PASSWORD, secret file, env targets) equals the vault's. */
 export const tokenConsistencyCheck: HealthCheck = {
