@@ -40,7 +40,10 @@ export interface EnvLineNode {
 export type EnvNode = EnvEntry | EnvLineNode;
 
 export interface EnvProblem {
+  /** The line the reader reports (compose: the line where it gave up). */
   line: number;
+  /** Where the failing statement starts, when that is an earlier line (an unclosed quote). */
+  startLine?: number;
   column?: number;
   message: string;
   /** error: the reader rejects the file; warning: it skips or misreads part of it. */
@@ -101,7 +104,7 @@ export function parseEnvDocument(text: string, dialect: Dialect): EnvDocument {
   }
   pushGap(pos, body.length);
 
-  const problems = scan.problems.map(toProblem);
+  const problems = scan.problems.map((p) => toProblem(p, lines.lineOf(p.offset)));
   if (!problems.some((p) => p.severity === 'error')) {
     for (const node of nodes) {
       if (node.type === 'invalid') problems.push({ line: node.line, column: 1, severity: 'warning', message: `line ${node.line}: ${dialect} skips this line: it is not KEY=VALUE` });
@@ -129,8 +132,11 @@ export function firstError(doc: EnvDocument): EnvProblem | undefined {
   return doc.problems.find((p) => p.severity === 'error');
 }
 
-function toProblem(p: ScanProblem): EnvProblem {
-  return p.column === undefined ? { line: p.line, message: p.message, severity: p.severity } : { line: p.line, column: p.column, message: p.message, severity: p.severity };
+function toProblem(p: ScanProblem, startLine: number): EnvProblem {
+  const problem: EnvProblem = { line: p.line, message: p.message, severity: p.severity };
+  if (p.column !== undefined) problem.column = p.column;
+  if (startLine < p.line) problem.startLine = startLine;
+  return problem;
 }
 
 /** Binary or oversized text is not read as an env file at all. */

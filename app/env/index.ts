@@ -5,3 +5,9 @@ export { readEnvValues, readDocumentValues, literalValue, type ReadEnvOptions, t
 export { quoteForDialect } from './quote.js';
 export { setEnvValues } from './set.js';
 export type { Dialect } from '../config/schema.js';
+export { discoverEnvFiles, guessDialect, COMPOSE_FILE_NAMES, type Discovery, type DiscoveredEnvFile } from './discover.js';
+export { auditEnvTree, type AuditOptions } from './audit.js';
+export { diffEnvFiles, showEnvFile, type DiffOptions, type InspectOptions } from './inspect.js';
+export { planEnvSync, applyEnvSync, previewOf, type EnvSyncValues, type EnvSyncPlan, type EnvSyncPlanItem, type ApplyOptions } from './sync.js';
+export { isSecret, isSecretKey } from './secrets.js';
+export type { EnvAudit, EnvFinding, EnvFileSummary, EnvDiff, EnvShowResult, EnvSyncPreview, EnvSyncResult } from '../contract/ops/env.js';

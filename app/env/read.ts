@@ -14,6 +14,11 @@ export interface ReadEnvOptions {
   file?: string;
 }
 
+export interface ReadHooks {
+  /** compose found a plain `$NAME` reference with nothing set: it warns and reads "" there. */
+  unset?: (name: string, entry: EnvEntry) => void;
+}
+
 const processLookup: Lookup = (name) => process.env[name];
 
 export function readEnvValues(text: string, dialect: Dialect, opts: ReadEnvOptions = {}): Record<string, string> {
@@ -24,7 +29,7 @@ export function readEnvValues(text: string, dialect: Dialect, opts: ReadEnvOptio
  * Values as the document's reader sees them. compose: entries in order, each visible to
  * later ones, the lookup winning over the file; the first error stops the read.
  */
-export function readDocumentValues(doc: EnvDocument, opts: ReadEnvOptions = {}, hooks: SubstituteHooks = {}): Record<string, string> {
+export function readDocumentValues(doc: EnvDocument, opts: ReadEnvOptions = {}, hooks: ReadHooks = {}): Record<string, string> {
   const lookup = opts.lookup ?? processLookup;
   const values = new Map<string, string>();
   const resolve: Lookup = (name) => lookup(name) ?? values.get(name);
@@ -39,7 +44,7 @@ export function readDocumentValues(doc: EnvDocument, opts: ReadEnvOptions = {}, 
       continue;
     }
     try {
-      values.set(entry.key, composeValue(entry, resolve, hooks));
+      values.set(entry.key, composeValue(entry, resolve, { unset: (name) => hooks.unset?.(name, entry) }));
     } catch (e) {
       if (e instanceof TemplateError) throw new EnvSyntaxError({ message: e.message, line: entry.line, file: opts.file });
       throw e;

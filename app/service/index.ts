@@ -5,6 +5,7 @@ import type { PanelContext } from './context.js';
 import { tokensHandlers } from './tokens.js';
 import { generateHandlers } from './generate.js';
 import { healthHandlers } from './health.js';
+import { envHandlers } from './env.js';
 
 /** The core's implementation of every operation of the contract. */
 export function createPanelHandlers(ctx: PanelContext): PanelHandlers {
@@ -14,5 +15,6 @@ export function createPanelHandlers(ctx: PanelContext): PanelHandlers {
     ...generateHandlers(ctx),
     ...tokensHandlers(ctx),
     ...healthHandlers(ctx),
+    ...envHandlers(ctx),
   };
 }

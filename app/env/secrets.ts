@@ -1,0 +1,55 @@
+/** Which keys and values are secrets, and how to show a value without leaking one. */
+import { fingerprint, mask } from '../redact.js';
+import { isBcryptHash } from '../tokens/credential.js';
+
+/** Name segments that mark a secret (`API_KEY`, `db.password`, `comfyToken`). */
+const SECRET_SEGMENTS = new Set(['TOKEN', 'SECRET', 'PASSWORD', 'PASSWD', 'PASS', 'PWD', 'KEY', 'APIKEY', 'HASH', 'CREDENTIAL', 'CREDENTIALS', 'AUTH', 'PRIVATE', 'SALT', 'COOKIE', 'SESSION', 'SIGNATURE', 'BEARER']);
+/** Words distinctive enough to count at the end of a segment too (`APITOKEN`, `DBPASSWORD`). */
+const SECRET_SUFFIX = /(TOKEN|SECRET|PASSWORD|PASSWD|APIKEY|CREDENTIALS?)$/;
+const COMFY_TOKEN_NAME = /COMFY.*(TOKEN|HASH)/i;
+const COMFY_PASSWORD_NAME = /COMFY.*PASSWORD/i;
+/** Files that document keys with placeholder values. */
+const EXAMPLE_FILE = /(^|[./])(example|sample|template|dist|defaults?)(\.env)?$/i;
+
+export function isSecretKey(key: string): boolean {
+  const segments = key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase().split(/[_.\-\s]+/);
+  return segments.some((s) => SECRET_SEGMENTS.has(s) || SECRET_SUFFIX.test(s));
+}
+
+/** Long, unspaced, high-entropy strings: API keys, random tokens. */
+export function looksRandom(value: string): boolean {
+  if (value.length < 20 || !/^[A-Za-z0-9+/=_.~-]+$/.test(value) || !/\d/.test(value) || !/[A-Za-z]/.test(value)) return false;
+  if (/^[./~]/.test(value) || (value.match(/\//g)?.length ?? 0) > 1) return false; // paths, not tokens
+  const counts = new Map<string, number>();
+  for (const c of value) counts.set(c, (counts.get(c) ?? 0) + 1);
+  let bits = 0;
+  for (const n of counts.values()) bits -= (n / value.length) * Math.log2(n / value.length);
+  return bits >= 3.5;
+}
+
+export function isSecret(key: string, value: string): boolean {
+  return isSecretKey(key) || isBcryptHash(value) || looksRandom(value);
+}
+
+/** Which ComfyUI credential a value is, if any: the token (bcrypt hash) or the password. */
+export function comfyCredentialKind(key: string, value: string): 'token' | 'password' | undefined {
+  if (value === '') return undefined;
+  if (isBcryptHash(value) || COMFY_TOKEN_NAME.test(key)) return 'token';
+  if (COMFY_PASSWORD_NAME.test(key)) return 'password';
+  return undefined;
+}
+
+export function isExampleFile(file: string): boolean {
+  return EXAMPLE_FILE.test(file.split('/').pop() ?? file);
+}
+
+/** A value for messages: a fingerprint for secrets, else the value (shortened). */
+export function describeValue(key: string, value: string): string {
+  if (isSecret(key, value)) return value === '' ? '(empty)' : fingerprint(value);
+  return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+}
+
+/** A value for results: masked when it is a secret, unless reveal was asked for explicitly. */
+export function showValue(key: string, value: string, reveal: boolean): string {
+  return reveal || !isSecret(key, value) ? value : mask(value);
+}

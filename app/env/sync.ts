@@ -1,0 +1,181 @@
+/**
+ * Consolidation: write the URL and the ComfyUI credential into every configured env
+ * target, each in its own dialect. Plan first (nothing written), then apply atomically
+ * with backups and verify by reading every target back with its reader.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { EnvSyncPreview, EnvSyncResult, EnvSyncTargetPreview } from '../contract/ops/env.js';
+import type { EnvTarget } from '../config/schema.js';
+import { errorMessage, PanelError } from '../errors.js';
+import { writeFileAtomic, type AtomicWriteOptions, type AtomicWriteResult } from '../fs/atomic.js';
+import { redact } from '../redact.js';
+import { relativeName } from './discover.js';
+import { readEnvText } from './files.js';
+import { maskedLineDiff } from './line-diff.js';
+import { readEnvValues } from './read.js';
+import { isSecret } from './secrets.js';
+import { setEnvValues } from './set.js';
+
+export interface EnvSyncValues {
+  token?: string;
+  username?: string;
+  password?: string;
+  url?: string;
+}
+type Source = keyof EnvSyncValues;
+
+const NO_CREDENTIAL = 'no credential in the vault yet — run `comfy-panel token rotate` or import one';
+const MISSING_REASON: Record<Source, string> = {
+  token: NO_CREDENTIAL,
+  username: NO_CREDENTIAL,
+  password: 'the vault holds no password for the current credential (only its hash) — rotate the token to get one',
+  url: 'comfyui.url is not set in the config',
+};
+
+export interface EnvSyncPlanItem {
+  target: EnvTarget;
+  path: string;
+  file: string;
+  exists: boolean;
+  /** SECRET: full texts; never send these to a UI, use previewOf(). */
+  currentText: string;
+  newText: string;
+  /** SECRET: the values this target gets. */
+  updates: Record<string, string>;
+  mode: number;
+  changed: boolean;
+  keys: EnvSyncTargetPreview['keys'];
+  error?: string;
+}
+
+export interface EnvSyncPlan {
+  root: string;
+  items: EnvSyncPlanItem[];
+  missing: EnvSyncPreview['missing'];
+}
+
+async function currentState(file: string): Promise<{ text: string; mode?: number }> {
+  try {
+    const text = await readEnvText(file);
+    return { text, mode: (await fs.stat(file)).mode & 0o777 };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { text: '' };
+    throw e;
+  }
+}
+
+export async function planEnvSync(targets: EnvTarget[], root: string, values: EnvSyncValues): Promise<EnvSyncPlan> {
+  const absRoot = path.resolve(root);
+  const items: EnvSyncPlanItem[] = [];
+  const missing = new Set<Source>();
+  for (const target of targets) {
+    const abs = path.resolve(absRoot, target.path);
+    const updates: Record<string, string> = {};
+    const keys: EnvSyncPlanItem['keys'] = [];
+    for (const [key, source] of Object.entries(target.keys)) {
+      const value = values[source];
+      if (value === undefined) {
+        missing.add(source);
+        keys.push({ key, source, status: 'no-value', note: MISSING_REASON[source] });
+      } else updates[key] = value;
+    }
+    const item: EnvSyncPlanItem = { target, path: abs, file: relativeName(absRoot, abs), exists: false, currentText: '', newText: '', updates, mode: 0o644, changed: false, keys };
+    items.push(item);
+    try {
+      const state = await currentState(abs);
+      item.exists = state.mode !== undefined;
+      item.currentText = state.text;
+      const before = item.exists ? readEnvValues(state.text, target.dialect, { lookup: () => undefined, file: item.file }) : {};
+      item.newText = setEnvValues(state.text, target.dialect, updates);
+      const secret = Object.entries(readEnvValues(item.newText, target.dialect, { lookup: () => undefined })).some(([k, v]) => isSecret(k, v));
+      item.mode = secret ? 0o600 : (state.mode ?? 0o644);
+      item.changed = item.newText !== state.text || (item.exists && item.mode !== state.mode);
+      for (const [key, value] of Object.entries(updates)) keys.push({ key, source: target.keys[key] ?? '', status: before[key] === value ? 'unchanged' : 'set' });
+    } catch (e) {
+      item.error = redact(errorMessage(e), Object.values(updates));
+    }
+  }
+  return { root: absRoot, items, missing: [...missing].map((source) => ({ source, reason: MISSING_REASON[source] })) };
+}
+
+/** What may be shown: masked diffs and statuses, no texts, no values. */
+export function previewOf(plan: EnvSyncPlan): EnvSyncPreview {
+  return {
+    root: plan.root,
+    missing: plan.missing,
+    targets: plan.items.map((item) => ({
+      file: item.file,
+      path: item.path,
+      dialect: item.target.dialect,
+      exists: item.exists,
+      changed: item.changed,
+      diff: item.error ? [] : maskedLineDiff(item.currentText, item.newText).map((line) => redact(line, Object.values(item.updates))),
+      keys: item.keys,
+      ...(item.error ? { error: item.error } : {}),
+    })),
+  };
+}
+
+export interface ApplyOptions {
+  /** Where backups of overwritten files go; default: beside each file. Keep them out of the project: they hold secrets. */
+  backupDir?: string;
+  /** The atomic writer; replaceable so tests can make a write fail. */
+  write?: (file: string, data: string, opts: AtomicWriteOptions) => Promise<AtomicWriteResult>;
+}
+
+/**
+ * Writes every changed target, then re-reads each with its dialect reader. Refuses
+ * targets edited since the plan; on any failure restores the targets already written.
+ * Applying the same plan again changes nothing.
+ */
+export async function applyEnvSync(plan: EnvSyncPlan, opts: ApplyOptions = {}): Promise<EnvSyncResult> {
+  const write = opts.write ?? writeFileAtomic;
+  const blocked = plan.items.filter((i) => i.error);
+  if (blocked.length > 0) {
+    throw new PanelError(`cannot sync: ${blocked.map((i) => `${i.file}: ${i.error}`).join('; ')}`, 'env-sync-blocked', 'Fix those files (see `comfy-panel env audit`) and preview again.');
+  }
+  const pending: EnvSyncPlanItem[] = [];
+  for (const item of plan.items.filter((i) => i.changed)) {
+    const now = await currentState(item.path);
+    const modeOk = now.mode === undefined || now.mode === item.mode;
+    if (now.text === item.newText && modeOk) continue; // already applied
+    if (now.text !== item.currentText) {
+      throw new PanelError(`${item.file} changed since the preview; nothing was written`, 'env-sync-stale', 'Preview the sync again, then apply.');
+    }
+    pending.push(item);
+  }
+
+  const written: { item: EnvSyncPlanItem; backup?: string }[] = [];
+  try {
+    for (const item of pending) {
+      await fs.mkdir(path.dirname(item.path), { recursive: true });
+      const result = await write(item.path, item.newText, { mode: item.mode, ...(opts.backupDir ? { backupDir: opts.backupDir } : {}) });
+      written.push({ item, ...(result.backupPath ? { backup: result.backupPath } : {}) });
+    }
+    for (const item of plan.items) verify(item, await readEnvText(item.path).catch(() => ''));
+  } catch (e) {
+    await rollBack(written.map((w) => w.item));
+    const message = redact(errorMessage(e), plan.items.flatMap((i) => Object.values(i.updates)));
+    throw new PanelError(`env sync failed and was rolled back: ${message}`, 'env-sync-failed', 'Nothing changed; fix the cause and apply again.', { cause: e });
+  }
+  return {
+    ...previewOf(plan),
+    written: written.map(({ item, backup }) => ({ file: item.file, mode: `0${item.mode.toString(8)}`, ...(backup ? { backup } : {}) })),
+    verified: true,
+  };
+}
+
+function verify(item: EnvSyncPlanItem, text: string): void {
+  const got = readEnvValues(text, item.target.dialect, { lookup: () => undefined, file: item.file });
+  for (const [key, value] of Object.entries(item.updates)) {
+    if (got[key] !== value) throw new PanelError(`${item.file}: ${key} does not read back as the value written`, 'env-sync-verify');
+  }
+}
+
+async function rollBack(items: EnvSyncPlanItem[]): Promise<void> {
+  for (const item of items) {
+    if (item.exists) await writeFileAtomic(item.path, item.currentText, { backup: false }).catch(() => undefined);
+    else await fs.rm(item.path, { force: true });
+  }
+}
