@@ -1,5 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -96,6 +97,18 @@ describe.skipIf(!d.ok)('engine failures, produced for real', () => {
     image = await ensureDoubleImage(docker);
   });
   afterAll(() => removeContainers(docker, [...names]));
+
+  it('pings the real engine directly and through a Docker context read from a fake HOME', async () => {
+    const host = d.ok ? d.host : '';
+    expect(await pingAt(host)).toMatchObject({ ok: true, source: 'config', serverVersion: expect.any(String), apiVersion: expect.any(String) });
+    const home = path.join(dir, 'home');
+    const meta = path.join(home, '.docker', 'contexts', 'meta', createHash('sha256').update('panel-test').digest('hex'));
+    mkdirSync(meta, { recursive: true });
+    writeFileSync(path.join(meta, 'meta.json'), JSON.stringify({ Name: 'panel-test', Metadata: {}, Endpoints: { docker: { Host: host, SkipTLSVerify: false } } }));
+    writeFileSync(path.join(home, '.docker', 'config.json'), JSON.stringify({ currentContext: 'panel-test' }));
+    const viaContext = await pingDocker(PanelConfigSchema.parse({}), { HOME: home, PATH: process.env.PATH });
+    expect(viaContext).toMatchObject({ ok: true, source: 'context', context: 'panel-test', host });
+  });
 
   it('a missing image: no-such-image', async () => {
     const m = new ContainerManager(testConfig({ name: names[0], image: 'docker-fail-missing:never', hostPort: await freePort() }), docker);

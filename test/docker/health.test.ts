@@ -10,7 +10,7 @@ const d = await requireDocker();
 describe.skipIf(!d.ok)('health, crash, login node and logs against the ComfyUI double', () => {
   const docker = d.ok ? d.docker : (undefined as never);
   const secret = makeSecret('docker-health');
-  const names = { guarded: uniqueName('docker-health'), open: uniqueName('docker-health'), refused: uniqueName('docker-health') };
+  const names = { guarded: uniqueName('docker-health'), open: uniqueName('docker-health'), refused: uniqueName('docker-health'), sick: uniqueName('docker-health') };
   let image = '';
   let guarded: ContainerManager;
 
@@ -103,5 +103,28 @@ describe.skipIf(!d.ok)('health, crash, login node and logs against the ComfyUI d
     await refused.logs({ tail: 50, onLine: (l) => void lines.push(l.text) });
     expect(lines.join('\n')).toMatch(/COMFYUI_AUTH_REQUIRED=1 but the ComfyUI-Login node is missing/);
     expect((await refused.verifyLoginNode()).installed.value).toBe(false);
+  });
+
+  it('a failing healthcheck moves the phase from starting to unhealthy, seen through health_status events', async () => {
+    const sick = new ContainerManager(
+      testConfig({
+        name: names.sick,
+        image,
+        hostPort: await freePort(),
+        secretFile: secret.file,
+        extra: { healthcheck: { command: ['node', '-e', 'process.exit(1)'], intervalSec: 1, timeoutSec: 1, retries: 1, startPeriodSec: 1 } },
+      }),
+      docker,
+    );
+    const seen: ContainerState[] = [];
+    const unwatch = sick.watch((s) => seen.push(s));
+    try {
+      await sick.start();
+      expect(await sick.waitFor('unhealthy', 15_000)).toMatchObject({ phase: 'unhealthy', health: 'unhealthy' });
+      await expect.poll(() => seen.map((s) => s.phase)).toEqual(expect.arrayContaining(['starting', 'unhealthy']));
+      expect(seen.map((s) => s.phase)).not.toContain('healthy');
+    } finally {
+      unwatch();
+    }
   });
 });
