@@ -38,8 +38,10 @@ export interface TokenActionOptions {
 export function containerServer(config: PanelConfig, manager: ContainerManager): ComfyServerControl {
   const probe = (token: string | undefined) => probeAuth(config.comfyui.url, token, config.comfyui.timeoutMs);
   return {
+    // A first credential may come before the container exists: starting creates it.
     restart: async () => {
-      await manager.restart();
+      if ((await manager.status()).exists) await manager.restart();
+      else await manager.start();
     },
     waitHealthy: async () => {
       const deadline = Date.now() + config.credential.healthyTimeoutSec * 1000;

@@ -39,6 +39,8 @@ export interface ContainerFiles {
 
 /** A file that is not there (host ENOENT, or ContainerManager's container-no-such-file); an absent container is not "missing". */
 const isMissing = (e: unknown) => ['ENOENT', 'ENOTDIR', 'container-no-such-file'].includes((e as { code?: string }).code ?? '');
+/** The container itself does not exist yet (first credential before the first start). */
+const isAbsentContainer = (e: unknown) => (e as { code?: string }).code === 'docker-no-such-container';
 
 function readingOfPasswordFile(text: string): LocationReading {
   const parsed = parsePasswordFile(text);
@@ -104,7 +106,8 @@ export function containerPasswordLocation(files: ContainerFiles, comfyRoot: stri
       const entry = await files.readFileEntry(file);
       return { existed: true, content: entry.data.toString('utf8'), mode: entry.mode & 0o777 };
     } catch (e) {
-      if (isMissing(e)) return { existed: false };
+      // Nothing to restore in a container that does not exist yet.
+      if (isMissing(e) || isAbsentContainer(e)) return { existed: false };
       throw e;
     }
   };
@@ -116,12 +119,14 @@ export function containerPasswordLocation(files: ContainerFiles, comfyRoot: stri
         return readingOfPasswordFile((await files.readFileEntry(file)).data.toString('utf8'));
       } catch (e) {
         if (isMissing(e)) return { state: 'missing', detail: 'no PASSWORD in the container' };
+        if (isAbsentContainer(e)) return { state: 'missing', detail: 'the container does not exist yet' };
         return { state: 'unreadable', detail: redact(errorMessage(e)).slice(0, 200) };
       }
     },
     snapshot,
     async write(cred) {
-      if (!fedBySecretFile) await files.writeFile(file, passwordFileContent(cred), 0o600);
+      if (fedBySecretFile) return;
+      await files.writeFile(file, passwordFileContent(cred), 0o600);
     },
     async restore(snap) {
       // A PASSWORD that did not exist cannot be deleted through the archive API; the restart then re-reads what is there.
