@@ -7,7 +7,9 @@ import { panelPaths } from '../app/config/paths.js';
 import { rendererDir } from '../app/package-root.js';
 import { cspFromIndexHtml, securityHeaders, staticContentType } from '../app/security/csp.js';
 import { createPanelRuntime } from '../app/service/runtime.js';
+import { useVaultKeyStore, wrappedKeyStore } from '../app/tokens/index.js';
 import { bindIpc, forwardEvents } from './ipc.js';
+import { safeStorageWrapper } from './secret-store.js';
 
 const SCHEME = 'app';
 const ORIGIN = `${SCHEME}://panel`;
@@ -86,6 +88,8 @@ async function main(): Promise<void> {
   ses.setPermissionCheckHandler((_wc, permission) => allowed(permission));
   app.on('web-contents-created', (_e, contents) => harden(contents));
 
+  // The desktop app keeps the vault key wrapped by the OS keychain, never in a plain file.
+  useVaultKeyStore((dir) => wrappedKeyStore(path.join(dir, 'vault.key.safestorage'), safeStorageWrapper));
   const paths = panelPaths();
   const configArg = process.argv.find((a) => a.startsWith('--config='))?.slice('--config='.length);
   const loaded = await loadConfig(configArg ?? paths.configFile, Boolean(configArg));

@@ -42,6 +42,16 @@ const VaultFileSchema = z.object({ format: z.literal('comfy-panel-vault'), versi
 export const VAULT_FILE = 'credential.vault.json';
 export const KEY_FILE = 'vault.key';
 
+/**
+ * How a vault's key is kept, chosen once per process by its host: the 0600 key file by
+ * default (CLI, browser mode); the Electron main process switches to safeStorage.
+ */
+let keyStoreFor: (vaultDir: string) => SecretKeyStore = (dir) => fileKeyStore(path.join(dir, KEY_FILE));
+
+export function useVaultKeyStore(factory: (vaultDir: string) => SecretKeyStore): void {
+  keyStoreFor = factory;
+}
+
 export function vaultDir(config: PanelConfig, paths: PanelPaths): string {
   return config.vault.dir ?? path.join(paths.dataDir, 'vault');
 }
@@ -51,7 +61,7 @@ export class Vault {
 
   constructor(
     readonly dir: string,
-    private readonly keys: SecretKeyStore = fileKeyStore(path.join(dir, KEY_FILE)),
+    private readonly keys: SecretKeyStore = keyStoreFor(dir),
   ) {
     this.file = path.join(dir, VAULT_FILE);
   }
