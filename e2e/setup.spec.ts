@@ -1,0 +1,56 @@
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { expect, snap, startPanel, test } from './panel.js';
+import { docker, newStack, type Stack } from './stack.js';
+
+let stack: Stack;
+test.beforeAll(async () => {
+  stack = await newStack('setup');
+  // A container made outside the panel (as compose or docker run would), holding the deployment's token.
+  const image = (stack.config.container as { image: string }).image;
+  const c = await docker().createContainer({
+    name: stack.containerName,
+    Image: image,
+    Env: ['COMFYUI_SECRET_FILE=/run/secrets/comfyui-password'],
+    ExposedPorts: { '8188/tcp': {} },
+    HostConfig: { PortBindings: { '8188/tcp': [{ HostIp: '127.0.0.1', HostPort: String(stack.port) }] }, Binds: [`${stack.secretFile}:/run/secrets/comfyui-password:ro`] },
+  });
+  await c.start();
+  // First run: the panel has no config file yet.
+  rmSync(path.join(stack.home, 'config.json'));
+});
+test.afterAll(async () => stack?.removeContainer());
+
+test('first run: from an empty config to an adopted double container with an imported credential', async ({ page }) => {
+  const panel = await startPanel('setup', { home: stack.home });
+  try {
+    await page.goto(panel.url);
+    await expect(page.getByRole('heading', { name: 'Set up the panel' })).toBeVisible();
+    await expect(page.getByText(/Docker .* answered at/)).toBeVisible();
+    await snap(page, 'setup-engine');
+    await page.getByRole('button', { name: 'Continue' }).click();
+
+    await page.getByRole('radio', { name: new RegExp(stack.containerName) }).check();
+    await page.getByRole('button', { name: 'Continue' }).click();
+
+    const source = page.getByRole('listitem').filter({ hasText: `container:${stack.containerName}` });
+    await source.getByRole('button', { name: 'Import' }).click();
+    await expect(page.getByRole('status')).toContainText('Imported fp:');
+    await snap(page, 'setup-credential');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Finish' }).click();
+
+    // The dashboard replaces the setup, and the adopted container answers to the imported token.
+    await page.getByRole('button', { name: 'Run all checks now' }).click();
+    for (const id of ['container', 'login-node', 'auth-accepts-token']) await expect(page.getByTestId(`check-${id}`), id).toHaveAttribute('data-status', 'ok', { timeout: 30_000 });
+    await snap(page, 'setup-done-dashboard');
+
+    const configFile = path.join(stack.home, 'config.json');
+    expect(existsSync(configFile)).toBe(true);
+    const config = JSON.parse(readFileSync(configFile, 'utf8'));
+    expect(config.container.name).toBe(stack.containerName);
+    expect(config.comfyui.url).toBe(`http://127.0.0.1:${stack.port}`);
+  } finally {
+    panel.proc.kill('SIGTERM');
+  }
+});
