@@ -4,6 +4,7 @@ import { redact } from '../redact.js';
 import { appVersion } from '../version.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerContainerCommands } from './commands/container.js';
+import { registerEnvCommands } from './commands/env.js';
 import { registerGenerateCommands } from './commands/generate.js';
 import { registerHealthCommands } from './commands/health.js';
 import { registerServeCommand } from './commands/serve.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerGenerateCommands(program, cli);
   registerTokenCommands(program, cli);
   registerHealthCommands(program, cli);
+  registerEnvCommands(program, cli);
   return program;
 }
 

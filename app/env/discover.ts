@@ -117,7 +117,7 @@ export async function discoverEnvFiles(root: string, config: PanelConfig['env'])
 
   const candidates = new Set(all.filter((f) => included(relativeName(root, f)) && !NOT_ENV.test(f)));
   for (const r of refs) candidates.add(r.path);
-  const targets = new Map(config.targets.map((t) => [path.resolve(root, t.path), t.dialect]));
+  const targets = new Map(config.targets.map((t) => [path.resolve(root, config.root ?? '.', t.path), t.dialect]));
   for (const t of targets.keys()) candidates.add(t);
 
   const files: DiscoveredEnvFile[] = [];
@@ -157,10 +157,13 @@ export async function discoverEnvFiles(root: string, config: PanelConfig['env'])
   return { files, findings };
 }
 
-/** The dialect of a single file without a full scan: the configured target, else compose beside a compose file, else dotenv. */
+/**
+ * The dialect of a single file without a full scan: the configured target (paths relative
+ * to env.root, else to `root`), else compose beside a compose file, else dotenv.
+ */
 export async function guessDialect(file: string, config: PanelConfig['env'], root: string): Promise<Dialect> {
   const abs = path.resolve(root, file);
-  const target = config.targets.find((t) => path.resolve(root, t.path) === abs);
+  const target = config.targets.find((t) => path.resolve(root, config.root ?? '.', t.path) === abs);
   if (target) return target.dialect;
   for (const name of COMPOSE_FILE_NAMES) if (await exists(path.join(path.dirname(abs), name))) return 'compose';
   return 'dotenv';
