@@ -23,24 +23,37 @@ async function installed(m: ContainerManager, nodeDir: string): Promise<Fact> {
   }
 }
 
+/** A positive `loaded` per container run (id@startedAt): it cannot change until the next start. */
+const loadedRuns = new Map<string, Fact>();
+
 async function loaded(m: ContainerManager, s: ContainerStatus): Promise<Fact> {
   if (!s.startedAt || s.phase === 'stopped' || s.phase === 'crashed' || s.phase === 'created') return unknown('the container is not running');
+  const run = `${s.id ?? ''}@${s.startedAt}`;
+  const known = loadedRuns.get(run);
+  if (known) return known;
   let tokenLine = false;
   let importLine: 'ok' | 'failed' | undefined;
+  const found = new AbortController();
   await m.logs({
     tail: 'all',
     since: new Date(s.startedAt),
+    signal: found.signal,
     onLine: (l) => {
       if (TOKEN_LINE.test(l.text)) tokenLine = true;
       const imp = IMPORT_LINE.exec(l.text);
       if (imp) importLine = imp.groups?.failed ? 'failed' : 'ok';
+      // Both lines come early in a start; no need to read the rest of a long log.
+      if (tokenLine && importLine) found.abort();
     },
   });
   if (importLine === 'failed') return { value: false, detail: 'ComfyUI reported "IMPORT FAILED" for ComfyUI-Login since the last start' };
-  if (tokenLine || importLine === 'ok') {
-    return { value: true, detail: `the logs since the last start show ${tokenLine ? 'the ComfyUI-Login token line' : 'the ComfyUI-Login import line'}` };
+  if (!tokenLine && importLine !== 'ok') {
+    return { value: false, detail: 'neither the ComfyUI-Login token line nor its import line appears in the logs since the last start' };
   }
-  return { value: false, detail: 'neither the ComfyUI-Login token line nor its import line appears in the logs since the last start' };
+  const fact = { value: true, detail: `the logs since the last start show ${tokenLine ? 'the ComfyUI-Login token line' : 'the ComfyUI-Login import line'}` };
+  for (const key of loadedRuns.keys()) if (key.startsWith(`${s.id ?? ''}@`)) loadedRuns.delete(key);
+  loadedRuns.set(run, fact);
+  return fact;
 }
 
 /** Where the published port is reachable from here: its own address, the remote engine's host, or loopback. */

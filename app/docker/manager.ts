@@ -17,7 +17,7 @@ import type {
   SpecChange,
 } from '../contract/ops/container.js';
 import { PanelError } from '../errors.js';
-import { archiveEntry, packFile, readArchiveFile } from './archive.js';
+import { archiveEntry, packFile, readArchiveFile, type ArchiveFile } from './archive.js';
 import { buildImage, type BuildOptions } from './build.js';
 import { connectDocker, type DockerTarget } from './connection.js';
 import { DockerDemux, type Chunk } from './demux.js';
@@ -50,7 +50,7 @@ interface HttpError {
 }
 const statusCodeOf = (e: unknown) => (e as HttpError | undefined)?.statusCode;
 
-/** Cuts a stream into a Buffer. */
+/** Reads a whole stream into one Buffer. */
 async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const chunk of stream as AsyncIterable<Buffer>) parts.push(chunk);
@@ -294,7 +294,7 @@ export class ContainerManager {
   }
 
   /** The file with its mode and owner from the tar header. */
-  async readFileEntry(pathInContainer: string) {
+  async readFileEntry(pathInContainer: string): Promise<ArchiveFile> {
     try {
       return await readArchiveFile(await this.docker.getContainer(this.name).getArchive({ path: pathInContainer }), pathInContainer);
     } catch (e) {
@@ -391,12 +391,20 @@ export class ContainerManager {
   async gpu(): Promise<GpuReport> {
     const info = await this.inspect();
     if (!info?.State.Running) return { gpus: null, reason: 'the container is not running' };
-    const r = await this.exec(['nvidia-smi', '--query-gpu=name,memory.used,memory.total', '--format=csv,noheader,nounits']).catch((e: PanelError) => ({
-      exitCode: -1,
-      stdout: '',
-      stderr: e.message,
-    }));
-    return gpuReport(r);
+    const limitMs = 2 * this.config.docker.timeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    // nvidia-smi can hang on a wedged driver; the status view must not.
+    const timeout = new Promise<GpuReport>((resolve) => {
+      timer = setTimeout(() => resolve({ gpus: null, reason: `nvidia-smi did not answer within ${limitMs / 1000} s (driver busy or hung?)` }), limitMs);
+    });
+    const query = this.exec(['nvidia-smi', '--query-gpu=name,memory.used,memory.total', '--format=csv,noheader,nounits']).then(gpuReport, (e: PanelError) =>
+      gpuReport({ exitCode: -1, stdout: '', stderr: e.message }),
+    );
+    try {
+      return await Promise.race([query, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Installed, loaded and enforced: each a separate fact with its detail. */
