@@ -11,10 +11,10 @@
  *
  * Inside: ComfyUI root /workspace/ComfyUI (login/, output/, models/<kind>/, custom_nodes/ComfyUI-Login),
  * port 8188, the ComfyUI child's pid in /tmp/comfyui.pid (SIGKILL it to simulate a crash: the
- * container exits 137). No shell and no nvidia-smi in the image. The image's HEALTHCHECK runs
- * /usr/local/bin/comfy-healthcheck every 30 s (200 or 401 = healthy); for faster checks pass
- * Healthcheck: { Test: ['CMD', '/usr/local/bin/comfy-healthcheck'], Interval: 1e9, ... } at create
- * (the docker CLI's --health-cmd needs a shell, which the image lacks).
+ * container exits 137). No shell and no nvidia-smi in the image. Like the recipe, the image sets
+ * no HEALTHCHECK (an image's values would fill in every zero field of the container's own, e.g.
+ * StartPeriod 0); the container passes Healthcheck: { Test: ['CMD', '/usr/local/bin/comfy-healthcheck'], ... }
+ * (exits 0 on 200 or 401). The docker CLI's --health-cmd needs a shell, which the image lacks.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -94,6 +94,8 @@ function rootfs(programs: Record<string, string>): Entry[] {
 
 function contentHash(programs: Record<string, string>): string {
   const h = createHash('sha256');
+  // This file decides the layout and the image config: any edit here is a new image too.
+  h.update(readFileSync(fileURLToPath(import.meta.url)));
   for (const [name, body] of Object.entries(programs).sort()) h.update(name).update(body);
   for (const f of runtimeFiles()) {
     const s = statSync(f);
@@ -127,10 +129,7 @@ async function importRootfs(docker: Docker, tag: string, entries: Entry[]): Prom
   const importing = docker.importImage(tar as unknown as NodeJS.ReadableStream, {
     repo,
     tag: version,
-    changes: ['ENTRYPOINT ["/usr/bin/node", "/app/entrypoint.mjs"]', 'WORKDIR /workspace/ComfyUI', 'EXPOSE 8188/tcp', 'ENV PATH=/usr/local/bin:/usr/bin:/bin',
-      // The recipe's healthcheck, exec form: the image has no shell, so --health-cmd (CMD-SHELL) cannot work.
-      'HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 CMD ["/usr/local/bin/comfy-healthcheck"]',
-      `LABEL org.opencontainers.image.title=${repo}`],
+    changes: ['ENTRYPOINT ["/usr/bin/node", "/app/entrypoint.mjs"]', 'WORKDIR /workspace/ComfyUI', 'EXPOSE 8188/tcp', 'ENV PATH=/usr/local/bin:/usr/bin:/bin', `LABEL org.opencontainers.image.title=${repo}`],
   });
   writeEntries(tar, entries);
   const progress = await importing;
@@ -165,13 +164,22 @@ async function withBuildLock<T>(tag: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Removes images of earlier double versions; ones a container still uses stay (the engine refuses). */
+async function pruneStale(docker: Docker, keep: string): Promise<void> {
+  const images = await docker.listImages({ filters: { reference: [DOUBLE_IMAGE_REPO] } });
+  const stale = images.flatMap((i) => i.RepoTags ?? []).filter((t) => t !== keep);
+  await Promise.all(stale.map((t) => docker.getImage(t).remove().catch(() => undefined)));
+}
+
 /** Returns the tag of the double's image, building it only if this content has no image yet. */
 export async function ensureDoubleImage(docker: Docker): Promise<string> {
   const programs = await bundle();
   const tag = `${DOUBLE_IMAGE_REPO}:${contentHash(programs)}`;
   if (await imageExists(docker, tag)) return tag;
   return withBuildLock(tag, async () => {
-    if (!(await imageExists(docker, tag))) await importRootfs(docker, tag, rootfs(programs));
+    if (await imageExists(docker, tag)) return tag;
+    await importRootfs(docker, tag, rootfs(programs));
+    await pruneStale(docker, tag);
     return tag;
   });
 }
