@@ -8,7 +8,7 @@
  *   await comfy.close();
  */
 import { mkdirSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { freemem, totalmem } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -158,19 +158,16 @@ export async function startComfyDouble(opts: ComfyDoubleOptions): Promise<ComfyD
   });
 
   server.on('upgrade', (raw: IncomingMessage, socket: Duplex, head: Buffer) => {
-    let upgraded = false;
-    const req = parse(raw, Buffer.alloc(0), () => {
-      upgraded = true;
-      hub.accept(raw, socket, head, req.url.searchParams.get('clientId'));
-    });
+    const req = parse(raw, Buffer.alloc(0), () => hub.accept(raw, socket, head, req.url.searchParams.get('clientId')));
     void answer(req).then((reply) => {
-      log(accessLine(raw, upgraded ? 101 : reply === 'upgraded' ? 101 : reply.status, 0));
+      log(accessLine(raw, reply === 'upgraded' ? 101 : reply.status, 0));
       if (reply === 'upgraded') return;
+      // A refused handshake gets the same HTTP answer a plain request would.
       const body = Buffer.from(reply.body ?? '');
       const headers = Object.entries({ ...reply.headers, 'Content-Length': String(body.length), Connection: 'close' })
         .flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => `${k}: ${x}\r\n`))
         .join('');
-      socket.end(Buffer.concat([Buffer.from(`HTTP/1.1 ${reply.status} ${httpError(reply.status).body?.toString().replace(/^\d+: /, '')}\r\n${headers}\r\n`), body]));
+      socket.end(Buffer.concat([Buffer.from(`HTTP/1.1 ${reply.status} ${STATUS_CODES[reply.status] ?? ''}\r\n${headers}\r\n`), body]));
     });
   });
 
