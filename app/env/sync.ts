@@ -55,6 +55,13 @@ export interface EnvSyncPlan {
   missing: EnvSyncPreview['missing'];
 }
 
+/** The values to scrub from any text shown: the secret ones (the URL may be shown). */
+function secretValues(updates: Record<string, string>): string[] {
+  return Object.entries(updates)
+    .filter(([k, v]) => isSecret(k, v))
+    .map(([, v]) => v);
+}
+
 async function currentState(file: string): Promise<{ text: string; mode?: number }> {
   try {
     const text = await readEnvText(file);
@@ -93,7 +100,7 @@ export async function planEnvSync(targets: EnvTarget[], root: string, values: En
       item.changed = item.newText !== state.text || (item.exists && item.mode !== state.mode);
       for (const [key, value] of Object.entries(updates)) keys.push({ key, source: target.keys[key] ?? '', status: before[key] === value ? 'unchanged' : 'set' });
     } catch (e) {
-      item.error = redact(errorMessage(e), Object.values(updates));
+      item.error = redact(errorMessage(e), secretValues(updates));
     }
   }
   return { root: absRoot, items, missing: [...missing].map((source) => ({ source, reason: MISSING_REASON[source] })) };
@@ -110,7 +117,7 @@ export function previewOf(plan: EnvSyncPlan): EnvSyncPreview {
       dialect: item.target.dialect,
       exists: item.exists,
       changed: item.changed,
-      diff: item.error ? [] : maskedLineDiff(item.currentText, item.newText).map((line) => redact(line, Object.values(item.updates))),
+      diff: item.error ? [] : maskedLineDiff(item.currentText, item.newText).map((line) => redact(line, secretValues(item.updates))),
       keys: item.keys,
       ...(item.error ? { error: item.error } : {}),
     })),
@@ -156,7 +163,7 @@ export async function applyEnvSync(plan: EnvSyncPlan, opts: ApplyOptions = {}): 
     for (const item of plan.items) verify(item, await readEnvText(item.path).catch(() => ''));
   } catch (e) {
     await rollBack(written.map((w) => w.item));
-    const message = redact(errorMessage(e), plan.items.flatMap((i) => Object.values(i.updates)));
+    const message = redact(errorMessage(e), plan.items.flatMap((i) => secretValues(i.updates)));
     throw new PanelError(`env sync failed and was rolled back: ${message}`, 'env-sync-failed', 'Nothing changed; fix the cause and apply again.', { cause: e });
   }
   return {
