@@ -76,6 +76,8 @@ export function registerContainerCommands(program: Command, cli: CliContext): vo
       .action(async (opts: { wait: boolean }) => {
         const { m, config } = await manager();
         await action(m);
+        const changes = await m.diffSpec().catch(() => []);
+        if (changes.length) cli.progress(`the config changed since ${m.name} was created (${changes.map((c) => c.field).join(', ')}): \`comfy-panel container recreate\` applies it`);
         const s = await settle(m, healthyWithinMs(config.container.healthcheck), opts.wait);
         cli.print({ json: s, human: () => stateText(s) });
       });
