@@ -6,9 +6,11 @@ import type { ContainerCandidate, CredentialSource, SetupChoices, SetupDetection
 import { connectDocker, pingDocker } from '../docker/connection.js';
 import { ContainerManager } from '../docker/manager.js';
 import { LABEL_MANAGED } from '../docker/spec.js';
+import { discoverEnvFiles, type DiscoveredEnvFile } from '../env/index.js';
+import { readEnvFileValues } from '../env/files.js';
 import { errorMessage } from '../errors.js';
 import { fingerprint } from '../redact.js';
-import { parsePasswordFile } from '../tokens/credential.js';
+import { isBcryptHash, parsePasswordFile } from '../tokens/credential.js';
 import { REMEDIES } from './troubleshoot.js';
 
 const COMFY_PORT = 8188;
@@ -99,16 +101,39 @@ export function applySetupChoices(current: PanelConfig, choices: SetupChoices): 
   };
 }
 
-/** Everything the first-run screen offers; a step that cannot run is listed in `skipped` with why. */
+/** Keys of the discovered .env files whose value, as the file's reader sees it, is a bcrypt hash (fingerprints only). */
+async function envCredentials(files: DiscoveredEnvFile[]): Promise<CredentialSource[]> {
+  const perFile = await Promise.all(
+    files.map(async (f) => {
+      const values = await readEnvFileValues(f.path, f.dialect, () => undefined).catch(() => ({}) as Record<string, string>);
+      return Object.entries(values)
+        .filter(([, v]) => isBcryptHash(v))
+        .map(([key, v]): CredentialSource => ({ source: `env:${f.file}#${key}`, kind: 'env', file: f.path, key, fingerprint: fingerprint(v) }));
+    }),
+  );
+  return perFile.flat();
+}
+
+/**
+ * Everything the first-run screen offers. The .env folder is env.root, else the project
+ * folder compose recorded for a candidate container, else the config folder.
+ */
 export async function detectSetup(config: PanelConfig, configFile: string): Promise<SetupDetection> {
   const found = await detectDocker(config);
-  const envRoot = config.env.root ?? found.composeDirs[0] ?? path.dirname(configFile);
+  const envRoot = path.resolve(config.env.root ?? found.composeDirs[0] ?? path.dirname(configFile));
+  const skipped = [...found.skipped];
+  let envFiles: DiscoveredEnvFile[] = [];
+  try {
+    envFiles = (await discoverEnvFiles(envRoot, config.env)).files.filter((f) => f.exists);
+  } catch (e) {
+    skipped.push({ step: 'env-files', reason: `${envRoot}: ${errorMessage(e)}` });
+  }
   return {
     docker: found.docker,
     containers: found.containers,
-    credentialSources: found.credentialSources,
-    envFiles: [],
+    credentialSources: [...found.credentialSources, ...(await envCredentials(envFiles))],
+    envFiles: envFiles.map((f) => f.file),
     envRoot,
-    skipped: [...found.skipped, { step: 'env-files', reason: 'the .env scanner is not available yet' }],
+    skipped,
   };
 }

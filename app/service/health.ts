@@ -25,9 +25,13 @@ export function healthMonitorOf(ctx: PanelContext): HealthMonitor {
 
 export function healthHandlers(ctx: PanelContext) {
   const monitor = healthMonitorOf(ctx);
-  // Monitoring starts with the service once a configuration exists (first run: after setup saves one).
+  // Monitoring starts with the service once a configuration exists (first run: after setup saves one);
+  // once only, so a host that stopped it at shutdown does not get it back from a late call.
+  let started = false;
   const ensureStarted = () => {
-    if (ctx.loaded.configured) monitor.start();
+    if (started || !ctx.loaded.configured) return;
+    started = true;
+    monitor.start();
   };
   ensureStarted();
   return {

@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadConfig, saveConfig } from '../../app/config/load.js';
 import { panelPaths } from '../../app/config/paths.js';
 import type { PanelConfig } from '../../app/config/schema.js';
 import type { PanelHandlers } from '../../app/contract/index.js';
@@ -10,17 +11,38 @@ import { ContainerManager } from '../../app/docker/manager.js';
 import { HealthMonitor, healthChecks, historyFile } from '../../app/health/index.js';
 import { EventBus } from '../../app/service/bus.js';
 import type { PanelContext } from '../../app/service/context.js';
+import { detectSetup } from '../../app/health/setup.js';
 import { healthMonitorOf } from '../../app/service/health.js';
 import { createPanelHandlers } from '../../app/service/index.js';
 import { envTargetLocation } from '../../app/tokens/env-location.js';
 import { fingerprint } from '../../app/redact.js';
 import { freePort, makeSecret, removeContainers, testConfig, uniqueName } from '../docker/helpers.js';
 import { requireDocker } from '../support/docker.js';
+import { runCli } from '../../app/cli/main.js';
 import { ensureDoubleImage } from '../support/double-image.js';
 
 const d = await requireDocker();
 
 type ById = Record<string, CheckResult>;
+
+/** Runs the CLI in-process with the panel's folders under `home`, capturing stdout. */
+async function cli(home: string, args: string[]): Promise<{ code: number; out: string }> {
+  vi.stubEnv('COMFY_PANEL_HOME', home);
+  let out = '';
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  });
+  const errSpy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    return { code: await runCli(args), out };
+  } finally {
+    spy.mockRestore();
+    errSpy.mockRestore();
+    vi.unstubAllEnvs();
+    process.exitCode = undefined;
+  }
+}
 const red = (r: ById) =>
   Object.values(r)
     .filter((c) => c.status === 'fail')
@@ -117,6 +139,25 @@ describe.skipIf(!d.ok)('health checks against the ComfyUI double container', () 
     }
   });
 
+  it('an unquoted hash in a compose .env turns env-consistency red with the quoting fix', async () => {
+    const deploy = path.join(envRoot, 'deploy');
+    mkdirSync(deploy, { recursive: true });
+    writeFileSync(path.join(deploy, 'compose.yaml'), 'services:\n  notebook:\n    image: jupyter\n    env_file: .env\n');
+    // Compose drops "$" + letter as an unset variable; a salt that starts with a letter makes that certain.
+    const unsafe = `$2b$12$Q${'q'.repeat(52)}`;
+    writeFileSync(path.join(deploy, '.env'), `COMFYUI_BEARER_TOKEN=${unsafe}\n`);
+    try {
+      const r = await sweep();
+      expect(red(r)).toEqual(['env-consistency']);
+      expect(r['env-consistency']?.message).toMatch(/deploy\/\.env:1 COMFYUI_BEARER_TOKEN/);
+      expect(r['env-consistency']?.fix?.text).toMatch(/quote/i);
+      expect(r['env-consistency']?.fix?.action).toBeUndefined(); // not an env target: env sync would not touch it
+      expect(JSON.stringify(r)).not.toContain(unsafe);
+    } finally {
+      rmSync(deploy, { recursive: true, force: true });
+    }
+  });
+
   it('a Docker socket nobody listens on turns only the docker check red', async () => {
     const r = await sweep({ ...good, docker: { ...good.docker, host: `unix://${path.join(home, 'nobody.sock')}`, timeoutMs: 2_000 } });
     expect(red(r)).toEqual(['docker']);
@@ -161,8 +202,67 @@ describe.skipIf(!d.ok)('health checks against the ComfyUI double container', () 
     const reborn = new HealthMonitor({ checks: healthChecks, historyFile: historyFile(paths), deps: () => ({ config: good, paths, configFile: ctx.loaded.path }) });
     const status = await reborn.status();
     const container = status.checks.find((c) => c.id === 'container');
-    expect(container?.history.map((p) => p.status)).toEqual(['ok', 'ok', 'unknown', 'fail', 'fail', 'ok']);
-    expect(container?.uptime24h).toBe(60);
+    expect(container?.history.map((p) => p.status)).toEqual(['ok', 'ok', 'ok', 'unknown', 'fail', 'fail', 'ok']);
+    expect(container?.uptime24h).toBeCloseTo(66.7, 1);
     expect(status.lastCheckAt).not.toBeNull();
+  });
+
+  it('healthProbe: N concurrent requests with the vault token all succeed on a good setup', async () => {
+    ctx.loaded = { ...ctx.loaded, config: good };
+    const r = await handlers.healthProbe({ requests: 30 });
+    expect(r).toMatchObject({ requests: 30, succeeded: 30, successRate: 100, byStatus: { '200': 30 }, errors: [] });
+    expect(r.p99).toBeGreaterThanOrEqual(r.p50);
+  });
+
+  it('the CLI prints the stable --json shape, exits 0 when nothing fails and 1 when a check fails, 2 on bad usage', async () => {
+    const file = path.join(home, 'cli-config.json');
+    await saveConfig(file, good);
+    const broken = path.join(home, 'cli-broken.json');
+    await saveConfig(broken, { ...good, docker: { ...good.docker, host: `unix://${path.join(home, 'nobody.sock')}` } });
+    const ok = await cli(home, ['--config', file, '--json', 'health']);
+    expect(ok.code).toBe(0);
+    const doc = JSON.parse(ok.out) as { ok: boolean; checks: Record<string, unknown>[] };
+    expect(doc.ok).toBe(true);
+    expect(doc.checks.map((c) => c.id)).toEqual(healthChecks.map((c) => c.id));
+    for (const c of doc.checks) expect(Object.keys(c)).toEqual(['id', 'status', 'latencyMs', 'message', 'fix']);
+
+    const bad = await cli(home, ['--config', broken, '--json', 'health']);
+    expect(bad.code).toBe(1);
+    expect((JSON.parse(bad.out) as { checks: { id: string; status: string }[] }).checks.find((c) => c.id === 'docker')?.status).toBe('fail');
+
+    const probe = await cli(home, ['--config', file, '--json', 'health', 'probe', '--requests', '12']);
+    expect(probe.code, probe.out).toBe(0);
+    expect(JSON.parse(probe.out)).toMatchObject({ successRate: 100, byStatus: { '200': 12 }, p50: expect.any(Number), p95: expect.any(Number), p99: expect.any(Number) });
+    expect((await cli(home, ['--config', file, 'health', 'probe', '--requests', '0'])).code).toBe(2);
+    expect(ok.out + bad.out + probe.out).not.toContain(secret.hash);
+  });
+
+  it('setupDetect finds the engine, both double containers, the importable credentials and the .env file', async () => {
+    ctx.loaded = { ...ctx.loaded, config: good };
+    const r = await handlers.setupDetect({});
+    expect(r.docker).toMatchObject({ ok: true, howTo: expect.stringMatching(/runs at/) });
+    const mine = r.containers.filter((c) => Object.values(names).includes(c.name));
+    expect(mine.map((c) => c.name).sort()).toEqual(Object.values(names).sort());
+    expect(mine.find((c) => c.name === names.good)).toMatchObject({ configured: true, managed: true, adopted: false, state: 'running', ports: [expect.objectContaining({ containerPort: 8188, hostPort: good.container.hostPort })] });
+    const fp = fingerprint(secret.hash);
+    expect(r.credentialSources).toContainEqual({ source: `container:${names.good}`, kind: 'container', container: names.good, fingerprint: fp });
+    expect(r.credentialSources).toContainEqual({ source: 'env:.env#COMFYUI_BEARER_TOKEN', kind: 'env', file: path.join(envRoot, '.env'), key: 'COMFYUI_BEARER_TOKEN', fingerprint: fp });
+    expect(r.envFiles).toEqual(['.env']);
+    expect(JSON.stringify(r)).not.toContain(secret.hash);
+
+    const down = await detectSetup({ ...good, docker: { ...good.docker, host: `unix://${path.join(home, 'nobody.sock')}` } }, ctx.loaded.path);
+    expect(down.docker.ok).toBe(false);
+    expect(down.docker.howTo.length).toBeGreaterThan(10);
+    expect(down.skipped.map((s) => s.step)).toContain('containers');
+  });
+
+  it('setupApply writes a valid config file through configSave, keeping what was not chosen', async () => {
+    const view = await handlers.setupApply({ choices: { containerName: names.open, hostPort: open.container.hostPort, comfyuiUrl: open.comfyui.url } });
+    expect(view.configured).toBe(true);
+    const reread = await loadConfig(ctx.loaded.path, true);
+    expect(reread.config.container).toMatchObject({ name: names.open, hostPort: open.container.hostPort, image: good.container.image });
+    expect(reread.config.comfyui.url).toBe(open.comfyui.url);
+    expect(reread.config.env.root).toBe(envRoot);
+    await expect(handlers.setupApply({ choices: { comfyuiUrl: 'ftp://nope' } } as never)).rejects.toThrow();
   });
 });

@@ -5,6 +5,7 @@ import { comfyuiVersionCheck } from './comfyui-version.js';
 import { containerCheck } from './container.js';
 import { dockerHealthCheck } from './docker-health.js';
 import { dockerCheck } from './docker.js';
+import { envConsistencyCheck } from './env-consistency.js';
 import { generationCheck } from './generation.js';
 import { gpuCheck } from './gpu.js';
 import { loginNodeCheck } from './login-node.js';
@@ -19,6 +20,7 @@ export const healthChecks: readonly HealthCheck[] = [
   authRejectsAnonymousCheck,
   authAcceptsTokenCheck,
   tokenConsistencyCheck,
+  envConsistencyCheck,
   gpuCheck,
   comfyuiVersionCheck,
   generationCheck,
