@@ -71,7 +71,7 @@ async function loadFile(info: DiscoveredEnvFile, lookup: Lookup | undefined, fin
     text = await readEnvText(info.path);
   } catch (e) {
     if (!(e instanceof EnvSyntaxError)) throw e;
-    out.error = { message: e.message.slice(info.path.length + 2), line: e.line };
+    out.error = { message: e.message, line: e.line };
     malformed(e.line, out.error.message);
     return out;
   }
@@ -83,7 +83,7 @@ async function loadFile(info: DiscoveredEnvFile, lookup: Lookup | undefined, fin
     out.values = readDocumentValues(doc, { lookup, file: info.file }, { unset: (name, entry) => out.unset.set(entry, [...(out.unset.get(entry) ?? []), name]) });
   } catch (e) {
     if (!(e instanceof EnvSyntaxError)) throw e;
-    const message = e.message.slice(info.file.length + 2);
+    const message = e.message;
     out.error = { message, line: e.line, ...(e.column !== undefined ? { column: e.column } : {}) };
     // Point at the statement that failed (an unclosed quote is reported by compose at the last line).
     const scanError = firstError(doc);

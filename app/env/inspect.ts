@@ -35,7 +35,7 @@ export async function showEnvFile(file: string, dialect: Dialect | undefined, op
     return { file: abs, dialect: used, values: shown };
   } catch (e) {
     if (!(e instanceof EnvSyntaxError)) throw e;
-    return { file: abs, dialect: used, error: { message: e.message.slice(abs.length + 2), line: e.line, ...(e.column !== undefined ? { column: e.column } : {}) } };
+    return { file: abs, dialect: used, error: { message: e.message, line: e.line, ...(e.column !== undefined ? { column: e.column } : {}) } };
   }
 }
 
