@@ -71,7 +71,7 @@ export async function newStack(name: string): Promise<Stack> {
       gpus: 'none',
       secretFile,
       stopTimeoutSec: 2,
-      healthcheck: { intervalSec: 1, timeoutSec: 2, retries: 2, startPeriodSec: 0 },
+      healthcheck: { intervalSec: 1, timeoutSec: 2, retries: 2, startPeriodSec: 1 },
     },
     env: {
       root: project,

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type Docker from 'dockerode';
@@ -139,6 +140,15 @@ export class ContainerManager {
   }
 
   async create(): Promise<ContainerState> {
+    const secretFile = this.config.container.secretFile;
+    // On a local engine, say what to do instead of Docker's "bind source path does not exist".
+    if (secretFile && /^(unix|npipe):/.test(this.target?.host ?? 'unix:') && !existsSync(secretFile)) {
+      throw new PanelError(
+        `the secret file ${secretFile} (container.secretFile) does not exist yet`,
+        'secret-file-missing',
+        'Create the credential first: `comfy-panel token init` (a new one, which also starts the container) or `comfy-panel token import` (an existing one).',
+      );
+    }
     const spec = buildCreateSpec(this.config);
     try {
       await this.docker.createContainer(spec);
