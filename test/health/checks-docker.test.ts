@@ -235,6 +235,16 @@ describe.skipIf(!d.ok)('health checks against the ComfyUI double container', () 
     expect(JSON.parse(probe.out)).toMatchObject({ successRate: 100, byStatus: { '200': 12 }, p50: expect.any(Number), p95: expect.any(Number), p99: expect.any(Number) });
     expect((await cli(home, ['--config', file, 'health', 'probe', '--requests', '0'])).code).toBe(2);
     expect(ok.out + bad.out + probe.out).not.toContain(secret.hash);
+
+    // --watch: the first sweep in full, then it waits for the next interval until SIGINT.
+    const before = process.listenerCount('SIGINT');
+    const watching = cli(home, ['--config', file, '--json', 'health', '--watch']);
+    await expect.poll(() => process.listenerCount('SIGINT'), { timeout: 15_000 }).toBe(before + 1);
+    process.emit('SIGINT');
+    const watched = await watching;
+    expect(watched.code).toBe(0);
+    expect((JSON.parse(watched.out) as { checks: unknown[] }).checks).toHaveLength(healthChecks.length);
+    expect(process.listenerCount('SIGINT')).toBe(before);
   });
 
   it('setupDetect finds the engine, both double containers, the importable credentials and the .env file', async () => {
