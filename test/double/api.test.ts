@@ -1,8 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SMOKE_GRAPH, startWithPassword, WsRecorder, type Started } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { closedAfterEach, SMOKE_GRAPH, useDouble, WsRecorder, type Started } from './helpers.js';
 
 let s: Started;
-const recorders: WsRecorder[] = [];
+const recorders = closedAfterEach();
 const req = (path: string, init: RequestInit = {}) => fetch(`${s.comfy.url}${path}`, { ...init, headers: { ...s.auth, ...(init.headers as Record<string, string>) } });
 const postJson = (path: string, body: unknown) => req(path, { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
 
@@ -15,14 +15,8 @@ async function historyOf(id: string): Promise<unknown> {
   }
 }
 
-beforeAll(async () => {
-  s = await startWithPassword({ samplerMs: 0 });
-});
-afterEach(() => {
-  for (const r of recorders.splice(0)) r.close();
-});
-afterAll(async () => {
-  await s.stop();
+useDouble({ samplerMs: 0 }, (started) => {
+  s = started;
 });
 
 describe('API shapes', () => {

@@ -1,10 +1,10 @@
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { decodePng, installQwenModels, qwenGraph, SMOKE_GRAPH, startWithPassword, WsRecorder, type Started, type WsMessage } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { closedAfterEach, decodePng, installQwenModels, qwenGraph, SMOKE_GRAPH, startWithPassword, useDouble, WsRecorder, type Started, type WsMessage } from './helpers.js';
 
 let s: Started;
-const recorders: WsRecorder[] = [];
+const recorders = closedAfterEach();
 let clientCounter = 0;
 
 async function client(): Promise<{ ws: WsRecorder; id: string }> {
@@ -36,15 +36,9 @@ async function run(ws: WsRecorder, id: string, prompt: unknown): Promise<{ promp
   return { promptId, messages: ws.messages.slice(first - 2).filter((m) => m.type === 'status' || m.data.prompt_id === promptId) };
 }
 
-beforeAll(async () => {
-  s = await startWithPassword({ samplerMs: 0 });
-  installQwenModels(s.root);
-});
-afterEach(() => {
-  for (const r of recorders.splice(0)) r.close();
-});
-afterAll(async () => {
-  await s.stop();
+useDouble({ samplerMs: 0 }, (started) => {
+  s = started;
+  installQwenModels(started.root);
 });
 
 describe('WebSocket /ws', () => {

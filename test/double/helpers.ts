@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { inflateSync, crc32 } from 'node:zlib';
 import bcrypt from 'bcryptjs';
 import WebSocket from 'ws';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { startComfyDouble, type ComfyDouble, type ComfyDoubleOptions } from '../comfy-double/server.js';
 
 export { SMOKE_GRAPH, qwenGraph, installQwenModels, QWEN_MODELS } from '../comfy-double/graphs.js';
@@ -46,6 +47,27 @@ export async function startWithPassword(opts: Partial<ComfyDoubleOptions> = {}):
       rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/** One double for the whole test file: started before its tests (then `ready` runs), stopped after. */
+export function useDouble(opts: Partial<ComfyDoubleOptions>, ready: (s: Started) => void): void {
+  let started: Started | undefined;
+  beforeAll(async () => {
+    started = await startWithPassword(opts);
+    ready(started);
+  });
+  afterAll(async () => {
+    await started?.stop();
+  });
+}
+
+/** A list whose WebSocket recorders are closed after each test. */
+export function closedAfterEach(): WsRecorder[] {
+  const list: WsRecorder[] = [];
+  afterEach(() => {
+    for (const r of list.splice(0)) r.close();
+  });
+  return list;
 }
 
 export interface WsMessage {
