@@ -6,9 +6,11 @@ import { loadConfig } from '../app/config/load.js';
 import { panelPaths } from '../app/config/paths.js';
 import { rendererDir } from '../app/package-root.js';
 import { cspFromIndexHtml, securityHeaders, staticContentType } from '../app/security/csp.js';
+import { healthMonitorOf } from '../app/service/health.js';
 import { createPanelRuntime } from '../app/service/runtime.js';
 import { useVaultKeyStore, wrappedKeyStore } from '../app/tokens/index.js';
 import { bindIpc, forwardEvents } from './ipc.js';
+import { desktopNotifier } from './notifier.js';
 import { safeStorageWrapper } from './secret-store.js';
 
 const SCHEME = 'app';
@@ -94,6 +96,7 @@ async function main(): Promise<void> {
   const configArg = process.argv.find((a) => a.startsWith('--config='))?.slice('--config='.length);
   const loaded = await loadConfig(configArg ?? paths.configFile, Boolean(configArg));
   const { ctx, handlers } = createPanelRuntime({ mode: 'electron', loaded, paths });
+  healthMonitorOf(ctx).notifier = desktopNotifier;
   await serveRenderer(path.resolve(rendererDir()));
   bindIpc(ipcMain, handlers, ORIGIN);
 
