@@ -44,7 +44,8 @@ async function walk(root: string, excluded: (rel: string) => boolean): Promise<s
       const full = path.join(dir, e.name);
       if (excluded(relativeName(root, full))) continue;
       if (e.isDirectory()) await visit(full);
-      else if (e.isFile()) out.push(full);
+      // A linked env file (.env -> ../shared.env) counts; linked folders are not followed (no loops).
+      else if (e.isFile() || (e.isSymbolicLink() && (await exists(full)))) out.push(full);
     }
   };
   await visit(root);

@@ -6,6 +6,7 @@
 import type { ScanResult, ScannedEntry } from './scan.js';
 import { GO_SPACE } from './text.js';
 
+const LEADING_SPACE = new RegExp(`^${GO_SPACE.source}+`);
 /** bufio.Scanner's default limit: docker fails on longer lines. */
 const MAX_LINE = 64 * 1024;
 
@@ -16,7 +17,7 @@ export function scanRaw(text: string): ScanResult {
     const lf = text.indexOf('\n', start);
     const end = lf === -1 ? text.length : lf + 1;
     const body = text.slice(start, lf === -1 ? text.length : lf).replace(/\r$/, '');
-    const indent = body.length - body.replace(new RegExp(`^${GO_SPACE.source}+`), '').length;
+    const indent = body.length - body.replace(LEADING_SPACE, '').length;
     const line = body.slice(indent);
     const fail = (message: string, column: number): ScanResult => ({
       entries,

@@ -11,7 +11,7 @@ import { errorMessage, PanelError } from '../errors.js';
 import { writeFileAtomic, type AtomicWriteOptions, type AtomicWriteResult } from '../fs/atomic.js';
 import { redact } from '../redact.js';
 import { relativeName } from './discover.js';
-import { readEnvText } from './files.js';
+import { ENV_NOT_FOUND, readEnvText } from './files.js';
 import { maskedLineDiff } from './line-diff.js';
 import { readEnvValues } from './read.js';
 import { isSecret } from './secrets.js';
@@ -67,7 +67,7 @@ async function currentState(file: string): Promise<{ text: string; mode?: number
     const text = await readEnvText(file);
     return { text, mode: (await fs.stat(file)).mode & 0o777 };
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { text: '' };
+    if (e instanceof PanelError && e.code === ENV_NOT_FOUND) return { text: '' };
     throw e;
   }
 }

@@ -1,9 +1,9 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditEnvTree, diffEnvFiles, showEnvFile, type EnvAudit } from '../../app/env/index.js';
 import { fingerprint } from '../../app/redact.js';
-import { copyFixture, envConfig, FIXTURE_HASH_RAW, FIXTURE_HASH_ROOT } from './support.js';
+import { copyFixture, envConfig, FIXTURE_HASH_RAW, FIXTURE_HASH_ROOT, tempDir } from './support.js';
 
 const noEnv = () => undefined;
 
@@ -80,6 +80,20 @@ describe('audit of the messy fixture tree (mirrors the original layout)', () => 
     expect(a.files.find((f) => f.file === 'secrets/comfy.secrets')?.dialectSource).toBe('env_file');
     // Read raw, the single-quoted hash keeps its quotes: a raw-quoted warning appears.
     expect(a.findings.some((f) => f.kind === 'raw-quoted' && f.file === 'notebooks/client.env')).toBe(true);
+  });
+
+  it('follows a linked env file but not a linked folder', async () => {
+    const t = tempDir('env-links-');
+    try {
+      mkdirSync(path.join(t.dir, 'shared'));
+      writeFileSync(path.join(t.dir, 'shared', 'base.env'), 'A=1\n');
+      symlinkSync(path.join(t.dir, 'shared', 'base.env'), path.join(t.dir, '.env'));
+      symlinkSync(t.dir, path.join(t.dir, 'loop'));
+      const a = await auditEnvTree(t.dir, envConfig(), { lookup: noEnv });
+      expect(a.files.map((f) => f.file)).toEqual(['.env', 'shared/base.env']);
+    } finally {
+      t.cleanup();
+    }
   });
 
   it('an invalid compose file is a malformed finding with its line', async () => {
