@@ -14,8 +14,8 @@ export interface HealthCheck {
   readonly id: string;
   /** Short label for the UI and the CLI. */
   readonly title: string;
-  /** Must honour `signal` where it can; the runner stops waiting at the timeout either way. */
-  run(ctx: SweepContext, signal: AbortSignal): Promise<Verdict>;
+  /** The runner stops waiting at the check's timeout; the lookups it awaits carry their own timeouts and end on their own. */
+  run(ctx: SweepContext): Promise<Verdict>;
 }
 
 export const ok = (message: string): Verdict => ({ status: 'ok', message });

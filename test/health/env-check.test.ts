@@ -21,7 +21,7 @@ function write(rel: string, text: string): void {
 }
 
 const run = (env: Record<string, unknown>) =>
-  envConsistencyCheck.run(new SweepContext({ config: parseConfig({ env }), paths, configFile: path.join(home, 'config.json') }), new AbortController().signal);
+  envConsistencyCheck.run(new SweepContext({ config: parseConfig({ env }), paths, configFile: path.join(home, 'config.json') }));
 
 describe('env-consistency', () => {
   it('is unknown, saying what to set, when env.root is not configured', async () => {
