@@ -120,6 +120,25 @@ describe('POST /prompt errors', () => {
   });
 });
 
+describe('cache and history management', () => {
+  const cachedNodes = async (graph: unknown) => {
+    const { prompt_id: id } = (await (await postJson('/prompt', { prompt: graph })).json()) as { prompt_id: string };
+    const entry = (await historyOf(id)) as { status: { messages: [string, { nodes?: string[] }][] } };
+    return entry.status.messages.find(([t]) => t === 'execution_cached')![1].nodes;
+  };
+
+  it('POST /free with free_memory drops cached outputs; POST /history clear empties the history', async () => {
+    const graph = structuredClone(SMOKE_GRAPH);
+    graph['1'].inputs.color = 0x00ff00;
+    await cachedNodes(graph);
+    expect(await cachedNodes(graph)).toEqual(['1', '2']);
+    await postJson('/free', { free_memory: true });
+    expect(await cachedNodes(graph)).toEqual([]);
+    await postJson('/history', { clear: true });
+    expect(await (await req('/history')).json()).toEqual({});
+  });
+});
+
 describe('messages for a prompt without client_id', () => {
   it('broadcasts progress_state and status but keeps execution_* and executing to itself', async () => {
     const ws = await WsRecorder.open(`${s.comfy.url}/ws?clientId=watcher`, s.auth);

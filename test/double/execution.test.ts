@@ -190,8 +190,14 @@ describe('the Qwen graph in sampler mode', () => {
       const res = await fetch(`${slow.comfy.url}/prompt`, { method: 'POST', headers: slow.auth, body: JSON.stringify({ prompt: qwenGraph({ width: 64, height: 64, steps: 40 }), client_id: 'int' }) });
       const { prompt_id: promptId } = (await res.json()) as { prompt_id: string };
       await ws.waitFor((m) => m.type === 'progress');
-      const queue = (await (await fetch(`${slow.comfy.url}/queue`, { headers: slow.auth })).json()) as { queue_running: unknown[][] };
+      const queued = (await (await fetch(`${slow.comfy.url}/prompt`, { method: 'POST', headers: slow.auth, body: JSON.stringify({ prompt: SMOKE_GRAPH }) })).json()) as { prompt_id: string };
+      const queueNow = async () => (await (await fetch(`${slow.comfy.url}/queue`, { headers: slow.auth })).json()) as { queue_running: unknown[][]; queue_pending: unknown[][] };
+      const queue = await queueNow();
       expect(queue.queue_running.map((q) => q[1])).toEqual([promptId]);
+      expect(queue.queue_pending.map((q) => q[1])).toEqual([queued.prompt_id]);
+      expect(await (await fetch(`${slow.comfy.url}/prompt`, { headers: slow.auth })).json()).toEqual({ exec_info: { queue_remaining: 2 } });
+      await fetch(`${slow.comfy.url}/queue`, { method: 'POST', headers: slow.auth, body: JSON.stringify({ delete: [queued.prompt_id] }) });
+      expect((await queueNow()).queue_pending).toEqual([]);
       expect((await fetch(`${slow.comfy.url}/interrupt`, { method: 'POST', headers: slow.auth })).status).toBe(200);
       const stopped = await ws.waitFor((m) => m.type === 'execution_interrupted');
       expect(stopped.data).toMatchObject({ prompt_id: promptId, node_id: '8', node_type: 'KSampler' });
