@@ -13,6 +13,7 @@ export type FailureClass =
   | 'login-node-not-installed'
   | 'login-node-not-loaded'
   | 'login-node-not-enforced'
+  | 'gpu-unused'
   | 'comfy-unreachable'
   | 'token-rejected'
   | 'no-credential'
@@ -95,6 +96,10 @@ export const REMEDIES: Record<FailureClass, Remedy> = {
   'login-node-not-enforced': {
     explanation: 'ComfyUI answers requests without a token: anyone who reaches the port can generate.',
     fix: { text: 'Make sure login/PASSWORD holds the credential (write the vault credential everywhere) and that ComfyUI-Login loads, then restart.' },
+  },
+  'gpu-unused': {
+    explanation: "The container has a GPU but ComfyUI's PyTorch does not use it: every generation runs on the CPU, many times slower.",
+    fix: { text: 'Rebuild the image with a CUDA build of PyTorch that the driver supports (nvidia-smi shows its CUDA version), and check ComfyUI is not started with --cpu.' },
   },
   'comfy-unreachable': {
     explanation: 'Nothing answers at the configured ComfyUI URL although the container runs.',

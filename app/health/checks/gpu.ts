@@ -1,10 +1,10 @@
-import { ok, unknown, warn, type HealthCheck } from '../check.js';
+import { fail, ok, unknown, warn, type HealthCheck } from '../check.js';
 import { fixFor } from '../troubleshoot.js';
 
 /** Below this share of free memory a GPU may not fit the next model. */
 const LOW_FREE = 0.05;
 
-/** GPUs visible in the container with free memory; no GPU is a warning (a CPU box still serves the smoke test). */
+/** GPUs visible in the container, used by ComfyUI, with free memory; no GPU is a warning (a CPU box still serves the smoke test). */
 export const gpuCheck: HealthCheck = {
   id: 'gpu',
   title: 'GPU',
@@ -15,6 +15,12 @@ export const gpuCheck: HealthCheck = {
     if (!report.gpus?.length) {
       const requested = ctx.config.container.gpus !== 'none';
       return warn(`${report.reason ?? 'no GPU visible in the container'}${requested ? '' : ' (container.gpus is "none")'}; generation runs on the CPU`, requested ? fixFor('nvidia-runtime-missing') : undefined);
+    }
+    // The container sees a GPU; ComfyUI may still run on the CPU (CPU-only torch, CUDA mismatch, --cpu).
+    const devices = await ctx.systemStats().then((st) => st.devices, () => undefined);
+    if (devices && !devices.some((dev) => dev.type === 'cuda')) {
+      const names = report.gpus.map((g) => g.name).join(', ');
+      return fail(`the container sees ${names} but ComfyUI runs on ${devices.map((dev) => dev.type).join(', ') || 'no device'}`, fixFor('gpu-unused'));
     }
     const shown = report.gpus.map((g) => `${g.name}: ${g.memoryTotalMiB - g.memoryUsedMiB} of ${g.memoryTotalMiB} MiB free`);
     const low = report.gpus.filter((g) => g.memoryTotalMiB > 0 && (g.memoryTotalMiB - g.memoryUsedMiB) / g.memoryTotalMiB < LOW_FREE);
