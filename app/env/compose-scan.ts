@@ -118,7 +118,8 @@ export function scanCompose(text: string): ScanResult {
     }
     if (close === -1) {
       const lf = text.indexOf('\n', v);
-      return fail(start, `line ${line}: unterminated quoted value ${text.slice(v, lf === -1 ? n : lf)}`);
+      const quoteAt = lines.position(v);
+      return fail(start, `line ${line}: unterminated quoted value ${text.slice(v, lf === -1 ? n : lf)}`, quoteAt.line === line ? quoteAt.column : undefined);
     }
     pos = close + 1;
     // A trailing comment on the same line belongs to this statement; other text starts the next one.

@@ -62,6 +62,10 @@ describe('malformed input is reported with line and column, never a crash', () =
     expect(() => readEnvValues(big, 'dotenv')).toThrow(EnvSyntaxError);
   });
 
+  it('unterminated quote on the last line: line and column of the quote', () => {
+    expect(parseEnvDocument("A=1\nB=  'open", 'compose').problems).toEqual([{ line: 2, column: 5, severity: 'error', message: "line 2: unterminated quoted value 'open" }]);
+  });
+
   it('invalid key: column of the offending character', () => {
     const doc = parseEnvDocument('OK=1\n  BAD$KEY=2\n', 'compose');
     expect(doc.problems).toEqual([{ line: 2, column: 6, severity: 'error', message: 'line 2: unexpected character "$" in variable name "BAD$KEY=2"' }]);
