@@ -1,7 +1,7 @@
 /**
  * The statement scanner of compose-go's dotenv parser (dotenv/parser.go), ported
  * faithfully: cursor over the whole text, same character classes, same error texts and
- * line counting. Values are not evaluated here (see compose-eval.ts).
+ * line counting. Values are evaluated in read.ts (escapes and interpolation: compose-template.ts).
  */
 import type { ScanProblem, ScanResult, ScannedEntry } from './scan.js';
 import { goQuote, isGoSpace, isHorizontalSpace, LineIndex, trimRightGoSpace } from './text.js';
