@@ -122,12 +122,32 @@ describe.skipIf(!d.ok)('the double as a container image', () => {
     expect(await exitCode(c)).toBe(137);
   });
 
+  it('copies the secret at every start: a rotated secret takes effect on restart', async () => {
+    const c = await start('rotate', { publish: true, secret: true, env: [`COMFYUI_SECRET_FILE=${SECRET_IN_CONTAINER}`] });
+    const url = await hostUrl(c);
+    const probe = (token: string) => fetch(`${url}/system_stats`, { headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(2000) }).then((r) => r.status);
+    expect(await waitFor('the published port', () => probe(hash))).toBe(200);
+    const rotated = bcrypt.hashSync('rotated password', 4);
+    writeFileSync(secretFile, `${rotated}\nadmin`); // same inode: the bind mount sees it
+    try {
+      expect(await probe(rotated)).toBe(401); // read once: not before a restart
+      await c.restart({ t: 10 });
+      const after = await hostUrl(c);
+      expect(await waitFor('the restarted server', () => fetch(`${after}/system_stats`, { headers: { Authorization: `Bearer ${rotated}` }, signal: AbortSignal.timeout(2000) }).then((r) => r.status))).toBe(200);
+      expect((await fetch(`${after}/system_stats`, { headers: { Authorization: `Bearer ${hash}` } })).status).toBe(401);
+    } finally {
+      writeFileSync(secretFile, `${hash}\nadmin`);
+    }
+  });
+
   it('--no-login serves without auth and has no login node folder; SIGTERM stops it cleanly', async () => {
-    const c = await start('open', { publish: true, args: ['--no-login', '--sampler-ms', '10'] });
+    const c = await start('open', { publish: true, args: ['--no-login', '--sampler-ms', '10'], env: ['COMFYUI_SECRET_FILE=/run/secrets/absent'] });
     const url = await hostUrl(c);
     expect(await waitFor('the published port', async () => (await fetch(`${url}/system_stats`, { signal: AbortSignal.timeout(2000) })).status)).toBe(200);
     expect(await execNode(c, "console.log(require('fs').existsSync('/workspace/ComfyUI/custom_nodes/ComfyUI-Login'))")).toBe('false');
-    expect(await logs(c)).not.toContain('For direct API calls');
+    const text = await logs(c);
+    expect(text).not.toContain('For direct API calls');
+    expect(text).toContain('COMFYUI_SECRET_FILE=/run/secrets/absent is not readable (ENOENT)');
     await c.stop({ t: 10 });
     expect((await c.inspect()).State.ExitCode).toBe(0);
   });
