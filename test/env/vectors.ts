@@ -82,6 +82,15 @@ export const vectors: Vector[] = [
   // 1.11 line numbers count LFs inside quotes and comments
   { rule: '1.11', dialect: 'compose', input: '# c\nA="x\ny"\n\nB=1\nbad key=2', error: 'line 6: key cannot contain a space', line: 6 },
   { rule: '1.11', dialect: 'compose', input: "A='1\n2\n3'\nB=${", error: 'Invalid template: "${"', line: 4 },
+  // Upstream fixture files (compose-go dotenv/fixtures: plain.env, quoted.env, substitutions-default.env)
+  { rule: '1.5', dialect: 'compose', input: 'OPTION_A=1\nOPTION_B=2\nOPTION_C= 3\nOPTION_D =4\nOPTION_E = 5\nOPTION_F = \nOPTION_G=\nOPTION_H = my string # Inline comment\n', expected: { OPTION_A: '1', OPTION_B: '2', OPTION_C: '3', OPTION_D: '4', OPTION_E: '5', OPTION_F: '', OPTION_G: '', OPTION_H: 'my string' } },
+  {
+    rule: '1.6',
+    dialect: 'compose',
+    input: "OPTION_A='1'\nOPTION_B='2'\nOPTION_C=''\nOPTION_D='\\n'\nOPTION_E=\"1\"\nOPTION_F=\"2\"\nOPTION_G=\"\"\nOPTION_H=\"\\n\"\nOPTION_I = \"echo 'asd'\"\nOPTION_J = 'first line\nsecond line\nthird line\nand so on'\nOPTION_Z = \"last value\"\n",
+    expected: { OPTION_A: '1', OPTION_B: '2', OPTION_C: '', OPTION_D: '\\n', OPTION_E: '1', OPTION_F: '2', OPTION_G: '', OPTION_H: '\n', OPTION_I: "echo 'asd'", OPTION_J: 'first line\nsecond line\nthird line\nand so on', OPTION_Z: 'last value' },
+  },
+  { rule: '2.3', dialect: 'compose', input: 'OPTION_A=${OPTION_A:-1}\nOPTION_B=${OPTION_A}\nOPTION_C=$OPTION_B\nOPTION_D=${OPTION_A}_${OPTION_B}\nOPTION_E=${OPTION_NOT_DEFINED}\n', expected: { OPTION_A: '1', OPTION_B: '1', OPTION_C: '1', OPTION_D: '1_1', OPTION_E: '' } },
   // 2.2 recognising $
   { rule: '2.2', dialect: 'compose', input: 'A=$${foo}\nB=$$$X\nC=$BAR_baz-x\nD=$FOO-bar', env: { X: 'x', BAR_baz: 'b', FOO: 'f' }, expected: { A: '${foo}', B: '$x', C: 'b-x', D: 'f-bar' } },
   { rule: '2.2', dialect: 'compose', input: 'A=$1\nB=a $ string\nC=^REGEX$\nD=$}\nE=$\nF=$é', expected: { A: '$1', B: 'a $ string', C: '^REGEX$', D: '$}', E: '$', F: '$é' } },
