@@ -17,7 +17,15 @@ const ResultSchema = z.object({
   latencyMs: z.number(),
   checkedAt: z.string(),
   message: z.string(),
-  fix: z.object({ text: z.string(), action: z.string().optional(), input: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional() }).optional(),
+  fix: z
+    .object({
+      text: z.string(),
+      action: z.string().optional(),
+      input: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+      failure: z.string().optional(),
+      explanation: z.string().optional(),
+    })
+    .optional(),
   attempts: z.number().optional(),
 });
 /** Counts per hour since the epoch, for the 24 h uptime without keeping every result. */

@@ -142,8 +142,11 @@ export const REMEDIES: Record<FailureClass, Remedy> = {
 
 export const failureClasses = Object.keys(REMEDIES) as FailureClass[];
 
-/** The fix for a class, with the operation's input where it needs one; `text` replaces the generic text when a more precise one is known. */
-export function fixFor(failure: FailureClass, opts: { text?: string; input?: CheckFix['input'] } = {}): CheckFix {
-  const { fix } = REMEDIES[failure];
-  return { text: opts.text ?? fix.text, ...(fix.action ? { action: fix.action } : {}), ...(opts.input ? { input: opts.input } : {}) };
+/**
+ * The fix for a class, with the operation's input where it needs one; `text` replaces the generic
+ * text when a more precise one is known; `withoutAction` when the one-click fix would not reach the cause.
+ */
+export function fixFor(failure: FailureClass, opts: { text?: string; input?: CheckFix['input']; withoutAction?: boolean } = {}): CheckFix {
+  const { fix, explanation } = REMEDIES[failure];
+  return { text: opts.text ?? fix.text, ...(fix.action && !opts.withoutAction ? { action: fix.action } : {}), ...(opts.input ? { input: opts.input } : {}), failure, explanation };
 }

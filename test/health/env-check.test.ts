@@ -34,7 +34,7 @@ describe('env-consistency', () => {
     write('deploy/compose.yaml', 'services:\n  nb:\n    image: x\n    env_file: .env\n');
     write('deploy/.env', `COMFYUI_BEARER_TOKEN=${HASH}\n`);
     const plain = await run({ root });
-    expect(plain).toMatchObject({ status: 'fail', fix: { text: expect.stringMatching(/single-quoted/) } });
+    expect(plain).toMatchObject({ status: 'fail', fix: { text: expect.stringMatching(/single-quoted/), failure: 'compose-unsafe-hash' } });
     expect(plain.fix?.action).toBeUndefined();
     const target = await run({ root, targets: [{ path: 'deploy/.env', dialect: 'compose', keys: { COMFYUI_BEARER_TOKEN: 'token' } }] });
     expect(target).toMatchObject({ status: 'fail', fix: { action: 'envSyncApply' } });

@@ -59,7 +59,13 @@ describe('troubleshooting map', () => {
   });
 
   it('fixFor carries the action, a more precise text and the input', () => {
-    expect(fixFor('token-mismatch', { input: { to: 'fp:0123456789ab' } })).toEqual({ text: REMEDIES['token-mismatch'].fix.text, action: 'tokenUnify', input: { to: 'fp:0123456789ab' } });
-    expect(fixFor('port-in-use', { text: 'Port 8188 is taken by nginx.' })).toEqual({ text: 'Port 8188 is taken by nginx.' });
+    expect(fixFor('token-mismatch', { input: { to: 'fp:0123456789ab' } })).toEqual({
+      text: REMEDIES['token-mismatch'].fix.text,
+      action: 'tokenUnify',
+      input: { to: 'fp:0123456789ab' },
+      failure: 'token-mismatch',
+      explanation: REMEDIES['token-mismatch'].explanation,
+    });
+    expect(fixFor('port-in-use', { text: 'Port 8188 is taken by nginx.' })).toEqual({ text: 'Port 8188 is taken by nginx.', failure: 'port-in-use', explanation: REMEDIES['port-in-use'].explanation });
   });
 });

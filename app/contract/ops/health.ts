@@ -11,6 +11,10 @@ export interface CheckFix {
   action?: string;
   /** The input to pass to `action`, when it needs one (e.g. tokenUnify's fingerprint). */
   input?: Record<string, string | number | boolean>;
+  /** The failure class from the troubleshooting map (e.g. "token-mismatch", "daemon-not-running"). */
+  failure?: string;
+  /** What is wrong and why it matters, for the operator. */
+  explanation?: string;
 }
 
 export interface CheckResult {

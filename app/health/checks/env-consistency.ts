@@ -27,8 +27,8 @@ export const envConsistencyCheck: HealthCheck = {
     const bad = [...unsafe, ...conflicts];
     if (bad.length) {
       const cls = unsafe.length ? 'compose-unsafe-hash' : 'env-conflict';
-      const fix = fixFor(cls, { text: bad[0]!.fix });
-      return fail(`${bad.length} problem${bad.length === 1 ? '' : 's'} in .env files: ${list(bad)}`, syncFixes(ctx, root, bad) ? fix : { text: fix.text });
+      const fix = fixFor(cls, { text: bad[0]!.fix, withoutAction: !syncFixes(ctx, root, bad) });
+      return fail(`${bad.length} problem${bad.length === 1 ? '' : 's'} in .env files: ${list(bad)}`, fix);
     }
     // Token differences are token-consistency's red; other findings are worth a look but break nothing for sure.
     const other = audit.findings.filter((f) => f.kind !== 'token-mismatch');
