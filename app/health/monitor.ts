@@ -94,13 +94,13 @@ export class HealthMonitor {
     });
     const changes = stateChanges((id) => history.last(id)?.status, checks);
     history.record(checks);
-    await history.save();
     for (const change of changes) {
       // a notifier that throws must not break monitoring
       void Promise.resolve()
         .then(() => this.notifier?.notify(change))
         .catch(() => undefined);
     }
+    await history.save(); // after notifying: a full disk must not swallow an outage notification
     return { checks, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, ok: checks.every((c) => c.status !== 'fail') };
   }
 
