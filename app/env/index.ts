@@ -1,7 +1,7 @@
 /** The `.env` dialect engine: lossless documents, per-dialect reading and writing, audit and sync. */
 export { EnvSyntaxError, MAX_ENV_FILE_BYTES } from './errors.js';
 export { parseEnvDocument, serializeEnvDocument, envEntries, type EnvDocument, type EnvEntry, type EnvNode, type EnvLineNode, type EnvProblem, type QuoteStyle } from './document.js';
-export { readEnvValues, readDocumentValues, literalValue, type ReadEnvOptions, type Lookup } from './read.js';
+export { readEnvValues, readDocumentValues, literalValue, literalValues, type ReadEnvOptions, type Lookup } from './read.js';
 export { quoteForDialect } from './quote.js';
 export { setEnvValues } from './set.js';
 export type { Dialect } from '../config/schema.js';

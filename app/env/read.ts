@@ -63,6 +63,18 @@ export function composeValue(entry: EnvEntry, lookup: Lookup, hooks: SubstituteH
 }
 
 /**
+ * For each key, the value its last assignment holds on its own (see literalValue), without
+ * evaluating the rest of the file: a `${X:?}` elsewhere cannot fail it. Throws
+ * EnvSyntaxError when the reader rejects the file's syntax.
+ */
+export function literalValues(text: string, dialect: Dialect, file?: string): Map<string, string | undefined> {
+  const doc = parseEnvDocument(text, dialect);
+  const error = firstError(doc);
+  if (error) throw new EnvSyntaxError({ ...error, file });
+  return new Map(envEntries(doc).map((e) => [e.key, literalValue(e, dialect)]));
+}
+
+/**
  * The value the reader sees when it depends on nothing else (no variable, no inherit),
  * else undefined. Lets writers leave entries that already hold the wanted value alone.
  */

@@ -4,7 +4,7 @@ import { PanelError } from '../errors.js';
 import { envEntries, firstError, parseEnvDocument, serializeEnvDocument } from './document.js';
 import { EnvSyntaxError } from './errors.js';
 import { quoteForDialect } from './quote.js';
-import { literalValue } from './read.js';
+import { literalValue, literalValues } from './read.js';
 
 const KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
@@ -45,10 +45,9 @@ export function setEnvValues(text: string, dialect: Dialect, updates: Record<str
 
 /** A last check that the new text holds every value for its reader. */
 function assertReadsBack(text: string, dialect: Dialect, updates: Record<string, string>): void {
-  const last = new Map(envEntries(parseEnvDocument(text, dialect)).map((e) => [e.key, e]));
+  const last = literalValues(text, dialect);
   for (const [key, value] of Object.entries(updates)) {
-    const entry = last.get(key);
-    if (!entry || literalValue(entry, dialect) !== value) {
+    if (last.get(key) !== value) {
       throw new PanelError(
         `${key} would not read back as written: another line of this ${dialect} file swallows it (such as \`KEY:\` with nothing after it, or an unclosed quote)`,
         'env-write-check',

@@ -13,7 +13,7 @@ import { redact } from '../redact.js';
 import { relativeName } from './discover.js';
 import { ENV_NOT_FOUND, readEnvText } from './files.js';
 import { maskedLineDiff } from './line-diff.js';
-import { readEnvValues } from './read.js';
+import { literalValues } from './read.js';
 import { isSecret } from './secrets.js';
 import { setEnvValues } from './set.js';
 
@@ -93,12 +93,12 @@ export async function planEnvSync(targets: EnvTarget[], root: string, values: En
       const state = await currentState(abs);
       item.exists = state.mode !== undefined;
       item.currentText = state.text;
-      const before = item.exists ? readEnvValues(state.text, target.dialect, { lookup: () => undefined, file: item.file }) : {};
+      const before = literalValues(state.text, target.dialect, item.file);
       item.newText = setEnvValues(state.text, target.dialect, updates);
-      const secret = Object.entries(readEnvValues(item.newText, target.dialect, { lookup: () => undefined })).some(([k, v]) => isSecret(k, v));
+      const secret = [...literalValues(item.newText, target.dialect)].some(([k, v]) => isSecret(k, v ?? ''));
       item.mode = secret ? 0o600 : (state.mode ?? 0o644);
       item.changed = item.newText !== state.text || (item.exists && item.mode !== state.mode);
-      for (const [key, value] of Object.entries(updates)) keys.push({ key, source: target.keys[key] ?? '', status: before[key] === value ? 'unchanged' : 'set' });
+      for (const [key, value] of Object.entries(updates)) keys.push({ key, source: target.keys[key] ?? '', status: before.get(key) === value ? 'unchanged' : 'set' });
     } catch (e) {
       item.error = redact(errorMessage(e), secretValues(updates));
     }
@@ -173,10 +173,11 @@ export async function applyEnvSync(plan: EnvSyncPlan, opts: ApplyOptions = {}): 
   };
 }
 
+/** Each written key reads back as its value, on its own: other lines may depend on the environment. */
 function verify(item: EnvSyncPlanItem, text: string): void {
-  const got = readEnvValues(text, item.target.dialect, { lookup: () => undefined, file: item.file });
+  const got = literalValues(text, item.target.dialect, item.file);
   for (const [key, value] of Object.entries(item.updates)) {
-    if (got[key] !== value) throw new PanelError(`${item.file}: ${key} does not read back as the value written`, 'env-sync-verify');
+    if (got.get(key) !== value) throw new PanelError(`${item.file}: ${key} does not read back as the value written`, 'env-sync-verify');
   }
 }
 

@@ -89,6 +89,19 @@ describe('env sync: plan, apply, verify', () => {
     expect(targets.map((tg) => read(path.join(root, tg.path)))).toEqual(originals);
   });
 
+  it('lines that depend on the environment (${X:?}) do not block planning or verification', async () => {
+    const s = tempDir('env-sync-req-');
+    try {
+      writeFileSync(path.join(s.dir, '.env'), 'DB=${DB_HOST:?set DB_HOST}\nTOKEN=\n');
+      const target: EnvTarget = { path: '.env', dialect: 'compose', keys: { TOKEN: 'token' } };
+      const result = await applyEnvSync(await planEnvSync([target], s.dir, { token: hash }));
+      expect(result.verified).toBe(true);
+      expect(read(path.join(s.dir, '.env'))).toBe(`DB=\${DB_HOST:?set DB_HOST}\nTOKEN='${hash}'\n`);
+    } finally {
+      s.cleanup();
+    }
+  });
+
   it('a missing credential is reported per key; the URL is still planned; a malformed target blocks apply', async () => {
     const plan = await planEnvSync(targets, root, { url: 'http://127.0.0.1:9999' });
     const preview = previewOf(plan);
