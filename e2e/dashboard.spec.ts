@@ -1,3 +1,4 @@
+import type { Page } from '@playwright/test';
 import { expect, snap, startPanel, test } from './panel.js';
 import { newStack, type Stack } from './stack.js';
 
@@ -5,19 +6,32 @@ let stack: Stack;
 test.beforeAll(async () => {
   stack = await newStack('dashboard');
   expect(stack.cli(['container', 'up']).status).toBe(0);
-  expect(stack.cli(['token', 'import', '--from-container']).status).toBe(0);
+  const imported = stack.cli(['token', 'import', '--from-container']);
+  expect(imported.status).toBe(0);
+  // Every env target holds the token too, so only the container's own checks can turn red.
+  expect(stack.cli(['token', 'unify', '--to', (imported.json as { fingerprint: string }).fingerprint]).status).toBe(0);
 });
 test.afterAll(async () => stack?.removeContainer());
 
-const GREEN = ['docker', 'container', 'docker-health', 'login-node', 'auth-rejects-anonymous', 'auth-accepts-token'];
+const GREEN = ['docker', 'container', 'docker-health', 'login-node', 'auth-rejects-anonymous', 'auth-accepts-token', 'token-consistency', 'env-consistency'];
+
+/** Runs all checks (as the operator would, again and again) until every listed check is green. */
+async function untilGreen(page: Page) {
+  await expect(async () => {
+    await page.getByRole('button', { name: 'Run all checks now' }).click();
+    await expect(page.getByRole('button', { name: 'Run all checks now' })).toBeEnabled({ timeout: 20_000 });
+    for (const id of GREEN) await expect(page.getByTestId(`check-${id}`), id).toHaveAttribute('data-status', 'ok', { timeout: 1_000 });
+  }).toPass({ timeout: 90_000, intervals: [1_000, 2_000] });
+}
+
+test.setTimeout(240_000);
 
 test('Dashboard: all green, the right red light when the container stops, green again when it starts', async ({ page }) => {
   const panel = await startPanel('dashboard', { home: stack.home });
   try {
     await page.goto(panel.url);
     const runAll = page.getByRole('button', { name: 'Run all checks now' });
-    await runAll.click();
-    for (const id of GREEN) await expect(page.getByTestId(`check-${id}`), id).toHaveAttribute('data-status', 'ok', { timeout: 30_000 });
+    await untilGreen(page);
     await snap(page, 'dashboard-green');
 
     expect(stack.cli(['container', 'down']).status).toBe(0);
@@ -25,15 +39,14 @@ test('Dashboard: all green, the right red light when the container stops, green 
     const container = page.getByTestId('check-container');
     await expect(container).toHaveAttribute('data-status', 'fail', { timeout: 30_000 });
     await expect(container).toContainText('Fix:');
-    await expect(page.getByTestId('check-docker')).toHaveAttribute('data-status', 'ok');
+    // Only the container is at fault: the engine and the credential's copies stay green.
+    for (const id of ['docker', 'token-consistency', 'env-consistency']) await expect(page.getByTestId(`check-${id}`), id).toHaveAttribute('data-status', 'ok');
     await expect(page.getByTestId('health-headline')).toContainText('failing');
     await snap(page, 'dashboard-red');
 
     // The one-click fix starts the container again.
     await container.getByRole('button', { name: 'Fix it' }).click();
-    await expect(page.getByTestId('check-container')).toHaveAttribute('data-status', 'ok', { timeout: 90_000 });
-    await runAll.click();
-    for (const id of GREEN) await expect(page.getByTestId(`check-${id}`), id).toHaveAttribute('data-status', 'ok', { timeout: 60_000 });
+    await untilGreen(page);
     await snap(page, 'dashboard-green-again');
   } finally {
     panel.proc.kill('SIGTERM');

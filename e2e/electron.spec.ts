@@ -1,23 +1,14 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { _electron as electron, expect, test } from '@playwright/test';
+import { electronBinary } from '../scripts/electron-binary.js';
 import { HOMES, snap } from './panel.js';
-
-/** The Electron binary, when `npm install` could download it (it cannot on CI machines here). */
-function electronBinary(): { path?: string; why?: string } {
-  try {
-    const p = createRequire(import.meta.url)('electron') as string;
-    return existsSync(p) ? { path: p } : { why: `Electron binary missing at ${p}` };
-  } catch (e) {
-    return { why: `Electron binary not installed (${(e as Error).message.split('\n')[0]}); installs with ELECTRON_SKIP_BINARY_DOWNLOAD=1 have none` };
-  }
-}
 
 const bin = electronBinary();
 
 test('desktop app: the hardened window shows the dashboard and the contract answers over IPC', async () => {
-  test.skip(!bin.path, `SKIPPED Electron launch: ${bin.why}`);
+  test.skip(!('path' in bin), `SKIPPED Electron launch: ${'why' in bin ? bin.why : ''}`);
+  if (!('path' in bin)) return;
   const home = path.join(HOMES, `electron-${Date.now()}`);
   mkdirSync(home, { recursive: true });
   const app = await electron.launch({

@@ -37,6 +37,15 @@ suite('e2e (playwright, chromium)', () => {
   const r = readJson('e2e-output/report.json');
   if (!r) return { passed: 0, failed: 1, skipped: 0 };
   const failed = r.stats.unexpected + (status !== 0 && r.stats.unexpected === 0 ? 1 : 0);
+  // Say why each skipped test was skipped (e.g. no Electron binary on this machine).
+  const walk = (s) => [...(s.specs ?? []), ...(s.suites ?? []).flatMap(walk)];
+  for (const spec of r.suites.flatMap(walk)) {
+    for (const t of spec.tests) {
+      if (t.status !== 'skipped') continue;
+      const why = t.annotations.find((a) => a.type === 'skip')?.description ?? 'no reason given';
+      console.log(`SKIPPED e2e: ${spec.title} — ${why}`);
+    }
+  }
   return { passed: r.stats.expected + r.stats.flaky, failed, skipped: r.stats.skipped };
 });
 

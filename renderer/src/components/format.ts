@@ -18,6 +18,7 @@ export function ms(n: number): string {
 export function ago(iso: string | undefined, now = Date.now()): string {
   if (!iso) return 'never';
   const s = Math.round((now - Date.parse(iso)) / 1000);
+  if (s < 5) return 'just now';
   if (s < 60) return `${s} s ago`;
   if (s < 3600) return `${Math.round(s / 60)} min ago`;
   if (s < 86_400) return `${Math.round(s / 3600)} h ago`;
