@@ -23,10 +23,10 @@ describe('first-run setup', () => {
   });
 
   it('takes containers whose name or image mentions comfy, or that use port 8188', () => {
-    expect(isComfyCandidate(info({ Image: 'ghcr.io/x/ComfyUI:latest' })).toBe(true);
-    expect(isComfyCandidate(info({ Names: ['/comfyui-qwen'] })).toBe(true);
-    expect(isComfyCandidate(info({ Ports: [{ IP: '127.0.0.1', PrivatePort: 8188, PublicPort: 9000, Type: 'tcp' }] })).toBe(true);
-    expect(isComfyCandidate(info({ Ports: [{ IP: '', PrivatePort: 5432, PublicPort: 5432, Type: 'tcp' }] })).toBe(false);
+    expect(isComfyCandidate(info({ Image: 'ghcr.io/x/ComfyUI:latest' }))).toBe(true);
+    expect(isComfyCandidate(info({ Names: ['/comfyui-qwen'] }))).toBe(true);
+    expect(isComfyCandidate(info({ Ports: [{ IP: '127.0.0.1', PrivatePort: 8188, PublicPort: 9000, Type: 'tcp' }] }))).toBe(true);
+    expect(isComfyCandidate(info({ Ports: [{ IP: '', PrivatePort: 5432, PublicPort: 5432, Type: 'tcp' }] }))).toBe(false);
   });
 
   it('applies only the chosen answers', () => {
