@@ -13,7 +13,7 @@ import { authRejectsAnonymousCheck } from '../../app/health/checks/auth-rejects-
 import { HealthHistory, HISTORY_LENGTH } from '../../app/health/history.js';
 import { HealthMonitor } from '../../app/health/monitor.js';
 import type { StateChange } from '../../app/health/notifier.js';
-import { percentile, probeAuthRate } from '../../app/health/probe.js';
+import { MAX_IN_FLIGHT, percentile, probeAuthRate } from '../../app/health/probe.js';
 import { runSweep } from '../../app/health/runner.js';
 import { SweepContext } from '../../app/health/sweep-context.js';
 
@@ -186,6 +186,20 @@ describe('auth success-rate probe', () => {
     } finally {
       server.close();
     }
+  });
+
+  it('keeps at most MAX_IN_FLIGHT requests open and still sends all of them', async () => {
+    let open = 0;
+    let peak = 0;
+    const probe = async () => {
+      peak = Math.max(peak, ++open);
+      await new Promise((r) => setImmediate(r));
+      open--;
+      return { status: 200, latencyMs: 1 };
+    };
+    const report = await probeAuthRate({ url: 'http://unused', token: 't', requests: MAX_IN_FLIGHT + 50, timeoutMs: 1_000, probe });
+    expect(report.byStatus).toEqual({ '200': MAX_IN_FLIGHT + 50 });
+    expect(peak).toBe(MAX_IN_FLIGHT);
   });
 
   it('counts no answer as "error"', async () => {
