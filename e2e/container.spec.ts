@@ -1,18 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { expect, snap, startPanel, test } from './panel.js';
-import { newStack, type Stack } from './stack.js';
+import { expect, snap, test } from './panel.js';
+import { openPanel, useStack } from './stack.js';
 
-let stack: Stack;
-test.beforeAll(async () => {
-  stack = await newStack('container');
-});
-test.afterAll(async () => stack?.removeContainer());
+const stack = useStack('container');
 
 test('Container page: starts the double container, shows it healthy and protected, streams redacted logs', async ({ page }) => {
-  const panel = await startPanel('container', { home: stack.home });
+  const panel = await openPanel(page, stack(), '#/container');
   try {
-    await page.goto(panel.url);
-    await page.goto(`${panel.origin}/#/container`);
     const state = page.getByTestId('container-state');
     await expect(page.getByTestId('container-phase')).toContainText('absent');
     await state.getByRole('button', { name: 'Start', exact: true }).click();
@@ -26,7 +20,7 @@ test('Container page: starts the double container, shows it healthy and protecte
     await page.getByRole('searchbox', { name: 'Search logs' }).fill('use token=');
     await expect(log).toContainText('[redacted fp:');
     await snap(page, 'container-page');
-    expect(readFileSync(`${process.cwd()}/e2e-output/container-page.txt`, 'utf8')).not.toContain(stack.credential.hash);
+    expect(readFileSync(`${process.cwd()}/e2e-output/container-page.txt`, 'utf8')).not.toContain(stack().credential.hash);
   } finally {
     panel.proc.kill('SIGTERM');
   }

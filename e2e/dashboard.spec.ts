@@ -1,17 +1,8 @@
 import type { Page } from '@playwright/test';
-import { expect, snap, startPanel, test } from './panel.js';
-import { newStack, type Stack } from './stack.js';
+import { expect, snap, test } from './panel.js';
+import { openPanel, useStack } from './stack.js';
 
-let stack: Stack;
-test.beforeAll(async () => {
-  stack = await newStack('dashboard');
-  expect(stack.cli(['container', 'up']).status).toBe(0);
-  const imported = stack.cli(['token', 'import', '--from-container']);
-  expect(imported.status).toBe(0);
-  // Every env target holds the token too, so only the container's own checks can turn red.
-  expect(stack.cli(['token', 'unify', '--to', (imported.json as { fingerprint: string }).fingerprint]).status).toBe(0);
-});
-test.afterAll(async () => stack?.removeContainer());
+const stack = useStack('dashboard', { up: true, adopt: true, unify: true });
 
 const GREEN = ['docker', 'container', 'docker-health', 'login-node', 'auth-rejects-anonymous', 'auth-accepts-token', 'token-consistency', 'env-consistency'];
 
@@ -27,14 +18,13 @@ async function untilGreen(page: Page) {
 test.setTimeout(240_000);
 
 test('Dashboard: all green, the right red light when the container stops, green again when it starts', async ({ page }) => {
-  const panel = await startPanel('dashboard', { home: stack.home });
+  const panel = await openPanel(page, stack());
   try {
-    await page.goto(panel.url);
     const runAll = page.getByRole('button', { name: 'Run all checks now' });
     await untilGreen(page);
     await snap(page, 'dashboard-green');
 
-    expect(stack.cli(['container', 'down']).status).toBe(0);
+    expect(stack().cli(['container', 'down']).status).toBe(0);
     await runAll.click();
     const container = page.getByTestId('check-container');
     await expect(container).toHaveAttribute('data-status', 'fail', { timeout: 30_000 });

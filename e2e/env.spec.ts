@@ -1,24 +1,22 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'dotenv';
-import { expect, snap, startPanel, test } from './panel.js';
-import { newStack, type Stack } from './stack.js';
+import { expect, snap, test } from './panel.js';
+import { openPanel, useStack } from './stack.js';
 
-let stack: Stack;
-test.beforeAll(async () => {
-  stack = await newStack('env');
-  // The messy original: compose .env with the hash unquoted (compose mangles it), a stale notebook token.
-  writeFileSync(path.join(stack.project, '.env'), `# compose project\nCOMFYUI_URL=http://old-host:8188\nCOMFYUI_BEARER_TOKEN=${stack.credential.hash}\n`);
-  writeFileSync(path.join(stack.project, 'notebooks', '.env'), `COMFYUI_API_TOKEN=stale-token-value-123\nOTHER=1\n`);
-  writeFileSync(path.join(stack.project, 'token.env'), `COMFYUI_BEARER_TOKEN='${stack.credential.hash}'\n`);
-  expect(stack.cli(['token', 'import', '--from-env', 'token.env:COMFYUI_BEARER_TOKEN', '--dialect', 'dotenv']).status).toBe(0);
+const stack = useStack('env', {
+  prepare(s) {
+    // The messy original: compose .env with the hash unquoted (compose mangles it), a stale notebook token.
+    writeFileSync(path.join(s.project, '.env'), `# compose project\nCOMFYUI_URL=http://old-host:8188\nCOMFYUI_BEARER_TOKEN=${s.credential.hash}\n`);
+    writeFileSync(path.join(s.project, 'notebooks', '.env'), `COMFYUI_API_TOKEN=stale-token-value-123\nOTHER=1\n`);
+    writeFileSync(path.join(s.project, 'token.env'), `COMFYUI_BEARER_TOKEN='${s.credential.hash}'\n`);
+    expect(s.cli(['token', 'import', '--from-env', 'token.env:COMFYUI_BEARER_TOKEN', '--dialect', 'dotenv']).status).toBe(0);
+  },
 });
 
 test('Env page: findings, a masked diff, then a sync that each reader reads back exactly', async ({ page }) => {
-  const panel = await startPanel('env', { home: stack.home });
+  const panel = await openPanel(page, stack(), '#/env');
   try {
-    await page.goto(panel.url);
-    await page.goto(`${panel.origin}/#/env`);
     const findings = page.getByTestId('env-findings');
     await expect(findings).toContainText('compose-unsafe');
     await page.getByRole('combobox', { name: 'File A' }).selectOption('.env');
@@ -26,7 +24,7 @@ test('Env page: findings, a masked diff, then a sync that each reader reads back
     await page.getByRole('button', { name: 'Compare', exact: true }).click();
     const diff = page.getByTestId('env-diff');
     await expect(diff).toContainText('only in B');
-    await expect(diff).not.toContainText(stack.credential.hash);
+    await expect(diff).not.toContainText(stack().credential.hash);
     await snap(page, 'env-diff');
 
     const sync = page.getByTestId('env-sync');
@@ -36,10 +34,10 @@ test('Env page: findings, a masked diff, then a sync that each reader reads back
     await expect(page.getByTestId('env-sync-outcome')).toContainText('each re-read by its own reader');
     await snap(page, 'env-synced');
 
-    const compose = readFileSync(path.join(stack.project, '.env'), 'utf8');
-    expect(compose).toContain(`COMFYUI_BEARER_TOKEN='${stack.credential.hash}'`);
+    const compose = readFileSync(path.join(stack().project, '.env'), 'utf8');
+    expect(compose).toContain(`COMFYUI_BEARER_TOKEN='${stack().credential.hash}'`);
     expect(compose.startsWith('# compose project\n')).toBe(true);
-    expect(parse(readFileSync(path.join(stack.project, 'notebooks', '.env'))).COMFYUI_API_TOKEN).toBe(stack.credential.hash);
+    expect(parse(readFileSync(path.join(stack().project, 'notebooks', '.env'))).COMFYUI_API_TOKEN).toBe(stack().credential.hash);
   } finally {
     panel.proc.kill('SIGTERM');
   }

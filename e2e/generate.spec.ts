@@ -1,19 +1,11 @@
-import { expect, snap, startPanel, test } from './panel.js';
-import { newStack, type Stack } from './stack.js';
+import { expect, snap, test } from './panel.js';
+import { openPanel, useStack } from './stack.js';
 
-let stack: Stack;
-test.beforeAll(async () => {
-  stack = await newStack('generate');
-  expect(stack.cli(['container', 'up']).status).toBe(0);
-  expect(stack.cli(['token', 'import', '--from-container']).status).toBe(0);
-});
-test.afterAll(async () => stack?.removeContainer());
+const stack = useStack('generate', { up: true, adopt: true });
 
 test('Generate page: runs the smoke workflow through the authenticated API and shows the image and timings', async ({ page }) => {
-  const panel = await startPanel('generate', { home: stack.home });
+  const panel = await openPanel(page, stack(), '#/generate');
   try {
-    await page.goto(panel.url);
-    await page.goto(`${panel.origin}/#/generate`);
     await page.getByRole('button', { name: 'Generate' }).click();
     const image = page.getByTestId('result-image');
     await expect(image).toBeVisible({ timeout: 60_000 });

@@ -7,8 +7,9 @@ import net from 'node:net';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
 import Docker from 'dockerode';
+import type { Page } from '@playwright/test';
 import { ensureDoubleImage } from '../test/support/double-image.js';
-import { HOMES } from './panel.js';
+import { expect, HOMES, startPanel, test, type PanelServer } from './panel.js';
 
 export interface Credential {
   password: string;
@@ -116,4 +117,32 @@ export async function newStack(name: string): Promise<Stack> {
         .catch(() => undefined);
     },
   };
+}
+
+/**
+ * Registers the stack's set-up and tear-down for a spec file: `up` starts the container,
+ * `adopt` imports its token into the vault, `unify` also writes it to every env target.
+ */
+export function useStack(name: string, opts: { up?: boolean; adopt?: boolean; unify?: boolean; prepare?: (s: Stack) => Promise<void> | void } = {}): () => Stack {
+  let stack: Stack | undefined;
+  test.beforeAll(async () => {
+    stack = await newStack(name);
+    await opts.prepare?.(stack);
+    if (opts.up) expect(stack.cli(['container', 'up']).status).toBe(0);
+    if (opts.adopt) {
+      const imported = stack.cli(['token', 'import', '--from-container']);
+      expect(imported.status).toBe(0);
+      if (opts.unify) expect(stack.cli(['token', 'unify', '--to', (imported.json as { fingerprint: string }).fingerprint]).status).toBe(0);
+    }
+  });
+  test.afterAll(async () => stack?.removeContainer());
+  return () => stack!;
+}
+
+/** Starts the panel on the stack's home, signs in with the printed URL and opens `hash` (e.g. "#/tokens"). */
+export async function openPanel(page: Page, stack: Stack, hash = ''): Promise<PanelServer> {
+  const panel = await startPanel(stack.name, { home: stack.home });
+  await page.goto(panel.url);
+  if (hash) await page.goto(`${panel.origin}/${hash}`);
+  return panel;
 }

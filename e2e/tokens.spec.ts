@@ -1,25 +1,17 @@
 import { readFileSync } from 'node:fs';
-import { expect, snap, startPanel, test } from './panel.js';
-import { newStack, type Stack } from './stack.js';
+import { expect, snap, test } from './panel.js';
+import { openPanel, useStack } from './stack.js';
 
-let stack: Stack;
-test.beforeAll(async () => {
-  stack = await newStack('tokens');
-  expect(stack.cli(['container', 'up']).status).toBe(0);
-  expect(stack.cli(['token', 'import', '--from-container']).status).toBe(0);
-});
-test.afterAll(async () => stack?.removeContainer());
+const stack = useStack('tokens', { up: true, adopt: true });
 
 const status = async (url: string, token?: string) =>
   (await fetch(`${url}/system_stats`, { headers: token ? { Authorization: `Bearer ${token}` } : {} })).status;
 
 test('Tokens page: Rotate, from the click to the double accepting the new token and refusing the old one', async ({ page }) => {
-  const url = `http://127.0.0.1:${stack.port}`;
-  expect(await status(url, stack.credential.hash)).toBe(200);
-  const panel = await startPanel('tokens', { home: stack.home });
+  const url = `http://127.0.0.1:${stack().port}`;
+  expect(await status(url, stack().credential.hash)).toBe(200);
+  const panel = await openPanel(page, stack(), '#/tokens');
   try {
-    await page.goto(panel.url);
-    await page.goto(`${panel.origin}/#/tokens`);
     const before = await page.getByTestId('token-fingerprint').innerText();
     await expect(page.getByTestId('live-facts').getByRole('img', { name: "Accepts the vault's token: OK" })).toBeVisible();
     await page.getByRole('button', { name: 'Rotate now' }).click();
@@ -30,10 +22,10 @@ test('Tokens page: Rotate, from the click to the double accepting the new token 
     await snap(page, 'tokens-rotated');
 
     // The secret file the container reads now holds the new hash: it works, the old one does not.
-    const newHash = readFileSync(stack.secretFile, 'utf8').split('\n')[0]!;
-    expect(newHash).not.toBe(stack.credential.hash);
+    const newHash = readFileSync(stack().secretFile, 'utf8').split('\n')[0]!;
+    expect(newHash).not.toBe(stack().credential.hash);
     expect(await status(url, newHash)).toBe(200);
-    expect(await status(url, stack.credential.hash)).toBe(401);
+    expect(await status(url, stack().credential.hash)).toBe(401);
     expect(await status(url)).toBe(401);
     const pageText = readFileSync(`${process.cwd()}/e2e-output/tokens-rotated.txt`, 'utf8');
     expect(pageText).not.toContain(newHash);

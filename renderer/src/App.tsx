@@ -21,12 +21,16 @@ function currentPage(): PageId {
   return (PAGES.find((p) => p.id === id)?.id ?? 'dashboard') as PageId;
 }
 
+/** The chosen theme; "system" follows the OS and is resolved here so the CSS defines dark colours once. */
 function useTheme() {
   const [theme, setTheme] = useState<'light' | 'dark' | 'system'>(() => (localStorage.getItem('theme') as 'light' | 'dark' | null) ?? 'system');
   useEffect(() => {
-    if (theme === 'system') delete document.documentElement.dataset.theme;
-    else document.documentElement.dataset.theme = theme;
     localStorage.setItem('theme', theme);
+    const media = window.matchMedia('(prefers-color-scheme: dark)');
+    const apply = () => (document.documentElement.dataset.theme = theme === 'system' ? (media.matches ? 'dark' : 'light') : theme);
+    apply();
+    media.addEventListener('change', apply);
+    return () => media.removeEventListener('change', apply);
   }, [theme]);
   return [theme, setTheme] as const;
 }
