@@ -1,5 +1,5 @@
 import { useMemo, useState } from 'react';
-import type { EnvDiff, EnvFinding, EnvSyncPreview, EnvSyncResult } from '../../../app/contract/index.js';
+import type { EnvDiff, EnvFileSummary, EnvFinding, EnvSyncPreview, EnvSyncResult } from '../../../app/contract/index.js';
 import { useAction, useOp } from '../api/hooks.js';
 import { Card, ErrorNote, Loading } from '../components/Card.js';
 import { StatusLight } from '../components/StatusLight.js';
@@ -42,6 +42,19 @@ function DiffTable({ diff, focusKey }: { diff: EnvDiff; focusKey?: string }) {
         ))}
       </tbody>
     </table>
+  );
+}
+
+function FileSelect({ label, files, value, onChange }: { label: string; files: EnvFileSummary[]; value: string; onChange: (file: string) => void }) {
+  return (
+    <select aria-label={label} value={value} onChange={(e) => onChange(e.target.value)}>
+      <option value="">{label}…</option>
+      {files.map((f) => (
+        <option key={f.path} value={f.file}>
+          {f.file}
+        </option>
+      ))}
+    </select>
   );
 }
 
@@ -175,22 +188,8 @@ export function EnvPage() {
               <h2>Compare two files</h2>
             </header>
             <div className="row">
-              <select aria-label="File A" value={pair.a} onChange={(e) => setPair({ ...pair, a: e.target.value })}>
-                <option value="">File A…</option>
-                {files.map((f) => (
-                  <option key={f.path} value={f.file}>
-                    {f.file}
-                  </option>
-                ))}
-              </select>
-              <select aria-label="File B" value={pair.b} onChange={(e) => setPair({ ...pair, b: e.target.value })}>
-                <option value="">File B…</option>
-                {files.map((f) => (
-                  <option key={f.path} value={f.file}>
-                    {f.file}
-                  </option>
-                ))}
-              </select>
+              <FileSelect label="File A" files={files} value={pair.a} onChange={(a) => setPair({ ...pair, a })} />
+              <FileSelect label="File B" files={files} value={pair.b} onChange={(b) => setPair({ ...pair, b })} />
               <button onClick={() => void compare(pair.a, pair.b)} disabled={!pair.a || !pair.b || diffOp.busy}>
                 Compare
               </button>
