@@ -1,4 +1,4 @@
-/** Health: checks, sweeps, history, the auth success-rate probe and troubleshooting. */
+/** Health: checks, sweeps, history, the auth success-rate probe, troubleshooting and first-run detection. */
 import type { PanelPaths } from '../config/paths.js';
 import { healthChecks } from './checks/index.js';
 import { historyFile } from './history.js';
@@ -11,6 +11,7 @@ export { stateChanges, type Notifier, type StateChange } from './notifier.js';
 export { probeAuthRate, probeConfigured, percentile } from './probe.js';
 export { runSweep, runCheck, type SweepOptions } from './runner.js';
 export { SweepContext, type SweepDeps } from './sweep-context.js';
+export { detectSetup, detectDocker, applySetupChoices, engineHowTo } from './setup.js';
 export { REMEDIES, failureClasses, fixFor, type FailureClass, type Remedy } from './troubleshoot.js';
 export type { HealthCheck, Verdict } from './check.js';
 

@@ -1,7 +1,5 @@
 import type { PanelHandlers } from '../contract/index.js';
-import { createHealthMonitor, type HealthMonitor } from '../health/index.js';
-import { probeConfigured } from '../health/probe.js';
-import { applySetupChoices, detectSetup } from '../health/setup.js';
+import { applySetupChoices, createHealthMonitor, detectSetup, probeConfigured, type HealthMonitor } from '../health/index.js';
 import { appHandlers } from './app.js';
 import type { PanelContext } from './context.js';
 

@@ -2,8 +2,7 @@ import type { Command } from 'commander';
 import type { LoadedConfig } from '../../config/load.js';
 import type { AuthProbeReport, CheckResult, CheckStatus, HealthSweep } from '../../contract/ops/health.js';
 import { ConfigError } from '../../errors.js';
-import { createHealthMonitor, type HealthMonitor, type StateChange } from '../../health/index.js';
-import { probeConfigured } from '../../health/probe.js';
+import { createHealthMonitor, probeConfigured, type HealthMonitor, type StateChange } from '../../health/index.js';
 import type { CliContext } from '../context.js';
 
 const MARK: Record<CheckStatus, string> = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL', unknown: '??  ' };
