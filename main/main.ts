@@ -95,7 +95,9 @@ async function main(): Promise<void> {
   const paths = panelPaths();
   const configArg = process.argv.find((a) => a.startsWith('--config='))?.slice('--config='.length);
   const loaded = await loadConfig(configArg ?? paths.configFile, Boolean(configArg));
-  const { ctx, handlers } = createPanelRuntime({ mode: 'electron', loaded, paths });
+  const runtime = createPanelRuntime({ mode: 'electron', loaded, paths });
+  const { ctx, handlers } = runtime;
+  app.once('before-quit', () => void runtime.dispose());
   healthMonitorOf(ctx).notifier = desktopNotifier;
   await serveRenderer(path.resolve(rendererDir()));
   bindIpc(ipcMain, handlers, ORIGIN);

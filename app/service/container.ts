@@ -43,6 +43,10 @@ export function containerHandlers(ctx: PanelContext) {
     return current.manager;
   };
 
+  ctx.disposers.push(() => {
+    current?.unwatch();
+    follow?.abort();
+  });
   return {
     dockerPing: async () => pingDocker(ctx.loaded.config),
     containerStatus: async () => {

@@ -9,4 +9,6 @@ export interface PanelContext {
   mode: 'electron' | 'browser';
   version: string;
   bus: EventBus;
+  /** Background work (watchers, the health monitor) registers its stop here; the host runs them at shutdown. */
+  disposers: (() => unknown)[];
 }

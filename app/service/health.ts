@@ -23,6 +23,7 @@ export function healthMonitorOf(ctx: PanelContext): HealthMonitor {
 
 export function healthHandlers(ctx: PanelContext) {
   const monitor = healthMonitorOf(ctx);
+  ctx.disposers.push(() => monitor.stop());
   // Monitoring starts with the service once a configuration exists (first run: after setup saves one);
   // once only, so a host that stopped it at shutdown does not get it back from a late call.
   let started = false;

@@ -9,10 +9,18 @@ import { createPanelHandlers } from './index.js';
 export interface PanelRuntime {
   ctx: PanelContext;
   handlers: PanelHandlers;
+  /** Stops every watcher and timer the core started. */
+  dispose(): Promise<void>;
 }
 
 /** Builds the core once for a UI host (Electron or browser mode). */
 export function createPanelRuntime(opts: { mode: PanelContext['mode']; loaded: LoadedConfig; paths: PanelPaths }): PanelRuntime {
-  const ctx: PanelContext = { loaded: opts.loaded, paths: opts.paths, mode: opts.mode, version: appVersion, bus: new EventBus() };
-  return { ctx, handlers: createPanelHandlers(ctx) };
+  const ctx: PanelContext = { loaded: opts.loaded, paths: opts.paths, mode: opts.mode, version: appVersion, bus: new EventBus(), disposers: [] };
+  return {
+    ctx,
+    handlers: createPanelHandlers(ctx),
+    dispose: async () => {
+      await Promise.allSettled(ctx.disposers.splice(0).map((stop) => stop()));
+    },
+  };
 }

@@ -1,7 +1,7 @@
 import type { PanelHandlers } from '../contract/index.js';
 import { errorMessage } from '../errors.js';
 import { redact } from '../redact.js';
-import { actorName } from '../tokens/audit-log.js';
+import { actorName, readAuditLog } from '../tokens/audit-log.js';
 import { tokenActions } from '../tokens/actions.js';
 import type { PanelContext } from './context.js';
 
@@ -24,6 +24,7 @@ export function tokensHandlers(ctx: PanelContext) {
     tokenImport: async (input) => (input.from === 'container' ? actions().importFromContainer() : actions().importFromEnv(input.file, input.key, input.dialect)),
     tokenUnify: async ({ to }) => actions().unify(to),
     tokenRecover: async () => actions().recover(),
+    tokenHistory: async ({ limit }) => ({ entries: await readAuditLog(actions().vault.dir, limit) }),
     // The one operation whose result is a secret: the UI calls it only on an explicit user action.
     tokenClientEnv: async ({ dialect }) => actions().clientEnv(dialect),
   } satisfies Partial<PanelHandlers>;

@@ -31,7 +31,7 @@ describe('generate operations (service)', () => {
     const bus = new EventBus();
     const events: GenerationProgress[] = [];
     bus.on('generationProgress', (p) => events.push(p));
-    const h = generateHandlers({ loaded: { config, path: paths.configFile, configured: true }, paths, mode: 'browser', version: 'test', bus });
+    const h = generateHandlers({ loaded: { config, path: paths.configFile, configured: true }, paths, mode: 'browser', version: 'test', bus, disposers: [] });
 
     const result = await h.generateRun(operations.generateRun.input.parse({ workflow: 'smoke', width: 16, height: 8 }));
     expect(result.ok).toBe(true);

@@ -103,7 +103,7 @@ describe.skipIf(!d.ok)('container CLI commands and service operations', () => {
     const logs: LogLine[] = [];
     bus.on('containerState', (s) => states.push(s));
     bus.on('log', (l) => logs.push(l));
-    const ctx = { loaded: { config: svcConfig, path: path.join(home, 'svc.json'), configured: true }, paths: { configFile: '', dataDir: home, logDir: home }, mode: 'browser' as const, version: 'test', bus };
+    const ctx = { loaded: { config: svcConfig, path: path.join(home, 'svc.json'), configured: true }, paths: { configFile: '', dataDir: home, logDir: home }, mode: 'browser' as const, version: 'test', bus, disposers: [] };
     const h = containerHandlers(ctx);
     await h.containerLogsFollow({ follow: true });
     await h.containerStart();

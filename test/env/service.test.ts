@@ -17,7 +17,7 @@ describe('env operations through the contract', () => {
   });
   const config = PanelConfigSchema.parse({ env: { root: tree.root, targets: [{ path: '.env', dialect: 'dotenv', keys: { COMFYUI_BEARER_TOKEN: 'token' } }] } });
   const paths = { configFile: path.join(home.dir, 'config.json'), dataDir: path.join(home.dir, 'data'), logDir: path.join(home.dir, 'logs') };
-  const handlers = createPanelHandlers({ loaded: { config, path: paths.configFile, configured: true }, paths, mode: 'browser', version: 'test', bus: new EventBus() });
+  const handlers = createPanelHandlers({ loaded: { config, path: paths.configFile, configured: true }, paths, mode: 'browser', version: 'test', bus: new EventBus(), disposers: [] });
 
   it('declares the five env operations', () => {
     expect(Object.keys(operations).filter((n) => n.startsWith('env')).sort()).toEqual(['envAudit', 'envDiff', 'envShow', 'envSyncApply', 'envSyncPreview']);

@@ -92,7 +92,7 @@ describe.skipIf(!d.ok)('health checks against the ComfyUI double container', () 
     await openManager.start();
     await Promise.all([manager.waitFor('healthy', 30_000), openManager.waitFor('healthy', 30_000)]);
 
-    ctx = { loaded: { config: good, path: path.join(home, 'config.json'), configured: true }, paths, mode: 'browser', version: 'test', bus: new EventBus() };
+    ctx = { loaded: { config: good, path: path.join(home, 'config.json'), configured: true }, paths, mode: 'browser', version: 'test', bus: new EventBus(), disposers: [] };
     handlers = createPanelHandlers(ctx);
     await healthMonitorOf(ctx).stop(); // the tests sweep on demand
     ctx.bus.on('health', (r) => events.push(r));

@@ -222,7 +222,7 @@ describe.skipIf(!d.ok)('token commands against the ComfyUI double container', ()
         if (e.step === 'rollback-verify' && e.status !== 'started') resolve();
       }),
     );
-    const handlers = createPanelHandlers({ loaded: { config: dep.config, path: dep.configFile, configured: true }, paths: panelPaths(), mode: 'browser', version: 'test', bus });
+    const handlers = createPanelHandlers({ loaded: { config: dep.config, path: dep.configFile, configured: true }, paths: panelPaths(), mode: 'browser', version: 'test', bus, disposers: [] });
     await settled;
     expect(events.filter((e) => e.status !== 'started').map((e) => `${e.step}:${e.status}`)).toEqual([
       'rollback-restore:ok',

@@ -17,13 +17,14 @@ export function registerServeCommand(program: Command, cli: CliContext): void {
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port: "${opts.port}" is not a port number (0-65535)`);
       const dir = rendererDir();
       if (!existsSync(path.join(dir, 'index.html'))) throw new ConfigError(`no built renderer in ${dir}`, 'run `npm run build` first');
-      const { ctx, handlers } = createPanelRuntime({ mode: 'browser', loaded: await cli.config(), paths: cli.paths });
+      const runtime = createPanelRuntime({ mode: 'browser', loaded: await cli.config(), paths: cli.paths });
+      const { ctx, handlers } = runtime;
       const server = await startBrowserServer({ handlers, bus: ctx.bus, rendererDir: dir, port });
       // The key is the credential for this launch: it goes to the operator's terminal only.
       if (cli.json) process.stdout.write(`${JSON.stringify({ url: server.url, port: server.port })}\n`);
       else process.stdout.write(`ComfyUI Control Panel (browser mode) is listening on 127.0.0.1:${server.port}\nOpen: ${server.url}\nFrom another machine: ssh -L ${server.port}:127.0.0.1:${server.port} <this host>, then open the same URL.\n`);
       await new Promise<void>((resolve) => {
-        const stop = () => void server.close().then(resolve);
+        const stop = () => void Promise.all([server.close(), runtime.dispose()]).then(() => resolve());
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });

@@ -65,6 +65,20 @@ export interface RotationResult {
   error?: string;
 }
 
+/** One line of the append-only credential audit log: fingerprints and steps, never a secret. */
+export interface AuditEntry {
+  time: string;
+  actor: string;
+  rotationId: string;
+  kind: RotationResult['kind'];
+  fingerprint?: string;
+  previousFingerprint?: string;
+  steps: { name: string; ok: boolean; ms: number }[];
+  outcome: RotationResult['outcome'];
+  failedStep?: string;
+  durationMs: number;
+}
+
 export interface TokenImportResult {
   fingerprint: string;
   previousFingerprint?: string;
@@ -92,6 +106,10 @@ export const tokenOps = {
   tokenUnify: op<RotationResult>()(
     'Write the token with this fingerprint (found by the audit) to every location, restart and verify',
     z.object({ to: z.string().regex(/^fp:[0-9a-f]{12}$/, 'a fingerprint such as fp:0123456789ab') }).strict(),
+  ),
+  tokenHistory: op<{ entries: AuditEntry[] }>()(
+    'The credential audit log, newest first (who changed the token when, by fingerprint)',
+    z.object({ limit: z.int().min(1).max(1_000).default(20) }).strict(),
   ),
   tokenRecover: op<RotationResult>()('Finish or roll back a rotation that was interrupted', z.object({}).strict()),
   tokenClientEnv: op<{ lines: string[] }>()(
