@@ -19,6 +19,9 @@ test('Tokens page: Rotate, from the click to the double accepting the new token 
     await expect(page.getByTestId('rotation-outcome')).toContainText('committed', { timeout: 120_000 });
     await expect(page.getByTestId('rotation-steps')).toContainText('verify');
     await expect(page.getByTestId('token-fingerprint')).not.toHaveText(before);
+    // The audit history records the rotation by fingerprint, never by value.
+    await expect(page.getByTestId('token-history')).toContainText('committed');
+    await expect(page.getByTestId('token-history')).toContainText(await page.getByTestId('token-fingerprint').innerText());
     await snap(page, 'tokens-rotated');
 
     // The secret file the container reads now holds the new hash: it works, the old one does not.

@@ -1,8 +1,8 @@
 import type { ReactNode } from 'react';
 
-export function Card({ title, children, actions, testId }: { title: string; children: ReactNode; actions?: ReactNode; testId?: string }) {
+export function Card({ title, children, actions, testId, wide }: { title: string; children: ReactNode; actions?: ReactNode; testId?: string; wide?: boolean }) {
   return (
-    <section className="card" aria-label={title} data-testid={testId}>
+    <section className={wide ? 'card wide' : 'card'} aria-label={title} data-testid={testId}>
       <header className="card-head">
         <h2>{title}</h2>
         {actions ? <div className="card-actions">{actions}</div> : null}

@@ -42,6 +42,7 @@ function CheckTile({ check, onFixed }: { check: CheckSummary; onFixed: () => voi
       <div>{check.message}</div>
       {check.status !== 'ok' && check.fix ? (
         <div className="check-fix">
+          {check.fix.explanation ? <div>{check.fix.explanation}</div> : null}
           <strong>Fix:</strong> {check.fix.text} <FixButton check={check} onDone={onFixed} />
         </div>
       ) : null}

@@ -134,6 +134,48 @@ function RotateCard({ present, onDone }: { present: boolean; onDone: () => void 
   );
 }
 
+function HistoryCard({ reloadKey }: { reloadKey: string }) {
+  const history = useOp('tokenHistory', { limit: 20 }, reloadKey);
+  return (
+    <Card title="Audit history" testId="token-history" wide>
+      {history.loading && !history.data ? <Loading what="audit history" /> : null}
+      {history.error ? <ErrorNote message={history.error} /> : null}
+      {history.data?.entries.length === 0 ? <p className="muted">No credential change recorded yet.</p> : null}
+      {history.data?.entries.length ? (
+        <table>
+          <thead>
+            <tr>
+              <th>When</th>
+              <th>What</th>
+              <th>Outcome</th>
+              <th>Token</th>
+              <th>Who</th>
+            </tr>
+          </thead>
+          <tbody>
+            {history.data.entries.map((e) => (
+              <tr key={e.rotationId}>
+                <td>{ago(e.time)}</td>
+                <td>
+                  {e.kind} <span className="muted">({ms(e.durationMs)})</span>
+                </td>
+                <td>
+                  <StatusLight status={e.outcome === 'committed' ? 'ok' : e.outcome === 'rolled-back' ? 'warn' : e.outcome === 'nothing-to-do' ? 'unknown' : 'fail'} label={e.kind} /> {e.outcome}
+                  {e.failedStep ? <div className="muted">failed at {e.failedStep}</div> : null}
+                </td>
+                <td>
+                  <code>{e.fingerprint ?? '—'}</code>
+                </td>
+                <td>{e.actor}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </Card>
+  );
+}
+
 export function TokensPage() {
   const audit = useOp('tokenAudit', {});
   const unify = useAction('tokenUnify');
@@ -163,7 +205,7 @@ export function TokensPage() {
             </ul>
             {a.live.error ? <ErrorNote message={a.live.error} /> : null}
           </Card>
-          <Card title="Where the token lives" testId="locations">
+          <Card title="Where the token lives" testId="locations" wide>
             <p>
               <StatusLight status={a.consistent ? 'ok' : 'fail'} label="Consistency" /> {a.consistent ? 'Every copy matches the vault.' : 'Some copies differ from the vault.'}
             </p>
@@ -209,6 +251,7 @@ export function TokensPage() {
             ) : null}
             {unify.error ? <ErrorNote message={unify.error} /> : null}
           </Card>
+          <HistoryCard reloadKey={a.vault.fingerprint ?? ''} />
         </>
       ) : null}
     </div>
