@@ -17,6 +17,7 @@ const IDLE_SETTLE_MS = 2_000;
 const READY_TIMEOUT_MS = 15_000;
 /** Lines stop arriving for this long: the burst is over (the server may drop lines for a slow client). */
 const QUIET_MS = 3_000;
+const POLL_MS = 100;
 const MB = 1024 * 1024;
 
 function memoryOf(child: ChildProcess): Promise<NodeJS.MemoryUsage> {
@@ -74,9 +75,11 @@ export const memoryFigure: Figure = {
       }
       const before = client.logs();
       await printer.container.kill({ signal: 'SIGUSR2' });
-      for (let last = -1; client.logs() !== last && client.logs() - before < sizes.memoryLines; ) {
-        last = client.logs();
-        await sleep(QUIET_MS);
+      let lastCount = before;
+      let lastChange = Date.now();
+      while (client.logs() - before < sizes.memoryLines && Date.now() - lastChange < QUIET_MS) {
+        await sleep(POLL_MS);
+        if (client.logs() !== lastCount) [lastCount, lastChange] = [client.logs(), Date.now()];
       }
       const received = client.logs() - before;
       const after = await memoryOf(serve.child);
