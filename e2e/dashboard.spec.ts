@@ -37,6 +37,12 @@ test('Dashboard: all green, the right red light when the container stops, green 
     // The one-click fix starts the container again.
     await container.getByRole('button', { name: 'Fix it' }).click();
     await untilGreen(page);
+
+    // The generation check's fix runs the smoke test; its image lands on the dashboard.
+    await page.getByTestId('check-generation').getByRole('button', { name: 'Fix it' }).click();
+    await expect(page.getByTestId('check-generation')).toHaveAttribute('data-status', 'ok', { timeout: 60_000 });
+    await expect(page.getByTestId('last-image')).toBeVisible();
+    await expect(page.getByTestId('container-state')).toBeVisible();
     await snap(page, 'dashboard-green-again');
   } finally {
     panel.proc.kill('SIGTERM');

@@ -9,7 +9,7 @@ import { preflight, type PreflightOptions } from './preflight.js';
 import { appendRun } from './runs.js';
 import type { ImageRef } from './shapes.js';
 import { PromptTracker, type PromptOutcome } from './tracker.js';
-import { applyParams, type GenerationParams, type Workflow } from './workflow.js';
+import { applyParams, withDefaultSeed, type GenerationParams, type Workflow } from './workflow.js';
 
 export interface RunGenerationOptions {
   client: ComfyClient;
@@ -109,7 +109,7 @@ export async function runGeneration(opts: RunGenerationOptions): Promise<Generat
   const t0 = performance.now();
   const { client, signal } = opts;
   const runId = opts.runId ?? randomUUID();
-  const graph = applyParams(opts.workflow.graph, opts.params ?? {});
+  const graph = applyParams(opts.workflow.graph, withDefaultSeed(opts.workflow.graph, opts.params ?? {}));
   const emit = opts.onProgress ?? (() => undefined);
   const tracker = new PromptTracker(graph, runId, emit);
   const clientId = `comfy-panel-${runId}`;

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
@@ -122,6 +123,14 @@ const hasLiteral = (graph: ApiGraph, id: string, input: string, type: 'string' |
 /** The text input of a prompt encoder: CLIPTextEncode has `text`, Qwen's edit encoders `prompt`. */
 function textInput(graph: ApiGraph, id: string): string | undefined {
   return ['text', 'prompt'].find((k) => hasLiteral(graph, id, k, 'string'));
+}
+
+/**
+ * A test generation without a chosen seed gets a fresh random one: re-running a workflow's
+ * fixed seed would be served from ComfyUI's cache and time nothing.
+ */
+export function withDefaultSeed(graph: ApiGraph, params: GenerationParams): GenerationParams {
+  return params.seed === undefined && primarySampler(graph) !== undefined ? { ...params, seed: randomInt(0, 2 ** 47) } : params;
 }
 
 /** The sampler the parameters drive: the one whose latent comes from an empty latent (the first pass). */

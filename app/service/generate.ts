@@ -51,6 +51,12 @@ export function generateHandlers(ctx: PanelContext) {
       return { interrupted: ids };
     },
     generateHistory: async ({ limit }) => ({ runs: await listRuns(runsFile(ctx.paths), limit) }),
+    generateLatest: async () => {
+      const run = (await listRuns(runsFile(ctx.paths), 50)).find((r) => r.ok && r.images.length > 0);
+      // The path comes from the panel's own run history, never from the UI.
+      const image = run?.images[0];
+      return { run, preview: image ? await preview(image).catch(() => undefined) : undefined };
+    },
     comfyStatus: async () => comfyStatus(await client()),
   } satisfies Partial<PanelHandlers>;
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ApiGraph } from '../../app/comfy/client.js';
-import { applyParams, loadWorkflow, parseWorkflow } from '../../app/comfy/workflow.js';
+import { applyParams, loadWorkflow, parseWorkflow, withDefaultSeed } from '../../app/comfy/workflow.js';
 import { ConfigError } from '../../app/errors.js';
 
 /** The qwen graph with ids shuffled: roles must be found by links, not by id. */
@@ -123,5 +123,15 @@ describe('applyParams: by node role, not by id', () => {
     };
     expect(() => applyParams(g, { prompt: 'x' })).toThrow('KSampler (node k): its "positive" input does not lead to a text encoder');
     expect(() => applyParams(g, { width: 8 })).toThrow(/no empty latent or EmptyImage/);
+  });
+});
+
+describe('default seed', () => {
+  it('gives a sampler graph a fresh random seed unless one is chosen, and leaves a graph without a sampler alone', async () => {
+    const qwen = (await loadWorkflow('qwen')).graph;
+    const seeds = new Set(Array.from({ length: 5 }, () => withDefaultSeed(qwen, {}).seed));
+    expect(seeds.size).toBe(5);
+    expect(withDefaultSeed(qwen, { seed: 7 }).seed).toBe(7);
+    expect(withDefaultSeed((await loadWorkflow('smoke')).graph, {})).toEqual({});
   });
 });

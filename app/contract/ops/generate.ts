@@ -102,5 +102,9 @@ export const generateOps = {
     'The latest test generations, newest first',
     z.object({ limit: z.int().min(1).max(1_000).default(20) }).strict(),
   ),
+  generateLatest: op<{ run?: RunRecord; preview?: GeneratedImage }>()(
+    'The newest successful test generation and its first image (as a data URL when the file is still there)',
+    z.object({}).strict(),
+  ),
   comfyStatus: op<ComfyStatus>()('ComfyUI version, devices and queue (GET /system_stats and /queue)', z.object({}).strict()),
 };

@@ -124,34 +124,30 @@ function TokenCard() {
 }
 
 function LastGenerationCard() {
-  const history = useOp('generateHistory', { limit: 1 });
-  const last = history.data?.runs[0];
+  const latest = useOp('generateLatest', {});
+  useEvent('generationProgress', (p) => p.phase === 'done' && latest.reload());
+  const last = latest.data?.run;
+  const image = latest.data?.preview?.dataUrl;
   return (
     <Card title="Last test generation" testId="last-generation" actions={<a href="#/generate">Generate</a>}>
-      {history.loading && !history.data ? <Loading what="generation history" /> : null}
-      {history.error ? <ErrorNote message={history.error} /> : null}
-      {history.data && !last ? <p className="muted">No test generation yet.</p> : null}
+      {latest.loading && !latest.data ? <Loading what="the last generation" /> : null}
+      {latest.error ? <ErrorNote message={latest.error} /> : null}
+      {latest.data && !last ? <p className="muted">No successful test generation yet.</p> : null}
       {last ? (
-        <dl className="facts">
-          <dt>Outcome</dt>
-          <dd>
-            <StatusLight status={last.ok ? 'ok' : 'fail'} label="Last generation" /> {last.ok ? 'image generated' : last.error}
-          </dd>
-          <dt>Workflow</dt>
-          <dd>{last.workflow}</dd>
-          <dt>Time</dt>
-          <dd>
-            {ms(last.timings.totalMs)}, {ago(last.time)}
-          </dd>
-          {last.images[0] ? (
-            <>
-              <dt>Image</dt>
-              <dd>
-                <code>{last.images[0]}</code>
-              </dd>
-            </>
-          ) : null}
-        </dl>
+        <div className="row">
+          {image ? <img className="thumb" src={image} alt={`Last generated image (${last.workflow})`} data-testid="last-image" /> : null}
+          <dl className="facts">
+            <dt>Workflow</dt>
+            <dd>{last.workflow}</dd>
+            <dt>Time</dt>
+            <dd>
+              {ms(last.timings.totalMs)}
+              {last.cached ? ' (cached)' : ''}
+            </dd>
+            <dt>When</dt>
+            <dd>{ago(last.time)}</dd>
+          </dl>
+        </div>
       ) : null}
     </Card>
   );
