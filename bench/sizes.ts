@@ -33,7 +33,7 @@ export const DEFAULT_SIZES: BenchSizes = {
   envRuns: 30,
   requests: 1_000,
   concurrency: 8,
-  rounds: 10,
+  rounds: 20,
   probeRequests: 200,
   sweeps: 5,
   rotations: 3,

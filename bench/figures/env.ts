@@ -3,7 +3,7 @@ import { parse as dotenvParse } from 'dotenv';
 import { isDeepStrictEqual } from 'node:util';
 import { readEnvValues } from '../../app/env/index.js';
 import { measurement, type Figure } from '../measurement.js';
-import { median, timed } from '../stats.js';
+import { alternate, median } from '../stats.js';
 
 const HASH_ALPHABET = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -74,30 +74,17 @@ export const envFigure: Figure = {
   async run(sizes) {
     const text = realisticEnv(sizes.envLines);
     // Both readers must see the same values, or the comparison would be of different work.
-    const ours = readEnvValues(text, 'dotenv', { file: 'bench.env', lookup: () => undefined });
-    const theirs = dotenvParse(text);
-    if (!isDeepStrictEqual(ours, theirs)) throw new Error('our dotenv reader and the dotenv package disagree on the generated file');
-    const oursMs: number[] = [];
-    const theirsMs: number[] = [];
-    for (let run = 0; run < sizes.envRuns; run++) {
-      // Alternate which goes first so neither always runs with a warmer cache.
-      const a = () => timed(() => readEnvValues(text, 'dotenv', { file: 'bench.env', lookup: () => undefined }));
-      const b = () => timed(() => dotenvParse(text));
-      if (run % 2) {
-        theirsMs.push((await b()).ms);
-        oursMs.push((await a()).ms);
-      } else {
-        oursMs.push((await a()).ms);
-        theirsMs.push((await b()).ms);
-      }
-    }
+    const ours = () => readEnvValues(text, 'dotenv', { file: 'bench.env', lookup: () => undefined });
+    const theirs = () => dotenvParse(text);
+    if (!isDeepStrictEqual(ours(), theirs())) throw new Error('our dotenv reader and the dotenv package disagree on the generated file');
+    const times = await alternate(sizes.envRuns, ours, theirs);
     return [
       measurement({
         id: 'env.parse',
         label: `parse ${sizes.envLines} lines (${Math.round(text.length / 1024)} KB), median of ${sizes.envRuns}`,
-        value: median(oursMs),
+        value: median(times.a),
         unit: 'ms',
-        baseline: median(theirsMs),
+        baseline: median(times.b),
         baselineLabel: 'dotenv.parse',
         target: { kind: 'ratio-max', limit: 2, text: '<= 2x' },
         note: 'ours keeps comments, positions and problems (lossless document)',

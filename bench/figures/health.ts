@@ -13,7 +13,7 @@ import { healthChecks, runSweep, SweepContext } from '../../app/health/index.js'
 import { openVault } from '../../app/tokens/vault.js';
 import { startDouble } from '../../test/comfy/support.js';
 import { measurement, type Figure } from '../measurement.js';
-import { median, sum, timed } from '../stats.js';
+import { alternate, median } from '../stats.js';
 
 export const healthFigure: Figure = {
   id: 'health',
@@ -28,31 +28,22 @@ export const healthFigure: Figure = {
       await openVault(config, paths).write({ current: { hash: double.hash, username: 'admin', createdAt: new Date().toISOString() } });
       const sweep = () => runSweep(healthChecks, () => new SweepContext({ config, paths, configFile: paths.configFile }), { timeoutMs: config.health.checkTimeoutMs, retries: 0 });
 
-      const raw = async (): Promise<number> => {
+      // One after another, each awaited: what the sweep would cost if it added nothing.
+      const raw = async () => {
         const { docker } = connectDocker(config);
-        const steps: (() => Promise<unknown>)[] = [
-          () => docker.ping(),
-          () => docker.getContainer(config.container.name).inspect().catch((e: { statusCode?: number }) => {
-            if (e.statusCode !== 404) throw e;
-          }),
-          ...[undefined, double.hash, double.hash].map((token) => async () => {
-            const res = await fetch(`${double.comfy.url}/system_stats`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
-            await res.arrayBuffer();
-          }),
-        ];
-        const times: number[] = [];
-        for (const step of steps) times.push((await timed(step)).ms);
-        return sum(times);
+        await docker.ping();
+        await docker.getContainer(config.container.name).inspect().catch((e: { statusCode?: number }) => {
+          if (e.statusCode !== 404) throw e;
+        });
+        for (const token of [undefined, double.hash, double.hash]) {
+          const res = await fetch(`${double.comfy.url}/system_stats`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+          await res.arrayBuffer();
+        }
       };
 
       const first = await sweep(); // warm-up, and the record of what ran
       await raw();
-      const sweepMs: number[] = [];
-      const rawMs: number[] = [];
-      for (let n = 0; n < sizes.sweeps; n++) {
-        sweepMs.push((await timed(sweep)).ms);
-        rawMs.push(await raw());
-      }
+      const times = await alternate(sizes.sweeps, sweep, raw);
       progress(`health: ${sizes.sweeps} sweeps done`);
       const byStatus = new Map<string, number>();
       for (const r of first) byStatus.set(r.status, (byStatus.get(r.status) ?? 0) + 1);
@@ -60,9 +51,9 @@ export const healthFigure: Figure = {
         measurement({
           id: 'health.sweep',
           label: `sweep of ${first.length} checks, median of ${sizes.sweeps} (${[...byStatus].map(([s, n]) => `${n} ${s}`).join(', ')})`,
-          value: median(sweepMs),
+          value: median(times.a),
           unit: 'ms',
-          baseline: median(rawMs),
+          baseline: median(times.b),
           baselineLabel: 'sum of raw requests (ping, inspect, 3x /system_stats)',
           target: { kind: 'ratio-max', limit: 3, text: '<= 3x' },
           note: 'host double, vault token, container absent (container-bound checks report unknown); retries 0',

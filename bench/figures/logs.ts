@@ -11,7 +11,7 @@ import { EventBus } from '../../app/service/bus.js';
 import { LogStore } from '../../renderer/src/stores/log-store.js';
 import { measurement, type Figure } from '../measurement.js';
 import { benchDocker, startPrinter } from '../support/docker.js';
-import { median, timed } from '../stats.js';
+import { alternate, median } from '../stats.js';
 
 export const logsFigure: Figure = {
   id: 'logs',
@@ -25,11 +25,11 @@ export const logsFigure: Figure = {
       progress(`logs: container printed ${sizes.logLines} lines`);
 
       // follow on a stopped container streams everything, then ends: the live path, bounded.
+      let bytes = 0;
       const raw = async () => {
         const stream = (await printer.container.logs({ follow: true, stdout: true, stderr: true, timestamps: true })) as unknown as Readable;
-        let bytes = 0;
+        bytes = 0;
         for await (const chunk of stream) bytes += (chunk as Buffer).length;
-        return bytes;
       };
       const manager = new ContainerManager(parseConfig({ container: { name: printer.name } }));
       const pipeline = async () => {
@@ -45,27 +45,15 @@ export const logsFigure: Figure = {
         if (store.lines().some((l) => l.text.includes('$2b$'))) throw new Error('a token reached the store unredacted');
       };
 
-      const rawMs: number[] = [];
-      const pipeMs: number[] = [];
-      let bytes = 0;
-      for (let round = 0; round < sizes.logRounds; round++) {
-        const order = round % 2 ? [pipeMs, rawMs] : [rawMs, pipeMs];
-        for (const side of order) {
-          if (side === rawMs) {
-            const r = await timed(raw);
-            bytes = r.result;
-            rawMs.push(r.ms);
-          } else pipeMs.push((await timed(pipeline)).ms);
-        }
-      }
+      const times = await alternate(sizes.logRounds, raw, pipeline);
       const rate = (ms: number) => Math.round(sizes.logLines / (ms / 1000));
       return [
         measurement({
           id: 'logs.throughput',
           label: `${sizes.logLines} lines (${Math.round(bytes / 1024)} KB raw) through demux, strip, redact, bus, LogStore; median of ${sizes.logRounds}`,
-          value: rate(median(pipeMs)),
+          value: rate(median(times.b)),
           unit: 'lines/s',
-          baseline: rate(median(rawMs)),
+          baseline: rate(median(times.a)),
           baselineLabel: 'raw docker logs stream, bytes only',
           target: { kind: 'value-min', limit: 50_000, text: '>= 50,000 lines/s' },
         }),
