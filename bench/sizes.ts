@@ -35,7 +35,7 @@ export const DEFAULT_SIZES: BenchSizes = {
   concurrency: 8,
   rounds: 20,
   probeRequests: 200,
-  sweeps: 5,
+  sweeps: 20,
   rotations: 3,
   logLines: 100_000,
   logRounds: 2,
