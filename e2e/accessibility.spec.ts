@@ -1,0 +1,43 @@
+import AxeBuilder from '@axe-core/playwright';
+import { expect, snap, test } from './panel.js';
+import { openPanel, useStack } from './stack.js';
+
+const stack = useStack('a11y', { up: true, adopt: true });
+
+// Every page, in both themes, checked by axe-core for WCAG 2 A/AA problems (labels, contrast, roles).
+for (const theme of ['light', 'dark'] as const) {
+  test(`every page passes axe-core's WCAG A/AA rules in the ${theme} theme`, async ({ page }) => {
+    const panel = await openPanel(page, stack());
+    try {
+      await page.getByRole('combobox', { name: 'Theme' }).selectOption(theme);
+      for (const id of ['dashboard', 'container', 'tokens', 'env', 'generate']) {
+        await page.goto(`${panel.origin}/#/${id}`);
+        await expect(page.getByRole('main')).not.toContainText('Loading', { timeout: 20_000 });
+        const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa']).analyze();
+        const problems = results.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
+        expect(problems, `${id} page, ${theme} theme`).toEqual([]);
+      }
+      await snap(page, `a11y-generate-${theme}`);
+    } finally {
+      panel.proc.kill('SIGTERM');
+    }
+  });
+}
+
+test('the whole dashboard can be used from the keyboard', async ({ page }) => {
+  const panel = await openPanel(page, stack());
+  try {
+    // Tab reaches the navigation and the main action; Enter activates it.
+    const reached = new Set<string>();
+    for (let i = 0; i < 12; i++) {
+      await page.keyboard.press('Tab');
+      reached.add(await page.evaluate(() => document.activeElement?.textContent?.trim() ?? ''));
+    }
+    expect([...reached]).toEqual(expect.arrayContaining(['Dashboard', 'Container', 'Tokens', 'Run all checks now']));
+    await page.getByRole('button', { name: 'Run all checks now' }).focus();
+    await page.keyboard.press('Enter');
+    await expect(page.getByTestId('check-docker')).toHaveAttribute('data-status', 'ok', { timeout: 30_000 });
+  } finally {
+    panel.proc.kill('SIGTERM');
+  }
+});
