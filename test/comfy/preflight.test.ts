@@ -18,13 +18,13 @@ const info: ObjectInfo = {
 describe('preflightProblems', () => {
   it('names missing models with their folder, bad choices and out-of-range numbers', async () => {
     const problems = await preflightProblems(info, {
-      '1': { class_type: 'UNETLoader', inputs: { unet_name: 'qwen_image_fp8_e4m3fn.safetensors', weight_dtype: 'fp8_e4m3fn' } },
+      '1': { class_type: 'UNETLoader', inputs: { unet_name: 'qwen_image_edit_2509_fp8_e4m3fn.safetensors', weight_dtype: 'fp8_e4m3fn' } },
       '2': { class_type: 'EmptyImage', inputs: { width: 0, height: 99999, batch_size: 1, color: 0 } },
       '3': { class_type: 'KSampler', inputs: { sampler_name: 'heun' } },
       '4': { class_type: 'SaveImage', inputs: { images: ['2', 0], filename_prefix: 'x' } },
     });
     expect(problems.map((p) => p.message)).toEqual([
-      'UNETLoader (node 1) needs qwen_image_fp8_e4m3fn.safetensors in models/diffusion_models',
+      'UNETLoader (node 1) needs qwen_image_edit_2509_fp8_e4m3fn.safetensors in models/diffusion_models',
       'EmptyImage (node 2): width 0 is below the minimum 1',
       'EmptyImage (node 2): height 99999 is above the maximum 16384',
       'KSampler (node 3): sampler_name "heun" is not one of the server\'s choices (euler, dpmpp_2m)',
