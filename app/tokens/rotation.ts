@@ -273,7 +273,12 @@ async function rotateLocked(deps: RotationDeps, plan: RotationPlan): Promise<Rot
     if (old && old.hash !== cred.hash) reject.push({ token: old.hash, what: 'the previous token' });
     await runner.run('verify', () => verify(server, cred.hash, reject));
     await setStep(vault, journal, 'verified');
-    await runner.run('commit', () => commitVault(vault, cred, old));
+    await runner.run('commit', () =>
+      commitVault(vault, cred, old).catch(async (e: unknown) => {
+        // A write reported failed may still have landed: then the vault holds the verified credential and it is committed.
+        if ((await vault.read().catch(() => undefined))?.current.hash !== cred.hash) throw e;
+      }),
+    );
   } catch {
     const back = await rollBack(deps, runner, journal, secrets);
     return logged(deps, result(plan.kind, runner, back ? 'rolled-back' : 'rollback-failed', old, undefined), startedAt);
