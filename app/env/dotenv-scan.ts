@@ -7,16 +7,23 @@ import type { ScanProblem, ScanResult, ScannedEntry } from './scan.js';
 import { LineIndex } from './text.js';
 
 const LINE =
-  /(?:^|^)\s*(?:export\s+)?([\w.-]+)((?:\s*=\s*?|:\s+?))(\s*'(?:\\'|[^'])*'|\s*"(?:\\"|[^"])*"|\s*`(?:\\`|[^`])*`|[^#\r\n]+)?\s*(?:#.*)?(?:$|$)/dgm;
+  /(?:^|^)\s*(?:export\s+)?([\w.-]+)((?:\s*=\s*?|:\s+?))(\s*'(?:\\'|[^'])*'|\s*"(?:\\"|[^"])*"|\s*`(?:\\`|[^`])*`|[^#\r\n]+)?\s*(?:#.*)?(?:$|$)/gm;
+const EXPORT = /export\s+/y;
 const LINE_BREAKS = new Set(['\n', '\u2028', '\u2029']);
 const QUOTES: Record<string, ScannedEntry['quote']> = { "'": 'single', '"': 'double', '`': 'backtick' };
 
 /** dotenv's value processing: trim, strip one pair of matching quotes, `\n`/`\r` in double quotes. */
 export function dotenvValue(token: string): string {
-  let value = token.replace(/\r\n?/g, '\n').trim();
+  let value = (token.includes('\r') ? token.replace(/\r\n?/g, '\n') : token).trim();
   const first = value[0];
-  value = value.replace(/^(['"`])([\s\S]*)\1$/gm, '$2');
-  if (first === '"') value = value.replace(/\\n/g, '\n').replace(/\\r/g, '\r');
+  if (/[\n\u2028\u2029]/.test(value)) {
+    // dotenv's multiline regex can strip quote pairs line by line inside a multiline value.
+    value = value.replace(/^(['"`])([\s\S]*)\1$/gm, '$2');
+  } else if (value.length >= 2 && (first === "'" || first === '"' || first === '`') && value.endsWith(first)) {
+    // The same result for a one-line value, without the regex (this is the hot path).
+    value = value.slice(1, -1);
+  }
+  if (first === '"' && value.includes('\\')) value = value.replace(/\\n/g, '\n').replace(/\\r/g, '\r');
   return value;
 }
 
@@ -49,9 +56,15 @@ export function scanDotenv(text: string): ScanResult {
   const problems: ScanProblem[] = [];
   let prevEnd = 0;
   for (const m of norm.matchAll(LINE)) {
-    const [keySpan, sepSpan, valueSpan] = [m.indices?.[1], m.indices?.[2], m.indices?.[3]];
-    if (!keySpan || !sepSpan || m[0] === '') continue;
+    if (m[1] === undefined || m[2] === undefined || m[0] === '') continue;
     const statementStart = m.index + (m[0].length - m[0].trimStart().length);
+    // Group offsets worked out from the match (the /d flag would cost twice the regex time).
+    EXPORT.lastIndex = statementStart;
+    const exported = EXPORT.exec(norm);
+    const keyStart = exported && norm.startsWith(m[1], statementStart + exported[0].length) ? statementStart + exported[0].length : statementStart;
+    const keySpan = [keyStart, keyStart + m[1].length] as const;
+    const sepSpan = [keySpan[1], keySpan[1] + m[2].length] as const;
+    const valueSpan = m[3] === undefined ? undefined : ([sepSpan[1], sepSpan[1] + m[3].length] as const);
     const group = m[3] ?? '';
     const lead = group.length - group.trimStart().length;
     const normValueEnd = valueSpan ? valueSpan[0] + lead + group.trim().length : sepSpan[1];
