@@ -156,9 +156,12 @@ export async function applyEnvSync(plan: EnvSyncPlan, opts: ApplyOptions = {}): 
   const written: { item: EnvSyncPlanItem; backup?: string }[] = [];
   try {
     for (const item of pending) {
+      // Listed before the write: a write reported failed may still have landed, and must be rolled back too.
+      const entry: (typeof written)[number] = { item };
+      written.push(entry);
       await fs.mkdir(path.dirname(item.path), { recursive: true });
       const result = await write(item.path, item.newText, { mode: item.mode, ...(opts.backupDir ? { backupDir: opts.backupDir } : {}) });
-      written.push({ item, ...(result.backupPath ? { backup: result.backupPath } : {}) });
+      if (result.backupPath) entry.backup = result.backupPath;
     }
     for (const item of plan.items) verify(item, await readEnvText(item.path).catch(() => ''));
   } catch (e) {
