@@ -1,0 +1,120 @@
+/**
+ * Fault injection (issue 8 item 1): a failure at every step of a credential rotation and of
+ * an env sync, many times over, must end fully old or fully new everywhere and lose no file.
+ * FAULTS_SEED replays a sequence; the tally goes to stdout and test-results/faults.json.
+ */
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useFastBcrypt } from '../tokens/support.js';
+import type { FaultPlan } from './inject.js';
+import { TARGETS } from './rig.js';
+import { envRun, rotationRun, type EnvFault, type RotationFault } from './scenarios.js';
+import { Tally } from './tally.js';
+
+useFastBcrypt();
+
+const SEED = Number(process.env.FAULTS_SEED ?? 20261124);
+const ROTATION_RUNS = 200;
+const tally = new Tally();
+let root: string;
+let runNo = 0;
+const nextBase = () => path.join(root, `run-${++runNo}`);
+
+beforeAll(async () => {
+  root = await fs.mkdtemp(path.join(os.tmpdir(), 'faults-'));
+});
+afterAll(async () => {
+  await fs.rm(root, { recursive: true, force: true });
+});
+
+const expectAllGood = (family: string) => {
+  const c = tally.counts(family);
+  expect(tally.failures(family), JSON.stringify(tally.failures(family).slice(0, 5), null, 1)).toEqual([]);
+  expect(c.consistent).toBe(c.runs);
+  expect(c.lostFiles).toBe(0);
+};
+
+const LOCATION_NAMES = ['container', 'secret-file', ...TARGETS.map((t) => `env:${t.path}`)];
+const phase = fc.constantFrom<FaultPlan['phase']>('before', 'after');
+
+describe('rotation, in process: a dependency fails at every call, then at random calls', () => {
+  const family = 'rotation in-process';
+  let calls = 0;
+
+  it('a run without faults commits and tells how many dependency calls a rotation makes', async () => {
+    const run = await rotationRun(nextBase(), { plan: { at: [], phase: 'before', persist: false }, secretFile: true });
+    tally.add(family, run);
+    calls = run.trace.length;
+    expect(run.trace).toContain('server.restart');
+    expect(calls).toBeGreaterThan(10);
+  });
+
+  it('each call k fails once or for good, before or after its effect', async () => {
+    for (let k = 1; k <= calls; k++) {
+      for (const [p, persist] of [['before', false], ['after', false], ['before', true], ['after', true]] as const) {
+        tally.add(family, await rotationRun(nextBase(), { plan: { at: [k], phase: p, persist }, secretFile: k % 2 === 0 }));
+      }
+    }
+  }, 240_000);
+
+  it('each target refuses writes in turn (full disk), with and without the secret file', async () => {
+    for (const readOnly of [...LOCATION_NAMES, 'vault']) {
+      for (const secretFile of readOnly === 'secret-file' ? [true] : [true, false]) {
+        tally.add(family, await rotationRun(nextBase(), { plan: { at: [], phase: 'before', persist: false }, readOnly, secretFile }));
+      }
+    }
+  }, 120_000);
+
+  it('random sequences: up to three failing calls (rollback steps included), read-only targets mixed in', async () => {
+    const remaining = ROTATION_RUNS - tally.counts(family).runs;
+    const scenarios = fc.sample(
+      fc.record<RotationFault>({
+        plan: fc.record({ at: fc.uniqueArray(fc.integer({ min: 1, max: calls + 12 }), { minLength: 1, maxLength: 3 }), phase, persist: fc.boolean() }),
+        readOnly: fc.option(fc.constantFrom(...LOCATION_NAMES), { nil: undefined, freq: 4 }),
+        secretFile: fc.boolean(),
+      }),
+      { seed: SEED, numRuns: Math.max(remaining, 40) },
+    );
+    // a read-only secret file needs one; without a read-only target, the plan's calls fail
+    for (const s of scenarios) tally.add(family, await rotationRun(nextBase(), s.readOnly === undefined ? { plan: s.plan, secretFile: s.secretFile } : { ...s, secretFile: s.secretFile || s.readOnly === 'secret-file' }));
+    expectAllGood(family);
+    expect(tally.counts(family).runs).toBeGreaterThanOrEqual(ROTATION_RUNS);
+  }, 240_000);
+});
+
+describe('env sync, in process: a write fails, tears, or its target is read-only', () => {
+  const family = 'env sync in-process';
+  const n = TARGETS.length;
+
+  it('every write k fails before or after, tears, and every target is read-only in turn', async () => {
+    for (let k = 1; k <= n; k++) {
+      for (const p of ['before', 'after'] as const) tally.add(family, await envRun(nextBase(), { plan: { at: [k], phase: p, persist: false } }));
+      tally.add(family, await envRun(nextBase(), { plan: { at: [], phase: 'before', persist: false }, torn: k }));
+      tally.add(family, await envRun(nextBase(), { plan: { at: [], phase: 'before', persist: false }, readOnly: k - 1 }));
+    }
+  }, 60_000);
+
+  it('random sequences', async () => {
+    const scenarios = fc.sample(
+      fc.record<EnvFault>({
+        plan: fc.record({ at: fc.uniqueArray(fc.integer({ min: 1, max: n }), { maxLength: 2 }), phase, persist: fc.boolean() }),
+        torn: fc.option(fc.integer({ min: 1, max: n }), { nil: undefined }),
+        readOnly: fc.option(fc.integer({ min: 0, max: n - 1 }), { nil: undefined }),
+      }),
+      { seed: SEED, numRuns: 30 },
+    );
+    for (const s of scenarios) tally.add(family, await envRun(nextBase(), s));
+    expectAllGood(family);
+  }, 60_000);
+});
+
+describe('tally', () => {
+  it('every run ended consistent and no file was lost', () => {
+    const total = tally.report(path.resolve('test-results', 'faults.json'), SEED);
+    expect(total.consistent).toBe(total.runs);
+    expect(total.lostFiles).toBe(0);
+  });
+});
