@@ -29,6 +29,7 @@ export function dotenvValue(token: string): string {
 
 /** The text with every CRLF and CR as LF, and a map from its offsets back to the original. */
 function normalizeNewlines(text: string): { norm: string; toOriginal: (offset: number) => number } {
+  if (!text.includes('\r')) return { norm: text, toOriginal: (offset) => offset };
   const collapsed: number[] = [];
   const norm = text.replace(/\r\n?/g, (m, offset: number) => {
     if (m.length === 2) collapsed.push(offset - collapsed.length);
@@ -49,15 +50,39 @@ function normalizeNewlines(text: string): { norm: string; toOriginal: (offset: n
   };
 }
 
+// Offset scanning instead of trim()/slice(): a 10,000-line file would otherwise allocate
+// several strings per line, and the garbage collector dominated the parse.
+function isJsSpace(s: string, i: number): boolean {
+  const c = s.charCodeAt(i);
+  return c === 32 || (c >= 9 && c <= 13) || (c > 127 && /\s/.test(s[i]!));
+}
+
+function skipSpace(s: string, from: number, to: number): number {
+  while (from < to && isJsSpace(s, from)) from++;
+  return from;
+}
+
+function trimEnd(s: string, from: number, to: number): number {
+  while (to > from && isJsSpace(s, to - 1)) to--;
+  return to;
+}
+
+function hasLineBreak(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (LINE_BREAKS.has(s[i]!)) return true;
+  return false;
+}
+
 export function scanDotenv(text: string): ScanResult {
   const { norm, toOriginal } = normalizeNewlines(text);
-  const lines = new LineIndex(text);
+  let lineIndex: LineIndex | undefined;
+  // Only problems need line numbers; most files have none.
+  const lines = () => (lineIndex ??= new LineIndex(text));
   const entries: ScannedEntry[] = [];
   const problems: ScanProblem[] = [];
   let prevEnd = 0;
   for (const m of norm.matchAll(LINE)) {
     if (m[1] === undefined || m[2] === undefined || m[0] === '') continue;
-    const statementStart = m.index + (m[0].length - m[0].trimStart().length);
+    const statementStart = skipSpace(norm, m.index, m.index + m[0].length);
     // Group offsets worked out from the match (the /d flag would cost twice the regex time).
     EXPORT.lastIndex = statementStart;
     const exported = EXPORT.exec(norm);
@@ -65,16 +90,15 @@ export function scanDotenv(text: string): ScanResult {
     const keySpan = [keyStart, keyStart + m[1].length] as const;
     const sepSpan = [keySpan[1], keySpan[1] + m[2].length] as const;
     const valueSpan = m[3] === undefined ? undefined : ([sepSpan[1], sepSpan[1] + m[3].length] as const);
-    const group = m[3] ?? '';
-    const lead = group.length - group.trimStart().length;
-    const normValueEnd = valueSpan ? valueSpan[0] + lead + group.trim().length : sepSpan[1];
+    const lead = valueSpan ? skipSpace(norm, valueSpan[0], valueSpan[1]) - valueSpan[0] : 0;
+    const normValueEnd = valueSpan ? Math.max(valueSpan[0] + lead, trimEnd(norm, valueSpan[0] + lead, valueSpan[1])) : sepSpan[1];
     const valueStart = valueSpan ? toOriginal(valueSpan[0] + lead) : toOriginal(sepSpan[1]);
     const valueEnd = toOriginal(normValueEnd);
     const token = text.slice(valueStart, valueEnd);
     const first = token[0] ?? '';
     const quoted = token.length >= 2 && first in QUOTES && token.endsWith(first);
     if (first in QUOTES && !quoted) {
-      const at = lines.position(valueStart);
+      const at = lines().position(valueStart);
       problems.push({ offset: valueStart, ...at, severity: 'warning', message: `line ${at.line}: the ${first} quote is not closed at the end of the value, so dotenv keeps it as part of the value` });
     }
     // Line boundaries as dotenv's regex sees them: CR, LF, U+2028 and U+2029 all end a line.
@@ -82,8 +106,8 @@ export function scanDotenv(text: string): ScanResult {
     while (lineStart > 0 && !LINE_BREAKS.has(norm[lineStart - 1] ?? '')) lineStart--;
     let lineEnd = normValueEnd;
     while (lineEnd < norm.length && !LINE_BREAKS.has(norm[lineEnd] ?? '')) lineEnd++;
-    if (/[\n\u2028\u2029]/.test(norm.slice(keySpan[1], valueSpan ? valueSpan[0] + lead : sepSpan[1]))) {
-      const at = lines.position(toOriginal(keySpan[0]));
+    if (hasLineBreak(norm, keySpan[1], valueSpan ? valueSpan[0] + lead : sepSpan[1])) {
+      const at = lines().position(toOriginal(keySpan[0]));
       problems.push({ offset: toOriginal(keySpan[0]), ...at, severity: 'warning', message: `line ${at.line}: ${m[1]} has no value on its own line, so dotenv takes the next line as its value` });
     }
     const start = Math.max(prevEnd, toOriginal(lineStart));
