@@ -17,7 +17,18 @@ import { LOCK_FILE } from '../../app/tokens/lock.js';
 import type { ComfyServerControl } from '../../app/tokens/rotation.js';
 import type { Vault } from '../../app/tokens/vault.js';
 
-const exists = (file: string) => fs.access(file).then(() => true, () => false);
+/** A lock left by a killed process is taken over by the next rotation; one held by a live process (this one) is a leak. */
+async function lockHeldByLiveProcess(dir: string): Promise<boolean> {
+  const text = await fs.readFile(path.join(dir, LOCK_FILE), 'utf8').catch(() => undefined);
+  if (text === undefined) return false;
+  const { pid } = JSON.parse(text) as { pid: number };
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function expectedValue(cred: Credential, source: ValueSource, url: string): string | undefined {
   return source === 'token' ? cred.hash : source === 'username' ? cred.username : source === 'password' ? cred.password : url;
@@ -37,7 +48,7 @@ export interface RotationView {
 export async function rotationProblems(v: RotationView): Promise<string[]> {
   const problems: string[] = [];
   if (await readJournal(v.vault)) problems.push('a rotation journal is still pending');
-  if (await exists(path.join(v.vault.dir, LOCK_FILE))) problems.push('the rotation lock was left behind');
+  if (await lockHeldByLiveProcess(v.vault.dir)) problems.push('the rotation lock is still held by a live process');
   const current = (await v.vault.read())?.current;
   if (!current) return [...problems, 'the vault holds no credential'];
   const want = fingerprint(current.hash);

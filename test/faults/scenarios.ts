@@ -3,8 +3,7 @@
  * the panel recover as its next start would, then judge (checks.ts). Shared by the test and
  * the child process that gets SIGKILLed.
  */
-import { execFile } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { envBackupDir, planPanelSync } from '../../app/env/sources.js';
@@ -17,7 +16,7 @@ import { rotateCredential, type RotationDeps } from '../../app/tokens/rotation.j
 import { makeReadOnlyDir } from '../tokens/support.js';
 import { envProblems, fileBytes, lostFiles, readJournals, rotationProblems } from './checks.js';
 import { Faults, faultyLocation, faultyServer, faultyVault, type FaultPlan } from './inject.js';
-import { createHostRig, TARGETS, type HostRig } from './rig.js';
+import { createHostRig, openHostRig, TARGETS, type HostRig } from './rig.js';
 import type { RunReport } from './tally.js';
 
 const ACTOR = 'cli:faults';
@@ -66,7 +65,8 @@ export async function recoverAndJudge(rig: HostRig, old: Credential, before: Map
   const known = [old, ...(await readJournals(rig.vault)).map((j) => j.secrets.next)];
   problems.push(...(await rotationProblems({ vault: rig.vault, locations: rig.locations, server: rig.server, url: rig.config.comfyui.url, known })));
   const lost = await lostFiles({ before, vault: rig.vault, backupDirs: [path.join(rig.vault.dir, 'backups'), envBackupDir(rig.paths)], hostPathOf: (p) => hostPathOf(rig, p) });
-  return { label, problems, lostFiles: lost };
+  const ended = (await rig.vault.read())?.current.hash === old.hash ? 'old' : 'new';
+  return { label, problems, lostFiles: lost, ended };
 }
 
 export interface RotationFault {
@@ -156,4 +156,45 @@ export async function envRun(base: string, s: EnvFault): Promise<RunReport> {
   } finally {
     await undo?.();
   }
+}
+
+const CHILD = path.join(import.meta.dirname, 'fixtures', 'child.ts');
+
+/** Runs the operation in a child process that SIGKILLs itself at dependency call k (fixtures/child.ts). */
+function runChild(args: string[]): Promise<{ signal: NodeJS.Signals | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], {
+      env: { ...process.env, COMFY_PANEL_TEST_BCRYPT_COST: '4' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (_code, signal) => resolve({ signal, out }));
+  });
+}
+
+const killedProblems = (r: { signal: NodeJS.Signals | null; out: string }) => (r.signal === 'SIGKILL' ? [] : [`the child was not killed: ${r.out.slice(0, 300)}`]);
+
+/** A rotation killed at call k; the panel's next start (a new server on the same files) recovers. */
+export async function killedRotationRun(base: string, secretFile: boolean, k: number, phase: FaultPlan['phase']): Promise<RunReport> {
+  const rig = await createHostRig(base, secretFile);
+  const before = await fileBytes(rigFiles(rig));
+  await rig.close();
+  const problems = killedProblems(await runChild([base, secretFile ? '1' : '0', 'rotate', String(k), phase]));
+  const next = await openHostRig(rig);
+  try {
+    return await recoverAndJudge(next, rig.old, before, `killed at call ${k} (${phase})${secretFile ? ', secret file' : ''}`, problems);
+  } finally {
+    await next.close();
+  }
+}
+
+/** An env sync killed before or after write k; its recovery is the next sync. */
+export async function killedSyncRun(base: string, k: number, phase: FaultPlan['phase']): Promise<RunReport> {
+  const rig = await envRig(base);
+  const before = await fileBytes(envFiles(rig));
+  const problems = killedProblems(await runChild([base, '0', 'sync', String(k), phase]));
+  return judgeEnv(rig, before, `sync killed at write ${k} (${phase})`, problems);
 }

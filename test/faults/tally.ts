@@ -7,6 +7,8 @@ export interface RunReport {
   label: string;
   problems: string[];
   lostFiles: string[];
+  /** Which credential the run settled on, where that is known. */
+  ended?: 'old' | 'new';
 }
 
 export interface Counts {
