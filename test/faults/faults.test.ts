@@ -8,13 +8,16 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireDocker } from '../support/docker.js';
 import { useFastBcrypt } from '../tokens/support.js';
+import { CONTAINER_FAULTS, containerRun, createContainerRig, type ContainerRig } from './container-rig.js';
 import type { FaultPlan } from './inject.js';
 import { TARGETS } from './rig.js';
 import { envRun, killedRotationRun, killedSyncRun, rotationRun, type EnvFault, type RotationFault } from './scenarios.js';
 import { Tally } from './tally.js';
 
 useFastBcrypt();
+const d = await requireDocker();
 
 const SEED = Number(process.env.FAULTS_SEED ?? 20261124);
 const ROTATION_RUNS = 200;
@@ -135,6 +138,26 @@ describe('killed process: SIGKILL around a dependency call, then the next start 
     for (let k = 1; k <= TARGETS.length; k++) for (const p of ['before', 'after'] as const) tally.add(family, await killedSyncRun(nextBase(), k, p));
     expectAllGood(family);
   }, 60_000);
+});
+
+describe.skipIf(!d.ok)('container: the engine goes away or ComfyUI crashes in the container', () => {
+  const family = 'container';
+  let rig: ContainerRig | undefined;
+  beforeAll(async () => {
+    rig = await createContainerRig(d.ok ? d.docker : (undefined as never));
+  });
+  afterAll(async () => {
+    await rig?.cleanup();
+  });
+
+  for (const fault of CONTAINER_FAULTS) {
+    it(fault.label, async () => {
+      const run = await containerRun(rig!, fault);
+      tally.add(family, run);
+      expect(run.problems).toEqual([]);
+      expect(run.lostFiles).toEqual([]);
+    }, 90_000);
+  }
 });
 
 describe('tally', () => {

@@ -22,7 +22,7 @@ import type { RunReport } from './tally.js';
 const ACTOR = 'cli:faults';
 
 /** Where a location lives on the host (the container's PASSWORD is deploy/login/PASSWORD here). */
-export function hostPathOf(rig: HostRig, locationPath: string): string {
+export function hostPathOf(rig: Pick<HostRig, 'deploy'>, locationPath: string): string {
   return locationPath.startsWith('container:') ? path.join(rig.deploy, 'login', 'PASSWORD') : locationPath;
 }
 
@@ -57,7 +57,7 @@ export function faultyDeps(rig: HostRig, f: Faults): RotationDeps {
 }
 
 /** The panel's next start: settle a pending rotation with healthy dependencies, then judge. */
-export async function recoverAndJudge(rig: HostRig, old: Credential, before: Map<string, Buffer>, label: string, problems: string[]): Promise<RunReport> {
+export async function recoverAndJudge(rig: Pick<HostRig, 'config' | 'paths' | 'server' | 'locations' | 'vault' | 'deploy'>, old: Credential, before: Map<string, Buffer>, label: string, problems: string[]): Promise<RunReport> {
   const rec = await tokenActions(rig.config, rig.paths, { actor: ACTOR, server: rig.server, locations: rig.locations })
     .recoverIfPending()
     .catch((e: unknown) => ({ outcome: `threw: ${errorMessage(e)}` }));
