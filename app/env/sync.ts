@@ -165,8 +165,16 @@ export async function applyEnvSync(plan: EnvSyncPlan, opts: ApplyOptions = {}): 
     }
     for (const item of plan.items) verify(item, await readEnvText(item.path).catch(() => ''));
   } catch (e) {
-    await rollBack(written.map((w) => w.item));
+    const unrestored = await rollBack(written);
     const message = redact(errorMessage(e), plan.items.flatMap((i) => secretValues(i.updates)));
+    if (unrestored.length > 0) {
+      throw new PanelError(
+        `env sync failed (${message}) and could not restore: ${unrestored.map((u) => (u.backup ? `${u.item.file} (original in ${u.backup})` : u.item.file)).join('; ')}`,
+        'env-sync-rollback-failed',
+        'Free space or fix permissions, then apply the sync again; a file the sync refuses to read can be copied back from its backup.',
+        { cause: e },
+      );
+    }
     throw new PanelError(`env sync failed and was rolled back: ${message}`, 'env-sync-failed', 'Nothing changed; fix the cause and apply again.', { cause: e });
   }
   return {
@@ -184,9 +192,12 @@ function verify(item: EnvSyncPlanItem, text: string): void {
   }
 }
 
-async function rollBack(items: EnvSyncPlanItem[]): Promise<void> {
-  for (const item of items) {
-    if (item.exists) await writeFileAtomic(item.path, item.currentText, { backup: false }).catch(() => undefined);
-    else await fs.rm(item.path, { force: true });
+/** Puts back what each written target held; returns those it could not (a full disk fails the rollback too). */
+async function rollBack<T extends { item: EnvSyncPlanItem }>(written: T[]): Promise<T[]> {
+  const failed: T[] = [];
+  for (const w of written) {
+    const restore = w.item.exists ? writeFileAtomic(w.item.path, w.item.currentText, { backup: false }) : fs.rm(w.item.path, { force: true });
+    await restore.catch(() => failed.push(w));
   }
+  return failed;
 }
