@@ -99,6 +99,7 @@ describe('env sync, in process: a write fails, tears, or its target is read-only
       for (const p of ['before', 'after'] as const) tally.add(family, await envRun(nextBase(), { plan: { at: [k], phase: p, persist: false } }));
       tally.add(family, await envRun(nextBase(), { plan: { at: [], phase: 'before', persist: false }, torn: k }));
       tally.add(family, await envRun(nextBase(), { plan: { at: [], phase: 'before', persist: false }, readOnly: k - 1 }));
+      tally.add(family, await envRun(nextBase(), { plan: { at: [], phase: 'before', persist: false }, diskFullAfter: k }));
     }
   }, 60_000);
 
@@ -108,6 +109,7 @@ describe('env sync, in process: a write fails, tears, or its target is read-only
         plan: fc.record({ at: fc.uniqueArray(fc.integer({ min: 1, max: n }), { maxLength: 2 }), phase, persist: fc.boolean() }),
         torn: fc.option(fc.integer({ min: 1, max: n }), { nil: undefined }),
         readOnly: fc.option(fc.integer({ min: 0, max: n - 1 }), { nil: undefined }),
+        diskFullAfter: fc.option(fc.integer({ min: 1, max: n }), { nil: undefined }),
       }),
       { seed: SEED, numRuns: 30 },
     );

@@ -19,8 +19,8 @@ export interface FaultPlan {
   persist: boolean;
 }
 
-/** Called around every numbered call; the child process SIGKILLs itself from here. */
-export type CallHook = (n: number, label: string, phase: FaultPhase) => void;
+/** Called around every numbered call; the child process SIGKILLs itself from here, a disk fills up from here. */
+export type CallHook = (n: number, label: string, phase: FaultPhase) => void | Promise<void>;
 
 export class Faults {
   readonly trace: string[] = [];
@@ -42,10 +42,10 @@ export class Faults {
       if (injected && n % 2 === 0) return injected();
       throw new Error(`injected fault at call ${n} (${label}, ${this.plan.phase})`);
     };
-    this.hook?.(n, label, 'before');
+    await this.hook?.(n, label, 'before');
     if (hit && this.plan.phase === 'before') return fail();
     const value = await fn();
-    this.hook?.(n, label, 'after');
+    await this.hook?.(n, label, 'after');
     if (hit) return fail();
     return value;
   }
