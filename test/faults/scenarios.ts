@@ -3,7 +3,7 @@
  * the panel recover as its next start would, then judge (checks.ts). Shared by the test and
  * the child process that gets SIGKILLed.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -205,18 +205,15 @@ export async function envRun(base: string, s: EnvFault): Promise<RunReport> {
 const CHILD = path.join(import.meta.dirname, 'fixtures', 'child.ts');
 
 /** Runs the operation in a child process that SIGKILLs itself at dependency call k (fixtures/child.ts). */
-function runChild(args: string[]): Promise<{ signal: NodeJS.Signals | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], {
-      env: { ...process.env, COMFY_PANEL_TEST_BCRYPT_COST: '4' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (_code, signal) => resolve({ signal, out }));
-  });
+async function runChild(args: string[]): Promise<{ signal: NodeJS.Signals | null; out: string }> {
+  const env = { ...process.env, COMFY_PANEL_TEST_BCRYPT_COST: '4' };
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', CHILD, ...args], { env });
+    return { signal: null, out: stdout + stderr };
+  } catch (e) {
+    const failed = e as { signal?: NodeJS.Signals; stdout?: string; stderr?: string };
+    return { signal: failed.signal ?? null, out: `${failed.stdout ?? ''}${failed.stderr ?? ''}` };
+  }
 }
 
 const killedProblems = (r: { signal: NodeJS.Signals | null; out: string }) => (r.signal === 'SIGKILL' ? [] : [`the child was not killed: ${r.out.slice(0, 300)}`]);

@@ -40,6 +40,10 @@ export class Tally {
     return countsOf([...this.families.values()].flat());
   }
 
+  endings(family: string): RunReport['ended'][] {
+    return (this.families.get(family) ?? []).map((r) => r.ended);
+  }
+
   /** The failed runs, for the assertion message. */
   failures(family?: string): RunReport[] {
     const reports = family ? (this.families.get(family) ?? []) : [...this.families.values()].flat();
