@@ -21,7 +21,7 @@ import { freePort, removeContainers, testConfig, uniqueName } from '../docker/he
 import { ensureDoubleImage } from '../support/double-image.js';
 import { fileBytes } from './checks.js';
 import { TARGETS } from './rig.js';
-import { recoverAndJudge } from './scenarios.js';
+import { recoverAndJudge } from './rotation-runs.js';
 import type { RunReport } from './tally.js';
 
 const KILL_COMFY = "process.kill(Number(require('fs').readFileSync('/tmp/comfyui.pid','utf8')),'SIGKILL')";

@@ -13,7 +13,8 @@ import { useFastBcrypt } from '../tokens/support.js';
 import { CONTAINER_FAULTS, containerRun, createContainerRig, type ContainerRig } from './container-rig.js';
 import type { FaultPlan } from './inject.js';
 import { TARGETS } from './rig.js';
-import { envRun, killedRotationRun, killedSyncRun, rotationRun, type EnvFault, type RotationFault } from './scenarios.js';
+import { envRun, killedSyncRun, type EnvFault } from './env-runs.js';
+import { killedRotationRun, rotationRun, type RotationFault } from './rotation-runs.js';
 import { Tally } from './tally.js';
 
 useFastBcrypt();

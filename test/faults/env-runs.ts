@@ -1,0 +1,124 @@
+/**
+ * One env sync fault run each: targets holding the old credential, the vault the new one;
+ * sync with a failing, torn or refused write, a disk filling up, or a SIGKILL; then the
+ * operator's recovery the failure describes, and judge (checks.ts).
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { envBackupDir, planPanelSync } from '../../app/env/sources.js';
+import { applyEnvSync } from '../../app/env/sync.js';
+import { errorMessage } from '../../app/errors.js';
+import { writeFileAtomic } from '../../app/fs/atomic.js';
+import { createCredential, type Credential } from '../../app/tokens/credential.js';
+import { makeReadOnlyDir } from '../tokens/support.js';
+import { envProblems, fileBytes, lostFiles } from './checks.js';
+import { killedProblems, runChild } from './child-run.js';
+import { Faults, type FaultPlan } from './inject.js';
+import { createHostRig, TARGETS, type HostRig } from './rig.js';
+import type { RunReport } from './tally.js';
+
+/** An env sync whose writes go through the fault counter; write number `torn` lands only half the text and reports success. */
+export function faultyWrite(f: Faults, torn: number | undefined): typeof writeFileAtomic {
+  return (file, data, opts) =>
+    f.call(`write ${path.basename(file)}`, () => writeFileAtomic(file, f.trace.length === torn ? String(data).slice(0, String(data).length >> 1) : data, opts));
+}
+
+/** Vault rotated to `next` while the env targets still hold the old credential: what `env sync` is for. */
+export async function envRig(base: string): Promise<HostRig & { old: Credential; next: Credential }> {
+  const rig = await createHostRig(base, false);
+  await rig.close();
+  const next = await createCredential('comfy');
+  await rig.vault.write({ current: next, previous: rig.old });
+  return { ...rig, next };
+}
+
+export const envFiles = (rig: HostRig) => TARGETS.map((t) => path.join(rig.config.env.root!, t.path));
+
+/** The targets a failed sync says it could not restore, each with the backup it names. */
+function reportedUnrestored(failure: Error | undefined): Map<string, string | undefined> {
+  const out = new Map<string, string | undefined>();
+  const list = failure?.message.split('could not restore: ')[1];
+  for (const part of list ? list.split('; ') : []) {
+    const [file = '', backup] = part.split(' (original in ');
+    out.set(file, backup?.replace(/\)$/, ''));
+  }
+  return out;
+}
+
+/**
+ * Env sync keeps no journal: its recovery is the operator's, as the failure tells it (copy back
+ * what could not be restored), then the next sync, which must make every target new from the vault.
+ */
+export async function judgeEnv(rig: HostRig & { old: Credential; next: Credential }, before: Map<string, Buffer>, label: string, problems: string[], failure?: Error): Promise<RunReport> {
+  const root = rig.config.env.root!;
+  const url = rig.config.comfyui.url;
+  for (const [file, backup] of reportedUnrestored(failure)) if (backup) await fs.copyFile(backup, path.join(root, file));
+  await applyEnvSync(await planPanelSync(rig.config, rig.paths), { backupDir: envBackupDir(rig.paths) }).catch((e: unknown) => problems.push(`the re-run failed: ${errorMessage(e)}`));
+  problems.push(...(await envProblems(root, TARGETS, rig.next, url)).map((p) => `after the re-run: ${p}`));
+  const lost = await lostFiles({ before, vault: rig.vault, backupDirs: [envBackupDir(rig.paths)] });
+  return { label, problems, lostFiles: lost };
+}
+
+export interface EnvFault {
+  plan: FaultPlan;
+  torn?: number;
+  readOnly?: number;
+  /** After write k landed, every target folder refuses writes (the disk filled up): later writes and the rollback fail. */
+  diskFullAfter?: number;
+}
+
+const envLabel = (s: EnvFault) =>
+  [
+    s.plan.at.length ? `throw at ${s.plan.at.join('+')} (${s.plan.phase}${s.plan.persist ? ', persistent' : ''})` : '',
+    s.torn ? `torn write ${s.torn}` : '',
+    s.readOnly !== undefined ? `read-only ${TARGETS[s.readOnly]?.path}` : '',
+    s.diskFullAfter ? `disk full after write ${s.diskFullAfter}` : '',
+  ]
+    .filter(Boolean)
+    .join(', ') || 'no fault';
+
+/** A failed sync must have restored every target, or named those it could not. */
+async function unrestoredProblems(failure: Error, root: string, old: Credential, url: string): Promise<string[]> {
+  const reported = reportedUnrestored(failure);
+  const problems: string[] = [];
+  for (const t of TARGETS.filter((t) => !reported.has(t.path))) problems.push(...(await envProblems(root, [t], old, url)).map((p) => `after the failure, not restored and not reported: ${p}`));
+  return problems;
+}
+
+export async function envRun(base: string, s: EnvFault): Promise<RunReport> {
+  const rig = await envRig(base);
+  const files = envFiles(rig);
+  const before = await fileBytes(files);
+  const undos: (() => Promise<void>)[] = [];
+  const freeze = async () => {
+    for (const dir of new Set(files.map((f) => path.dirname(f)))) undos.push(await makeReadOnlyDir(dir));
+  };
+  const f = new Faults(s.plan, async (n, _label, phase) => {
+    if (n === s.diskFullAfter && phase === 'after') await freeze();
+  });
+  const problems: string[] = [];
+  const thaw = async () => {
+    for (const undo of undos.splice(0)) await undo();
+  };
+  try {
+    if (s.readOnly !== undefined) undos.push(await makeReadOnlyDir(path.dirname(files[s.readOnly]!)));
+    const plan = await planPanelSync(rig.config, rig.paths);
+    const res = await applyEnvSync(plan, { backupDir: envBackupDir(rig.paths), write: faultyWrite(f, s.torn) }).catch((e: unknown) => e as Error);
+    await thaw();
+    const url = rig.config.comfyui.url;
+    const root = rig.config.env.root!;
+    if (res instanceof Error) problems.push(...(await unrestoredProblems(res, root, rig.old, url)));
+    else problems.push(...(await envProblems(root, TARGETS, rig.next, url)).map((p) => `after success: ${p}`));
+    return await judgeEnv(rig, before, envLabel(s), problems, res instanceof Error ? res : undefined);
+  } finally {
+    await thaw();
+  }
+}
+
+/** An env sync killed before or after write k; its recovery is the next sync. */
+export async function killedSyncRun(base: string, k: number, phase: FaultPlan['phase']): Promise<RunReport> {
+  const rig = await envRig(base);
+  const before = await fileBytes(envFiles(rig));
+  const problems = killedProblems(await runChild([base, '0', 'sync', String(k), phase]));
+  return judgeEnv(rig, before, `sync killed at write ${k} (${phase})`, problems);
+}
