@@ -45,6 +45,13 @@ function reportedUnrestored(failure: Error | undefined): Map<string, string | un
   return out;
 }
 
+/** Where the message names no backup (the failing write never returned its path), the operator takes the newest one. */
+async function newestBackup(dir: string, file: string): Promise<string | undefined> {
+  const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => n.startsWith(`${path.basename(file)}.`) && n.endsWith('.bak'));
+  const newest = names.sort().at(-1);
+  return newest && path.join(dir, newest);
+}
+
 /**
  * Env sync keeps no journal: its recovery is the operator's, as the failure tells it (copy back
  * what could not be restored), then the next sync, which must make every target new from the vault.
@@ -52,7 +59,10 @@ function reportedUnrestored(failure: Error | undefined): Map<string, string | un
 export async function judgeEnv(rig: HostRig & { old: Credential; next: Credential }, before: Map<string, Buffer>, label: string, problems: string[], failure?: Error): Promise<RunReport> {
   const root = rig.config.env.root!;
   const url = rig.config.comfyui.url;
-  for (const [file, backup] of reportedUnrestored(failure)) if (backup) await fs.copyFile(backup, path.join(root, file));
+  for (const [file, backup] of reportedUnrestored(failure)) {
+    const original = backup ?? (await newestBackup(envBackupDir(rig.paths), file));
+    if (original) await fs.copyFile(original, path.join(root, file));
+  }
   await applyEnvSync(await planPanelSync(rig.config, rig.paths), { backupDir: envBackupDir(rig.paths) }).catch((e: unknown) => problems.push(`the re-run failed: ${errorMessage(e)}`));
   problems.push(...(await envProblems(root, TARGETS, rig.next, url)).map((p) => `after the re-run: ${p}`));
   const lost = await lostFiles({ before, vault: rig.vault, backupDirs: [envBackupDir(rig.paths)] });
