@@ -44,6 +44,8 @@ export interface EnvSyncPlanItem {
   /** SECRET: the values this target gets. */
   updates: Record<string, string>;
   mode: number;
+  /** The file's mode before the sync, restored by a rollback. */
+  currentMode?: number;
   changed: boolean;
   keys: EnvSyncTargetPreview['keys'];
   error?: string;
@@ -93,6 +95,7 @@ export async function planEnvSync(targets: EnvTarget[], root: string, values: En
       const state = await currentState(abs);
       item.exists = state.mode !== undefined;
       item.currentText = state.text;
+      item.currentMode = state.mode;
       const before = literalValues(state.text, target.dialect, item.file);
       item.newText = setEnvValues(state.text, target.dialect, updates);
       const secret = [...literalValues(item.newText, target.dialect)].some(([k, v]) => isSecret(k, v ?? ''));
@@ -160,7 +163,9 @@ export async function applyEnvSync(plan: EnvSyncPlan, opts: ApplyOptions = {}): 
       const entry: (typeof written)[number] = { item };
       written.push(entry);
       await fs.mkdir(path.dirname(item.path), { recursive: true });
-      const result = await write(item.path, item.newText, { mode: item.mode, ...(opts.backupDir ? { backupDir: opts.backupDir } : {}) });
+      // Backups mirror the target's place under the root, so two `.env` files never share a backup name.
+      const backupDir = opts.backupDir ? path.join(opts.backupDir, path.dirname(item.file)) : undefined;
+      const result = await write(item.path, item.newText, { mode: item.mode, ...(backupDir ? { backupDir } : {}) });
       if (result.backupPath) entry.backup = result.backupPath;
     }
     for (const item of plan.items) verify(item, await readEnvText(item.path).catch(() => ''));
@@ -196,7 +201,9 @@ function verify(item: EnvSyncPlanItem, text: string): void {
 async function rollBack<T extends { item: EnvSyncPlanItem }>(written: T[]): Promise<T[]> {
   const failed: T[] = [];
   for (const w of written) {
-    const restore = w.item.exists ? writeFileAtomic(w.item.path, w.item.currentText, { backup: false }) : fs.rm(w.item.path, { force: true });
+    const restore = w.item.exists
+      ? writeFileAtomic(w.item.path, w.item.currentText, { backup: false, ...(w.item.currentMode !== undefined ? { mode: w.item.currentMode } : {}) })
+      : fs.rm(w.item.path, { force: true });
     await restore.catch(() => failed.push(w));
   }
   return failed;

@@ -76,6 +76,7 @@ describe('env sync: plan, apply, verify', () => {
   it('a failed write leaves every original intact (targets already written are rolled back)', async () => {
     const newHash = bcrypt.hashSync('sync-test-other', 4);
     const originals = targets.map((tg) => read(path.join(root, tg.path)));
+    const modes = targets.map((tg) => statSync(path.join(root, tg.path)).mode & 0o777);
     const plan = await planEnvSync(targets, root, { ...values(), token: newHash });
     let calls = 0;
     const failing: typeof writeFileAtomic = async (file, data, o) => {
@@ -87,6 +88,16 @@ describe('env sync: plan, apply, verify', () => {
     expect((err as Error).message).toMatch(/rolled back: disk full/);
     expect((err as Error).message).not.toContain(newHash);
     expect(targets.map((tg) => read(path.join(root, tg.path)))).toEqual(originals);
+    expect(targets.map((tg) => statSync(path.join(root, tg.path)).mode & 0o777)).toEqual(modes);
+  });
+
+  it('keeps the backups of each target under its own place, so two .env files never share a name', async () => {
+    const plan = await planEnvSync(targets, root, { ...values(), token: bcrypt.hashSync('sync-backup-names', 4) });
+    const result = await applyEnvSync(plan, { backupDir: backups });
+    expect(result.written).toHaveLength(targets.length);
+    const dirs = result.written.map((w) => path.dirname(w.backup!));
+    expect(dirs).toEqual(result.written.map((w) => path.join(backups, path.dirname(w.file))));
+    expect(new Set(dirs).size).toBe(dirs.length);
   });
 
   it('lines that depend on the environment (${X:?}) do not block planning or verification', async () => {

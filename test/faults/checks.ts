@@ -106,8 +106,9 @@ export async function fileBytes(files: string[]): Promise<Map<string, Buffer>> {
   return out;
 }
 
+/** Every file under dir: env backups mirror each target's folder. */
 async function listDir(dir: string): Promise<string[]> {
-  return (await fs.readdir(dir).catch(() => [] as string[])).map((n) => path.join(dir, n));
+  return (await fs.readdir(dir, { recursive: true }).catch(() => [] as string[])).map((n) => path.join(dir, n));
 }
 
 /** Every rotation journal, pending or archived, with its sealed part opened. */

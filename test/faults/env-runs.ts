@@ -45,8 +45,9 @@ function reportedUnrestored(failure: Error | undefined): Map<string, string | un
   return out;
 }
 
-/** Where the message names no backup (the failing write never returned its path), the operator takes the newest one. */
-async function newestBackup(dir: string, file: string): Promise<string | undefined> {
+/** Where the message names no backup (the failing write never returned its path), the operator takes the newest one of that file. */
+async function newestBackup(root: string, file: string): Promise<string | undefined> {
+  const dir = path.join(root, path.dirname(file));
   const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => n.startsWith(`${path.basename(file)}.`) && n.endsWith('.bak'));
   const newest = names.sort().at(-1);
   return newest && path.join(dir, newest);
