@@ -10,7 +10,7 @@ const run = require('@doyensec/electronegativity');
   fs.cpSync('main', path.join(stage, 'main'), { recursive: true });
   fs.copyFileSync('dist/renderer/index.html', path.join(stage, 'index.html'));
   fs.copyFileSync('package.json', path.join(stage, 'package.json'));
-  const out = path.join(stage, 'report.csv');
+  const out = path.join(os.tmpdir(), `electronegativity-${process.pid}.csv`);
   const result = await run({
     input: stage,
     output: out,
@@ -27,7 +27,12 @@ const run = require('@doyensec/electronegativity');
   console.log(`electronegativity: ${result.globalChecks + result.atomicChecks} checks, ${result.issues.length} findings, ${serious.length} above informational, ${result.errors.length} files not parsed`);
   for (const f of serious) console.log(`  ${f.severity.name} ${f.id} ${f.file}:${f.location.line} ${f.description}`);
   for (const e of result.errors) console.log(`  NOT PARSED ${e.file}: ${e.message ?? e.error ?? ''}`);
-  fs.rmSync(stage, { recursive: true, force: true });
+  try {
+    fs.rmSync(stage, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+  } catch (e) {
+    // The scanner may still be writing into its stage; a leftover temp folder is not a finding.
+    console.log(`electronegativity: could not remove ${stage} (${e.code}); left in the temp folder`);
+  }
   process.exit(serious.length || result.errors.length ? 1 : 0);
 })().catch((e) => {
   console.error('electronegativity failed:', e.message);

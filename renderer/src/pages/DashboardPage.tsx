@@ -125,7 +125,8 @@ function TokenCard() {
 
 function LastGenerationCard() {
   const latest = useOp('generateLatest', {});
-  useEvent('generationProgress', (p) => p.phase === 'done' && latest.reload());
+  // The generation check reads the run history, so its result means the newest run is recorded.
+  useEvent('health', (r) => r.id === 'generation' && latest.reload());
   const last = latest.data?.run;
   const image = latest.data?.preview?.dataUrl;
   return (
