@@ -1,12 +1,12 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RotationStep } from '../../app/contract/ops/tokens.js';
 import { createCredential, passwordFileContent, type Credential } from '../../app/tokens/credential.js';
 import { AUDIT_LOG } from '../../app/tokens/audit-log.js';
 import { JOURNAL_FILE } from '../../app/tokens/journal.js';
-import { secretFileLocation, type CredentialLocation } from '../../app/tokens/locations.js';
+import { secretFileLocation } from '../../app/tokens/locations.js';
 import { LOCK_FILE } from '../../app/tokens/lock.js';
 import { recoverRotation, rotateCredential, type RotationDeps } from '../../app/tokens/rotation.js';
 import { Vault, type VaultState } from '../../app/tokens/vault.js';

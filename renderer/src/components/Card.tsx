@@ -24,3 +24,13 @@ export function ErrorNote({ message }: { message: string }) {
     </p>
   );
 }
+
+/** The loading and error states of one operation, the same on every card. */
+export function OpStatus({ state, what }: { state: { loading: boolean; data?: unknown; error?: string }; what: string }) {
+  return (
+    <>
+      {state.loading && state.data === undefined ? <Loading what={what} /> : null}
+      {state.error ? <ErrorNote message={state.error} /> : null}
+    </>
+  );
+}

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { isOpName, type CheckResult, type CheckSummary, type HealthStatusView } from '../../../app/contract/index.js';
 import { useAction, useClient, useEvent, useOp } from '../api/hooks.js';
-import { Card, ErrorNote, Loading } from '../components/Card.js';
+import { Card, ErrorNote, Loading, OpStatus } from '../components/Card.js';
 import { ago, ms } from '../components/format.js';
 import { Heartbeat } from '../components/Heartbeat.js';
 import { StatusLight } from '../components/StatusLight.js';
@@ -102,8 +102,7 @@ function TokenCard() {
   const v = audit.data?.vault;
   return (
     <Card title="Token" testId="token-card" actions={<a href="#/tokens">Manage</a>}>
-      {audit.loading && !audit.data ? <Loading what="token" /> : null}
-      {audit.error ? <ErrorNote message={audit.error} /> : null}
+      <OpStatus state={audit} what="token" />
       {v && !v.present ? <p>No credential in the vault yet.</p> : null}
       {v?.present ? (
         <dl className="facts">
@@ -131,8 +130,7 @@ function LastGenerationCard() {
   const image = latest.data?.preview?.dataUrl;
   return (
     <Card title="Last test generation" testId="last-generation" actions={<a href="#/generate">Generate</a>}>
-      {latest.loading && !latest.data ? <Loading what="the last generation" /> : null}
-      {latest.error ? <ErrorNote message={latest.error} /> : null}
+      <OpStatus state={latest} what="the last generation" />
       {latest.data && !last ? <p className="muted">No successful test generation yet.</p> : null}
       {last ? (
         <div className="row">

@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react';
 import type { EnvDiff, EnvFileSummary, EnvFinding, EnvSyncPreview, EnvSyncResult } from '../../../app/contract/index.js';
 import { useAction, useOp } from '../api/hooks.js';
-import { Card, ErrorNote, Loading } from '../components/Card.js';
+import { Card, ErrorNote, OpStatus } from '../components/Card.js';
 import { StatusLight } from '../components/StatusLight.js';
 
 function DiffTable({ diff, focusKey }: { diff: EnvDiff; focusKey?: string }) {
@@ -129,8 +129,7 @@ export function EnvPage() {
   };
   return (
     <div className="grid">
-      {audit.loading && !audit.data ? <Loading what="env files" /> : null}
-      {audit.error ? <ErrorNote message={audit.error} /> : null}
+      <OpStatus state={audit} what="env files" />
       {audit.data ? (
         <>
           <Card title="Env files" testId="env-files" actions={<button onClick={audit.reload}>Scan again</button>}>

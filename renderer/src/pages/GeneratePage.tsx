@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import type { GenerateRunResult, GenerationProgress } from '../../../app/contract/index.js';
 import { useAction, useEvent, useOp } from '../api/hooks.js';
-import { Card, ErrorNote, Loading } from '../components/Card.js';
+import { Card, ErrorNote, OpStatus } from '../components/Card.js';
 import { ago, ms } from '../components/format.js';
 import { StatusLight } from '../components/StatusLight.js';
 
@@ -150,8 +150,7 @@ export function GeneratePage() {
         ) : null}
       </Card>
       <Card title="History" testId="generate-history">
-        {history.loading && !history.data ? <Loading what="history" /> : null}
-        {history.error ? <ErrorNote message={history.error} /> : null}
+        <OpStatus state={history} what="history" />
         {history.data?.runs.length === 0 ? <p className="muted">No runs yet.</p> : null}
         {history.data?.runs.length ? (
           <table>

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import type { EnvTarget } from '../../../app/config/schema.js';
 import type { SetupDetection } from '../../../app/contract/index.js';
 import { useAction, useClient, useOp } from '../api/hooks.js';
-import { Card, ErrorNote, Loading } from '../components/Card.js';
+import { Card, ErrorNote, OpStatus } from '../components/Card.js';
 import { StatusLight } from '../components/StatusLight.js';
 
 const STEPS = ['Docker engine', 'Container', 'Credential', 'Env files'] as const;
@@ -216,8 +216,7 @@ export function SetupPage({ onDone }: { onDone: () => void }) {
           </li>
         ))}
       </ol>
-      {detect.loading && !detect.data ? <Loading what="what is on this machine" /> : null}
-      {detect.error ? <ErrorNote message={detect.error} /> : null}
+      <OpStatus state={detect} what="what is on this machine" />
       {detect.data?.skipped.map((s) => (
         <p key={s.step} className="muted">
           {s.step}: {s.reason}

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import type { LocationStatus, RotationResult, RotationStep, TokenAudit } from '../../../app/contract/index.js';
 import { useAction, useClient, useEvent, useOp } from '../api/hooks.js';
-import { Card, ErrorNote, Loading } from '../components/Card.js';
+import { Card, ErrorNote, Loading, OpStatus } from '../components/Card.js';
 import { ago, ms } from '../components/format.js';
 import { StatusLight, type Light } from '../components/StatusLight.js';
 
@@ -138,8 +138,7 @@ function HistoryCard({ reloadKey }: { reloadKey: string }) {
   const history = useOp('tokenHistory', { limit: 20 }, reloadKey);
   return (
     <Card title="Audit history" testId="token-history" wide>
-      {history.loading && !history.data ? <Loading what="audit history" /> : null}
-      {history.error ? <ErrorNote message={history.error} /> : null}
+      <OpStatus state={history} what="audit history" />
       {history.data?.entries.length === 0 ? <p className="muted">No credential change recorded yet.</p> : null}
       {history.data?.entries.length ? (
         <table>
