@@ -45,11 +45,19 @@ test('first run: from an empty config to an adopted double container with an imp
     for (const id of ['container', 'login-node', 'auth-accepts-token']) await expect(page.getByTestId(`check-${id}`), id).toHaveAttribute('data-status', 'ok', { timeout: 30_000 });
     await snap(page, 'setup-done-dashboard');
 
+    // The Container page says plainly what the panel may change on the adopted container.
+    await page.goto(`${panel.origin}/#/container`);
+    const config = page.getByTestId('container-config');
+    await config.getByRole('button', { name: 'Compare with configuration' }).click();
+    await expect(config).toContainText('Made outside the panel');
+    await expect(config).toContainText('It cannot change image, env, ports, mounts');
+    await snap(page, 'setup-adopted-container');
+
     const configFile = path.join(stack.home, 'config.json');
     expect(existsSync(configFile)).toBe(true);
-    const config = JSON.parse(readFileSync(configFile, 'utf8'));
-    expect(config.container.name).toBe(stack.containerName);
-    expect(config.comfyui.url).toBe(`http://127.0.0.1:${stack.port}`);
+    const saved = JSON.parse(readFileSync(configFile, 'utf8'));
+    expect(saved.container.name).toBe(stack.containerName);
+    expect(saved.comfyui.url).toBe(`http://127.0.0.1:${stack.port}`);
   } finally {
     panel.proc.kill('SIGTERM');
   }

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'react';
-import type { ContainerOverview, Fact } from '../../../app/contract/index.js';
+import type { AdoptReport, ContainerOverview, Fact } from '../../../app/contract/index.js';
 import { useAction, useClient, useEvent, useOp } from '../api/hooks.js';
 import { Card, ErrorNote, Loading } from '../components/Card.js';
 import { bytes, factLight, phaseLight } from '../components/format.js';
@@ -90,6 +90,78 @@ function StateCard({ status, reload }: { status: ContainerOverview; reload: () =
   );
 }
 
+/** What the panel can change on this container, and how it differs from the configuration. */
+function ConfigurationCard({ onChanged }: { onChanged: () => void }) {
+  const adopt = useAction('containerAdopt');
+  const recreate = useAction('containerRecreate');
+  const build = useAction('containerBuild');
+  const [report, setReport] = useState<AdoptReport>();
+  const [note, setNote] = useState('');
+  const compare = async () => setReport(await adopt.run({}));
+  return (
+    <Card
+      title="Configuration"
+      testId="container-config"
+      wide
+      actions={
+        <>
+          <button onClick={() => void compare()} disabled={adopt.busy}>
+            {adopt.busy ? 'Comparing…' : 'Compare with configuration'}
+          </button>
+          <button onClick={() => void build.run({}).then((r) => r && setNote(`Built ${r.tag} (${r.lines} lines of build output in the log below).`))} disabled={build.busy}>
+            {build.busy ? 'Building…' : 'Build image'}
+          </button>
+        </>
+      }
+    >
+      {report ? (
+        <>
+          <p>
+            {report.managed ? 'Created by the panel.' : `Made outside the panel${report.compose ? ` (compose project ${report.compose.project}, service ${report.compose.service})` : ''}: the panel adopts it.`}
+          </p>
+          <p className="muted">The panel can {report.canChange.join('; ')}.</p>
+          <p className="muted">It cannot change {report.cannotChange.join('; ')}.</p>
+          {report.differences.length === 0 ? (
+            <p>
+              <StatusLight status="ok" label="Configuration" /> The container matches the configuration.
+            </p>
+          ) : (
+            <>
+              <table>
+                <thead>
+                  <tr>
+                    <th>Setting</th>
+                    <th>Container</th>
+                    <th>Configuration</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {report.differences.map((d) => (
+                    <tr key={d.field}>
+                      <td>{d.field}</td>
+                      <td>
+                        <code>{d.from}</code>
+                      </td>
+                      <td>
+                        <code>{d.to}</code>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              <button className="danger" disabled={recreate.busy} onClick={() => void recreate.run({ force: false }).then((r) => r && (setReport(undefined), onChanged()))}>
+                {recreate.busy ? 'Recreating…' : 'Recreate to apply'}
+              </button>
+            </>
+          )}
+        </>
+      ) : null}
+      {note ? <p role="status">{note}</p> : null}
+      {adopt.error ?? recreate.error ?? build.error ? <ErrorNote message={(adopt.error ?? recreate.error ?? build.error)!} /> : null}
+    </Card>
+  );
+}
+
 /** The container's state with its controls, loading its own status; used on the Dashboard. */
 export function ContainerCard() {
   const status = useOp('containerStatus', {});
@@ -143,6 +215,7 @@ export function ContainerPage() {
               <FactRow name="Enforced" fact={s.loginNode.enforced} />
             </ul>
           </Card>
+          {s.exists ? <ConfigurationCard onChanged={status.reload} /> : null}
         </>
       ) : null}
       <section className="card wide" aria-label="Logs">
