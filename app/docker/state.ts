@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { redact } from '../redact.js';
 import type { ContainerPhase, ContainerState, ContainerStatus, PublishedPort } from '../contract/ops/container.js';
 import { LABEL_MANAGED } from './spec.js';
 
@@ -93,6 +94,7 @@ export function statusOf(name: string, info: Docker.ContainerInspectInfo, delibe
     restartCount: info.RestartCount,
     labels,
     ...(project && service ? { compose: { project, service, ...(workingDir ? { workingDir } : {}) } } : {}),
+    ...(!st.Running && st.Error ? { startError: redact(st.Error) } : {}),
   };
 }
 

@@ -69,6 +69,8 @@ export interface ContainerStatus extends ContainerState {
   labels: Record<string, string>;
   /** Set when docker compose made the container. */
   compose?: { project: string; service: string; workingDir?: string };
+  /** Why the last start failed, as Docker recorded it (e.g. the port was taken, no NVIDIA runtime). */
+  startError?: string;
 }
 
 /** One verified fact; null when it could not be determined (the detail says why). */

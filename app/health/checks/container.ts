@@ -17,6 +17,11 @@ export const containerCheck: HealthCheck = {
       return fail(problem.message, fixFor(problem.kind, { text: problem.fix }));
     }
     if (!s.exists) return fail(`container ${name} does not exist`, fixFor('no-such-container'));
+    // A start that failed (port taken, no NVIDIA runtime) leaves the container created or stopped with Docker's reason.
+    if (s.startError && (s.phase === 'created' || s.phase === 'stopped')) {
+      const problem = classifyDockerError(new Error(s.startError));
+      return fail(`container ${name} could not start: ${problem.message}`, fixFor(problem.kind, { text: problem.fix }));
+    }
     switch (s.phase) {
       case 'created':
         return fail(`container ${name} was created but never started`, fixFor('container-stopped'));
