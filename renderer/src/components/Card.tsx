@@ -34,3 +34,19 @@ export function OpStatus({ state, what }: { state: { loading: boolean; data?: un
     </>
   );
 }
+
+/** A table with a plain header row; rows are the children. */
+export function Table({ head, children, testId }: { head: string[]; children: ReactNode; testId?: string }) {
+  return (
+    <table data-testid={testId}>
+      <thead>
+        <tr>
+          {head.map((h) => (
+            <th key={h}>{h}</th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>{children}</tbody>
+    </table>
+  );
+}

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { AdoptReport, ContainerOverview, Fact } from '../../../app/contract/index.js';
 import { useAction, useClient, useEvent, useOp } from '../api/hooks.js';
-import { Card, ErrorNote, Loading } from '../components/Card.js';
+import { Card, ErrorNote, Loading, Table } from '../components/Card.js';
 import { bytes, factLight, phaseLight } from '../components/format.js';
 import { LogView } from '../components/LogView.js';
 import { StatusLight } from '../components/StatusLight.js';
@@ -127,28 +127,19 @@ function ConfigurationCard({ onChanged }: { onChanged: () => void }) {
             </p>
           ) : (
             <>
-              <table>
-                <thead>
-                  <tr>
-                    <th>Setting</th>
-                    <th>Container</th>
-                    <th>Configuration</th>
+              <Table head={['Setting', 'Container', 'Configuration']}>
+                {report.differences.map((d) => (
+                  <tr key={d.field}>
+                    <td>{d.field}</td>
+                    <td>
+                      <code>{d.from}</code>
+                    </td>
+                    <td>
+                      <code>{d.to}</code>
+                    </td>
                   </tr>
-                </thead>
-                <tbody>
-                  {report.differences.map((d) => (
-                    <tr key={d.field}>
-                      <td>{d.field}</td>
-                      <td>
-                        <code>{d.from}</code>
-                      </td>
-                      <td>
-                        <code>{d.to}</code>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+                ))}
+              </Table>
               <button className="danger" disabled={recreate.busy} onClick={() => void recreate.run({ force: false }).then((r) => r && (setReport(undefined), onChanged()))}>
                 {recreate.busy ? 'Recreating…' : 'Recreate to apply'}
               </button>

@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react';
 import type { EnvDiff, EnvFileSummary, EnvFinding, EnvSyncPreview, EnvSyncResult } from '../../../app/contract/index.js';
 import { useAction, useOp } from '../api/hooks.js';
-import { Card, ErrorNote, OpStatus } from '../components/Card.js';
+import { Card, ErrorNote, OpStatus, Table } from '../components/Card.js';
 import { StatusLight } from '../components/StatusLight.js';
 
 function DiffTable({ diff, focusKey }: { diff: EnvDiff; focusKey?: string }) {
@@ -137,33 +137,23 @@ export function EnvPage() {
               Under <code>{audit.data.root}</code>
             </p>
             {files.length === 0 ? <p>No .env files found.</p> : null}
-            <table>
-              <thead>
-                <tr>
-                  <th>File</th>
-                  <th>Reader</th>
-                  <th>Keys</th>
-                  <th>Findings</th>
+            <Table head={['File', 'Reader', 'Keys', 'Findings']}>
+              {files.map((f) => (
+                <tr key={f.path}>
+                  <td>
+                    <code>{f.file}</code>
+                    {f.referencedBy.length ? <div className="muted">env_file of {f.referencedBy.map((r) => `${r.service} (${r.compose})`).join(', ')}</div> : null}
+                  </td>
+                  <td>{f.dialect}</td>
+                  <td>
+                    {f.keys} ({f.secretKeys} secret)
+                  </td>
+                  <td>
+                    <StatusLight status={f.error ? 'fail' : counts.get(f.file) ? 'warn' : 'ok'} label={`${f.file} findings`} /> {counts.get(f.file) ?? 0}
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {files.map((f) => (
-                  <tr key={f.path}>
-                    <td>
-                      <code>{f.file}</code>
-                      {f.referencedBy.length ? <div className="muted">env_file of {f.referencedBy.map((r) => `${r.service} (${r.compose})`).join(', ')}</div> : null}
-                    </td>
-                    <td>{f.dialect}</td>
-                    <td>
-                      {f.keys} ({f.secretKeys} secret)
-                    </td>
-                    <td>
-                      <StatusLight status={f.error ? 'fail' : counts.get(f.file) ? 'warn' : 'ok'} label={`${f.file} findings`} /> {counts.get(f.file) ?? 0}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+              ))}
+            </Table>
           </Card>
           <Card title="Findings" testId="env-findings">
             {audit.data.findings.length === 0 ? <p>No problems found.</p> : null}

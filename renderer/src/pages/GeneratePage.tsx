@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import type { GenerateRunResult, GenerationProgress } from '../../../app/contract/index.js';
 import { useAction, useEvent, useOp } from '../api/hooks.js';
-import { Card, ErrorNote, OpStatus } from '../components/Card.js';
+import { Card, ErrorNote, OpStatus, Table } from '../components/Card.js';
 import { ago, ms } from '../components/format.js';
 import { StatusLight } from '../components/StatusLight.js';
 
@@ -153,28 +153,18 @@ export function GeneratePage() {
         <OpStatus state={history} what="history" />
         {history.data?.runs.length === 0 ? <p className="muted">No runs yet.</p> : null}
         {history.data?.runs.length ? (
-          <table>
-            <thead>
-              <tr>
-                <th>When</th>
-                <th>Workflow</th>
-                <th>Outcome</th>
-                <th>Total</th>
+          <Table head={['When', 'Workflow', 'Outcome', 'Total']}>
+            {history.data.runs.map((r) => (
+              <tr key={r.runId}>
+                <td>{ago(r.time)}</td>
+                <td>{r.workflow}</td>
+                <td>
+                  <StatusLight status={r.ok ? 'ok' : 'fail'} label={r.workflow} /> {r.ok ? (r.cached ? 'cached' : 'done') : r.errorKind}
+                </td>
+                <td>{ms(r.timings.totalMs)}</td>
               </tr>
-            </thead>
-            <tbody>
-              {history.data.runs.map((r) => (
-                <tr key={r.runId}>
-                  <td>{ago(r.time)}</td>
-                  <td>{r.workflow}</td>
-                  <td>
-                    <StatusLight status={r.ok ? 'ok' : 'fail'} label={r.workflow} /> {r.ok ? (r.cached ? 'cached' : 'done') : r.errorKind}
-                  </td>
-                  <td>{ms(r.timings.totalMs)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </Table>
         ) : null}
       </Card>
     </div>

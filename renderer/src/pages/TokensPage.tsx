@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import type { LocationStatus, RotationResult, RotationStep, TokenAudit } from '../../../app/contract/index.js';
 import { useAction, useClient, useEvent, useOp } from '../api/hooks.js';
-import { Card, ErrorNote, Loading, OpStatus } from '../components/Card.js';
+import { Card, ErrorNote, Loading, OpStatus, Table } from '../components/Card.js';
 import { ago, ms } from '../components/format.js';
 import { StatusLight, type Light } from '../components/StatusLight.js';
 
@@ -141,35 +141,24 @@ function HistoryCard({ reloadKey }: { reloadKey: string }) {
       <OpStatus state={history} what="audit history" />
       {history.data?.entries.length === 0 ? <p className="muted">No credential change recorded yet.</p> : null}
       {history.data?.entries.length ? (
-        <table>
-          <thead>
-            <tr>
-              <th>When</th>
-              <th>What</th>
-              <th>Outcome</th>
-              <th>Token</th>
-              <th>Who</th>
+        <Table head={['When', 'What', 'Outcome', 'Token', 'Who']}>
+          {history.data.entries.map((e) => (
+            <tr key={e.rotationId}>
+              <td>{ago(e.time)}</td>
+              <td>
+                {e.kind} <span className="muted">({ms(e.durationMs)})</span>
+              </td>
+              <td>
+                <StatusLight status={e.outcome === 'committed' ? 'ok' : e.outcome === 'rolled-back' ? 'warn' : e.outcome === 'nothing-to-do' ? 'unknown' : 'fail'} label={e.kind} /> {e.outcome}
+                {e.failedStep ? <div className="muted">failed at {e.failedStep}</div> : null}
+              </td>
+              <td>
+                <code>{e.fingerprint ?? '—'}</code>
+              </td>
+              <td>{e.actor}</td>
             </tr>
-          </thead>
-          <tbody>
-            {history.data.entries.map((e) => (
-              <tr key={e.rotationId}>
-                <td>{ago(e.time)}</td>
-                <td>
-                  {e.kind} <span className="muted">({ms(e.durationMs)})</span>
-                </td>
-                <td>
-                  <StatusLight status={e.outcome === 'committed' ? 'ok' : e.outcome === 'rolled-back' ? 'warn' : e.outcome === 'nothing-to-do' ? 'unknown' : 'fail'} label={e.kind} /> {e.outcome}
-                  {e.failedStep ? <div className="muted">failed at {e.failedStep}</div> : null}
-                </td>
-                <td>
-                  <code>{e.fingerprint ?? '—'}</code>
-                </td>
-                <td>{e.actor}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       ) : null}
     </Card>
   );
@@ -208,31 +197,22 @@ export function TokensPage() {
             <p>
               <StatusLight status={a.consistent ? 'ok' : 'fail'} label="Consistency" /> {a.consistent ? 'Every copy matches the vault.' : 'Some copies differ from the vault.'}
             </p>
-            <table>
-              <thead>
-                <tr>
-                  <th>Location</th>
-                  <th>Status</th>
-                  <th>Token</th>
+            <Table head={['Location', 'Status', 'Token']}>
+              {a.locations.map((l) => (
+                <tr key={l.name}>
+                  <td>
+                    {l.name}
+                    <br />
+                    <code>{l.path}</code>
+                  </td>
+                  <td>
+                    <StatusLight status={locationLight[l.status]} label={l.name} /> {l.status}
+                    {l.detail ? <div className="muted">{l.detail}</div> : null}
+                  </td>
+                  <td>{l.fingerprint ? <code>{l.fingerprint}</code> : '—'}</td>
                 </tr>
-              </thead>
-              <tbody>
-                {a.locations.map((l) => (
-                  <tr key={l.name}>
-                    <td>
-                      {l.name}
-                      <br />
-                      <code>{l.path}</code>
-                    </td>
-                    <td>
-                      <StatusLight status={locationLight[l.status]} label={l.name} /> {l.status}
-                      {l.detail ? <div className="muted">{l.detail}</div> : null}
-                    </td>
-                    <td>{l.fingerprint ? <code>{l.fingerprint}</code> : '—'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+              ))}
+            </Table>
             {a.distinctTokens.length > 1 ? (
               <div>
                 <p>{a.distinctTokens.length} different token values are in use. Unify every location on one:</p>
