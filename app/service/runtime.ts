@@ -3,6 +3,7 @@ import type { PanelPaths } from '../config/paths.js';
 import type { PanelHandlers } from '../contract/index.js';
 import { appVersion } from '../version.js';
 import { EventBus } from './bus.js';
+import { fileLog, withCallLog } from './call-log.js';
 import type { PanelContext } from './context.js';
 import { createPanelHandlers } from './index.js';
 
@@ -16,9 +17,11 @@ export interface PanelRuntime {
 /** Builds the core once for a UI host (Electron or browser mode). */
 export function createPanelRuntime(opts: { mode: PanelContext['mode']; loaded: LoadedConfig; paths: PanelPaths }): PanelRuntime {
   const ctx: PanelContext = { loaded: opts.loaded, paths: opts.paths, mode: opts.mode, version: appVersion, bus: new EventBus(), disposers: [] };
+  const log = fileLog(opts.paths.logDir);
+  log(`comfy-panel ${appVersion} started (${opts.mode}), config ${opts.loaded.path}${opts.loaded.configured ? '' : ' (not configured yet)'}`);
   return {
     ctx,
-    handlers: createPanelHandlers(ctx),
+    handlers: withCallLog(createPanelHandlers(ctx), log),
     dispose: async () => {
       await Promise.allSettled(ctx.disposers.splice(0).map((stop) => stop()));
     },

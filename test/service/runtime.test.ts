@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -18,5 +18,25 @@ describe('the core runtime', () => {
     await runtime.dispose();
     expect((await runtime.handlers.healthStatus({})).monitoring).toBe(false);
     expect(runtime.ctx.disposers).toHaveLength(0);
+  });
+});
+
+describe('the panel log', () => {
+  it('records each operation with its outcome and time, never its input, in a 0600 file', async () => {
+    const home = await mkdtemp(path.join(os.tmpdir(), 'runtime-log-'));
+    const paths = panelPaths({ COMFY_PANEL_HOME: home });
+    const config = parseConfig({ docker: { host: `unix://${home}/no.sock` } });
+    const runtime = createPanelRuntime({ mode: 'browser', loaded: { config, path: paths.configFile, configured: false }, paths });
+    await runtime.handlers.appInfo({});
+    const secretLooking = '$2b$12$abcdefghijklmnopqrstuuVWXYZabcdefghijklmnopqrstuvwxyz01';
+    await expect(runtime.handlers.configSave({ config: { container: { hostPort: -1, name: secretLooking } } })).rejects.toThrow(/container/);
+    await runtime.dispose();
+    const file = path.join(paths.logDir, 'panel.log');
+    const text = await readFile(file, 'utf8');
+    expect(text).toMatch(/comfy-panel \S+ started \(browser\)/);
+    expect(text).toMatch(/appInfo ok \d+ms/);
+    expect(text).toMatch(/configSave failed \d+ms config: /);
+    expect(text).not.toContain(secretLooking);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
   });
 });

@@ -1,0 +1,45 @@
+import { appendFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { PanelHandlers } from '../contract/index.js';
+import { errorMessage, PanelError } from '../errors.js';
+import { redact } from '../redact.js';
+
+const MAX_BYTES = 5 * 1024 * 1024;
+
+/**
+ * The panel's own log (logs/panel.log): one line per operation with its outcome and time.
+ * Inputs and results are never logged (they can hold secrets); error text passes redact().
+ * Past 5 MiB the file moves to panel.log.1.
+ */
+export function fileLog(logDir: string): (line: string) => void {
+  const file = path.join(logDir, 'panel.log');
+  return (line) => {
+    try {
+      mkdirSync(logDir, { recursive: true, mode: 0o700 });
+      if ((statSync(file, { throwIfNoEntry: false })?.size ?? 0) > MAX_BYTES) renameSync(file, `${file}.1`);
+      appendFileSync(file, `${new Date().toISOString()} ${redact(line)}\n`, { mode: 0o600 });
+    } catch {
+      // A full or read-only disk must not break the operation being logged.
+    }
+  };
+}
+
+/** Wraps every handler so each call leaves one line in the log. */
+export function withCallLog(handlers: PanelHandlers, log: (line: string) => void): PanelHandlers {
+  const wrapped: Record<string, (input: unknown) => Promise<unknown>> = {};
+  for (const [name, handler] of Object.entries(handlers) as [string, (input: unknown) => Promise<unknown>][]) {
+    wrapped[name] = async (input) => {
+      const started = performance.now();
+      try {
+        const result = await handler(input);
+        log(`${name} ok ${Math.round(performance.now() - started)}ms`);
+        return result;
+      } catch (e) {
+        const code = e instanceof PanelError ? e.code : 'error';
+        log(`${name} failed ${Math.round(performance.now() - started)}ms ${code}: ${errorMessage(e)}`);
+        throw e;
+      }
+    };
+  }
+  return wrapped as PanelHandlers;
+}
