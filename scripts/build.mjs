@@ -27,8 +27,9 @@ const jobs = {
         banner: { js: "const __import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
         define: { 'import.meta.url': '__import_meta_url' },
       }),
-      // A sandboxed preload cannot require node_modules: bundle all of it but electron.
-      esbuild({ ...node, entryPoints: ['main/preload.ts'], outfile: 'dist/main/preload.cjs', format: 'cjs', external: ['electron'] }),
+      // A sandboxed preload cannot require node_modules: bundle all of it but electron (zod
+      // comes along for the contract's names, so minify it).
+      esbuild({ ...node, entryPoints: ['main/preload.ts'], outfile: 'dist/main/preload.cjs', format: 'cjs', external: ['electron'], minify: true }),
     ]),
   renderer: () => viteBuild({ configFile: 'renderer/vite.config.ts', logLevel: 'warn' }),
 };
