@@ -1,25 +1,39 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, snap, startPanel, test } from './panel.js';
-import { docker, newStack, type Stack } from './stack.js';
+import { docker, freePort, makeCredential, newStack, type Stack } from './stack.js';
 
 let stack: Stack;
-test.beforeAll(async () => {
-  stack = await newStack('setup');
-  // A container made outside the panel (as compose or docker run would), holding the deployment's token.
+const decoyName = () => `${stack.containerName}-other`;
+
+/** A ComfyUI container made outside the panel (as compose or docker run would), reading its token from `secretFile`. */
+async function startOutsideContainer(name: string, port: number, secretFile: string) {
   const image = (stack.config.container as { image: string }).image;
   const c = await docker().createContainer({
-    name: stack.containerName,
+    name,
     Image: image,
     Env: ['COMFYUI_SECRET_FILE=/run/secrets/comfyui-password'],
     ExposedPorts: { '8188/tcp': {} },
-    HostConfig: { PortBindings: { '8188/tcp': [{ HostIp: '127.0.0.1', HostPort: String(stack.port) }] }, Binds: [`${stack.secretFile}:/run/secrets/comfyui-password:ro`] },
+    HostConfig: { PortBindings: { '8188/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] }, Binds: [`${secretFile}:/run/secrets/comfyui-password:ro`] },
   });
   await c.start();
+}
+
+test.beforeAll(async () => {
+  stack = await newStack('setup');
+  await startOutsideContainer(stack.containerName, stack.port, stack.secretFile);
+  // A second ComfyUI on the same engine with another token: its credential must not be offered for ours.
+  const other = makeCredential();
+  const otherSecret = path.join(path.dirname(stack.secretFile), 'other-password');
+  writeFileSync(otherSecret, `${other.hash}\n${other.username}`, { mode: 0o600 });
+  await startOutsideContainer(decoyName(), await freePort(), otherSecret);
   // First run: the panel has no config file yet.
   rmSync(path.join(stack.home, 'config.json'));
 });
-test.afterAll(async () => stack?.removeContainer());
+test.afterAll(async () => {
+  await stack?.removeContainer();
+  if (stack) await docker().getContainer(decoyName()).remove({ force: true }).catch(() => undefined);
+});
 
 test('first run: from an empty config to an adopted double container with an imported credential', async ({ page }) => {
   const panel = await startPanel('setup', { home: stack.home });
@@ -30,8 +44,11 @@ test('first run: from an empty config to an adopted double container with an imp
     await snap(page, 'setup-engine');
     await page.getByRole('button', { name: 'Continue' }).click();
 
-    await page.getByRole('radio', { name: new RegExp(stack.containerName) }).check();
+    await page.getByRole('radio', { name: new RegExp(`${stack.containerName} `) }).check();
     await page.getByRole('button', { name: 'Continue' }).click();
+
+    // Only the chosen container's token is offered (importing reads the configured container).
+    await expect(page.getByRole('listitem').filter({ hasText: `container:${decoyName()}` })).toHaveCount(0);
 
     const source = page.getByRole('listitem').filter({ hasText: `container:${stack.containerName}` });
     await source.getByRole('button', { name: 'Import' }).click();

@@ -39,7 +39,7 @@ function EngineStep({ detection, next, onHost }: StepProps & { onHost: (host: st
   );
 }
 
-function ContainerStep({ detection, next, onPick }: StepProps & { onPick: (name: string | undefined, port: number | undefined) => void }) {
+function ContainerStep({ detection, next, onPick }: StepProps & { onPick: (name: string | undefined, port: number | undefined) => Promise<void> }) {
   const [choice, setChoice] = useState<string>(detection.containers.find((c) => c.configured)?.name ?? detection.containers[0]?.name ?? '__new__');
   const [newName, setNewName] = useState('comfyui-qwen');
   const [port, setPort] = useState('8188');
@@ -72,8 +72,8 @@ function ContainerStep({ detection, next, onPick }: StepProps & { onPick: (name:
           className="primary"
           onClick={() => {
             const picked = detection.containers.find((c) => c.name === choice);
-            onPick(picked ? picked.name : newName, picked ? picked.ports[0]?.hostPort : Number(port));
-            next();
+            // The next step imports from the container the config names, so save first.
+            void onPick(picked ? picked.name : newName, picked ? picked.ports[0]?.hostPort : Number(port)).then(next);
           }}
         >
           Continue
@@ -84,11 +84,12 @@ function ContainerStep({ detection, next, onPick }: StepProps & { onPick: (name:
   );
 }
 
-function CredentialStep({ detection, next }: StepProps) {
+function CredentialStep({ detection, next, container }: StepProps & { container: string | undefined }) {
   const imp = useAction('tokenImport');
   const init = useAction('tokenInit');
   const [done, setDone] = useState('');
-  const sources = detection.credentialSources;
+  // Importing "from the container" reads the container the config now names: offer only that one.
+  const sources = detection.credentialSources.filter((s) => s.kind === 'env' || s.container === container);
   const importFrom = async (i: number) => {
     const s = sources[i]!;
     const r = s.kind === 'container' ? await imp.run({ from: 'container' }) : await imp.run({ from: 'env', file: s.file!, key: s.key! });
@@ -115,7 +116,7 @@ function CredentialStep({ detection, next }: StepProps) {
       ) : (
         <p>No existing token was found in the container or the .env files.</p>
       )}
-      {detection.credentialSources.length > 1 && new Set(sources.map((s) => s.fingerprint)).size > 1 ? (
+      {new Set(sources.map((s) => s.fingerprint)).size > 1 ? (
         <p className="error-note">These places hold different tokens; import the one the server accepts, then unify on the Tokens page.</p>
       ) : null}
       <div className="row">
@@ -192,6 +193,7 @@ export function SetupPage({ onDone }: { onDone: () => void }) {
   const apply = useAction('setupApply');
   const [step, setStep] = useState(0);
   const [dockerHost, setDockerHost] = useState<string>();
+  const [container, setContainer] = useState<string>();
   const [error, setError] = useState('');
 
   const saveChoices = async (containerName?: string, hostPort?: number) => {
@@ -224,9 +226,16 @@ export function SetupPage({ onDone }: { onDone: () => void }) {
       ))}
       {detect.data && step === 0 ? <EngineStep detection={detect.data} onHost={setDockerHost} next={() => setStep(1)} /> : null}
       {detect.data && step === 1 ? (
-        <ContainerStep detection={detect.data} onPick={(name, port) => void saveChoices(name, port)} next={() => setStep(2)} />
+        <ContainerStep
+          detection={detect.data}
+          onPick={async (name, port) => {
+            setContainer(name);
+            await saveChoices(name, port);
+          }}
+          next={() => setStep(2)}
+        />
       ) : null}
-      {detect.data && step === 2 ? <CredentialStep detection={detect.data} next={() => setStep(3)} /> : null}
+      {detect.data && step === 2 ? <CredentialStep detection={detect.data} container={container ?? detect.data.containers.find((c) => c.configured)?.name} next={() => setStep(3)} /> : null}
       {detect.data && step === 3 ? <EnvStep detection={detect.data} finish={(t) => void finish(t)} /> : null}
       {apply.error ? <ErrorNote message={apply.error} /> : null}
       {error ? <ErrorNote message={error} /> : null}
