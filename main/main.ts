@@ -1,8 +1,10 @@
 // Electron main process: a hardened window over the app:// scheme, IPC bound to the contract.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { app, BrowserWindow, ipcMain, protocol, session, type WebContents } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, protocol, session, type WebContents } from 'electron';
 import { loadConfig } from '../app/config/load.js';
+import { PanelError } from '../app/errors.js';
+import { redact } from '../app/redact.js';
 import { panelPaths } from '../app/config/paths.js';
 import { rendererDir } from '../app/package-root.js';
 import { cspFromIndexHtml, securityHeaders, staticContentType } from '../app/security/csp.js';
@@ -120,6 +122,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error('comfy-panel failed to start:', err instanceof Error ? err.message : err);
+  // A bad config file is the usual cause: say which field, where the operator can see it.
+  const message = redact(err instanceof Error ? err.message : String(err));
+  const fix = err instanceof PanelError && err.fix ? `\n\n${err.fix}` : '';
+  console.error('comfy-panel failed to start:', message);
+  dialog.showErrorBox('ComfyUI Control Panel could not start', `${message}${fix}`);
   app.exit(1);
 });
