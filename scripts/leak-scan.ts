@@ -30,10 +30,13 @@ async function liveSecrets(): Promise<Map<string, string>> {
   return secrets;
 }
 
-/** What may be seen: logs, audit/history JSON(L), page text, payloads, reports. Not the secret stores themselves. */
+/**
+ * What may be seen: logs, audit and rotation journal files, history JSON(L), page text, payloads,
+ * reports. Not the places that must hold the token: env files in the project, secret files.
+ */
 function scanned(file: string): boolean {
   const rel = path.relative(OUT, file).split(path.sep);
-  if (rel.includes('vault') || rel.includes('project') || rel.includes('secrets')) return false;
+  if (rel.includes('project') || rel.includes('secrets')) return false;
   return /\.(log|txt|jsonl|json|md|html)$/.test(file) && statSync(file).size < 64 * 1024 * 1024;
 }
 
