@@ -13,7 +13,6 @@ export function op<R>() {
   return <I extends z.ZodType>(summary: string, input: I): OpDef<I, R> => ({ summary, input });
 }
 
-export type OpMap = Record<string, OpDef>;
 export type InputOf<D> = D extends OpDef<infer I, unknown> ? z.input<I> : never;
 export type ParsedInputOf<D> = D extends OpDef<infer I, unknown> ? z.output<I> : never;
 export type ResultOf<D> = D extends OpDef<z.ZodType, infer R> ? R : never;
