@@ -13,11 +13,21 @@ const MAX_BYTES = 5 * 1024 * 1024;
  */
 export function fileLog(logDir: string): (line: string) => void {
   const file = path.join(logDir, 'panel.log');
+  // Sizes are tracked in memory so a call costs one append, not a mkdir and a stat as well.
+  let size: number | undefined;
   return (line) => {
     try {
-      mkdirSync(logDir, { recursive: true, mode: 0o700 });
-      if ((statSync(file, { throwIfNoEntry: false })?.size ?? 0) > MAX_BYTES) renameSync(file, `${file}.1`);
-      appendFileSync(file, `${new Date().toISOString()} ${redact(line)}\n`, { mode: 0o600 });
+      if (size === undefined) {
+        mkdirSync(logDir, { recursive: true, mode: 0o700 });
+        size = statSync(file, { throwIfNoEntry: false })?.size ?? 0;
+      }
+      if (size > MAX_BYTES) {
+        renameSync(file, `${file}.1`);
+        size = 0;
+      }
+      const text = `${new Date().toISOString()} ${redact(line)}\n`;
+      appendFileSync(file, text, { mode: 0o600 });
+      size += Buffer.byteLength(text);
     } catch {
       // A full or read-only disk must not break the operation being logged.
     }
