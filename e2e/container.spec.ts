@@ -20,6 +20,15 @@ test('Container page: starts the double container, shows it healthy and protecte
     await page.getByRole('searchbox', { name: 'Search logs' }).fill('use token=');
     await expect(log).toContainText('[redacted fp:');
     await snap(page, 'container-page');
+
+    // "Copy diagnostics" carries the state and the visible log, with the token still redacted.
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: panel.origin });
+    await page.getByRole('button', { name: 'Copy diagnostics' }).click();
+    await expect(page.getByText('Copied, with secrets redacted.')).toBeVisible();
+    const report = await page.evaluate(() => navigator.clipboard.readText());
+    expect(report).toContain('# ComfyUI Control Panel diagnostics');
+    expect(report).toContain('use token=[redacted fp:');
+    expect(report).not.toContain(stack().credential.hash);
     expect(readFileSync(`${process.cwd()}/e2e-output/container-page.txt`, 'utf8')).not.toContain(stack().credential.hash);
   } finally {
     panel.proc.kill('SIGTERM');

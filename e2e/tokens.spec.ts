@@ -32,6 +32,16 @@ test('Tokens page: Rotate, from the click to the double accepting the new token 
     expect(await status(url)).toBe(401);
     const pageText = readFileSync(`${process.cwd()}/e2e-output/tokens-rotated.txt`, 'utf8');
     expect(pageText).not.toContain(newHash);
+
+    // The explicit hand-off: the lines go to the clipboard, quoted for the chosen reader, never onto the page.
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: panel.origin });
+    await page.getByRole('combobox', { name: 'Client dialect' }).selectOption('compose');
+    await page.getByRole('button', { name: 'Copy client env lines' }).click();
+    await expect(page.getByTestId('credential').getByRole('status')).toContainText('for compose readers');
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    expect(copied).toContain(`COMFYUI_BEARER_TOKEN='${newHash}'`);
+    expect(copied).toContain(`COMFYUI_URL=${url}`);
+    expect(await page.locator('body').innerText()).not.toContain(newHash);
   } finally {
     panel.proc.kill('SIGTERM');
   }
