@@ -164,13 +164,6 @@ async function withBuildLock<T>(tag: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Removes images of earlier double versions; ones a container still uses stay (the engine refuses). */
-async function pruneStale(docker: Docker, keep: string): Promise<void> {
-  const images = await docker.listImages({ filters: { reference: [DOUBLE_IMAGE_REPO] } });
-  const stale = images.flatMap((i) => i.RepoTags ?? []).filter((t) => t !== keep);
-  await Promise.all(stale.map((t) => docker.getImage(t).remove().catch(() => undefined)));
-}
-
 /** Returns the tag of the double's image, building it only if this content has no image yet. */
 export async function ensureDoubleImage(docker: Docker): Promise<string> {
   const programs = await bundle();
@@ -178,8 +171,8 @@ export async function ensureDoubleImage(docker: Docker): Promise<string> {
   if (await imageExists(docker, tag)) return tag;
   return withBuildLock(tag, async () => {
     if (await imageExists(docker, tag)) return tag;
+    // Older versions are left alone: other sessions sharing this engine may still use them.
     await importRootfs(docker, tag, rootfs(programs));
-    await pruneStale(docker, tag);
     return tag;
   });
 }
