@@ -24,6 +24,12 @@ suite('typecheck (tsc -b)', () => {
   return { passed: ok ? 1 : 0, failed: ok ? 0 : 1, skipped: 0 };
 });
 
+// ESLint with typescript-eslint's type-checked rules (eslint.config.js); a warning fails it too.
+suite('lint (eslint)', () => {
+  const ok = run('npx', ['eslint', '--max-warnings', '0', '.']) === 0;
+  return { passed: ok ? 1 : 0, failed: ok ? 0 : 1, skipped: 0 };
+});
+
 suite('unit+integration (vitest)', () => {
   const out = '.vitest-results.json';
   rmSync(out, { force: true });
