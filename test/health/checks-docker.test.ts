@@ -273,6 +273,6 @@ describe.skipIf(!d.ok)('health checks against the ComfyUI double container', () 
     expect(reread.config.container).toMatchObject({ name: names.open, hostPort: open.container.hostPort, image: good.container.image });
     expect(reread.config.comfyui.url).toBe(open.comfyui.url);
     expect(reread.config.env.root).toBe(envRoot);
-    await expect(handlers.setupApply({ choices: { comfyuiUrl: 'ftp://nope' } } as never)).rejects.toThrow();
+    await expect(handlers.setupApply({ choices: { comfyuiUrl: 'ftp://nope' } })).rejects.toThrow();
   });
 });
