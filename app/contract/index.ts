@@ -42,7 +42,7 @@ export type EventListener<E extends EventName> = (payload: PanelEvents[E]) => vo
 /** What the UI holds: the API plus a subscription to pushed events. */
 export interface PanelClient {
   api: PanelApi;
-  on<E extends EventName>(event: E, listener: EventListener<E>): () => void;
+  on: <E extends EventName>(event: E, listener: EventListener<E>) => () => void;
 }
 
 /** Errors crossing the contract carry a code and a message fit to show; never a stack or a secret. */

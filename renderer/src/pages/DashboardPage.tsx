@@ -157,7 +157,7 @@ export function DashboardPage() {
   const status = useOp('healthStatus', {});
   const runAll = useAction('healthRun');
   const [live, setLive] = useState<Record<string, CheckResult>>({});
-  const [now, setNow] = useState(Date.now());
+  const [now, setNow] = useState(() => Date.now());
   useEvent('health', (r) => setLive((m) => ({ ...m, [r.id]: r })));
   useEffect(() => {
     const t = setInterval(() => setNow(Date.now()), 5_000);
