@@ -3,6 +3,7 @@
  * each layer's folder, with that layer's own tsconfig (lib, types, paths, references), and must
  * fail with the expected error, or compile cleanly where the layer allows it. No file is written.
  */
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
@@ -86,9 +87,13 @@ describe('each layer compiles only what it may use', () => {
   });
 
   it('every layer is in the whole-tree check, and every source folder has its layer', () => {
-    const solution = ts.readConfigFile(path.join(root, 'tsconfig.json'), ts.sys.readFile).config as { files: string[]; references: { path: string }[] };
+    const solution = ts.readConfigFile(path.join(root, 'tsconfig.json'), (f) => ts.sys.readFile(f)).config as { files: string[]; references: { path: string }[] };
     expect(solution.files).toEqual([]);
     expect(solution.references.map((r) => r.path).sort()).toEqual(['./app', './app/contract', './e2e', './main', './renderer', './scripts', './test'].sort());
+    const checked = new Set(solution.references.flatMap((r) => ts.getParsedCommandLineOfConfigFile(path.join(root, r.path, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined })!.fileNames));
+    const tracked = execFileSync('git', ['ls-files', '*.ts', '*.tsx', '*.mts', '*.cts'], { cwd: root, encoding: 'utf8' }).split('\n').filter(Boolean);
+    expect(tracked.length).toBeGreaterThan(200);
+    expect(tracked.filter((f) => !checked.has(path.join(root, f)))).toEqual([]);
   });
 });
 
