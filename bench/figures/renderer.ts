@@ -18,7 +18,7 @@ const HEADLINE = '[data-testid=health-headline]';
 const BLANK_HTML = '<!doctype html><html><head><meta charset="utf-8"><title>blank</title></head><body></body></html>';
 
 /** Raw and gzipped bytes of every file the browser may download (source maps excluded). */
-async function bundleSize(dir: string): Promise<{ raw: number; gzip: number; files: number }> {
+export async function bundleSize(dir: string): Promise<{ raw: number; gzip: number; files: number }> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   const files = entries.filter((e) => e.isFile() && !e.name.endsWith('.map')).map((e) => path.join(e.parentPath, e.name));
   let raw = 0;
