@@ -8,6 +8,6 @@ export default defineConfig({
     // Docker-backed suites share one engine; files run in parallel but tests inside a file run in order.
     fileParallelism: true,
     maxWorkers: 2,
-    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
+    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './test/tsconfig.typecheck.json' },
   },
 });

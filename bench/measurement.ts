@@ -2,6 +2,8 @@
  * What every figure of the bench produces: a value and a baseline measured in the same run,
  * their ratio, and the target (if the brief gives one) with whether it was met.
  */
+import type { BenchSizes } from './sizes.js';
+
 export interface Target {
   /** `ratio-max`: ratio <= limit; `value-max`: value <= limit; `value-min`: value >= limit. */
   kind: 'ratio-max' | 'value-max' | 'value-min';
@@ -62,5 +64,5 @@ export interface Figure {
   id: string;
   title: string;
   /** `progress` prints a line on stderr while the figure runs. */
-  run(sizes: import('./sizes.js').BenchSizes, progress: (line: string) => void): Promise<Measurement[]>;
+  run(sizes: BenchSizes, progress: (line: string) => void): Promise<Measurement[]>;
 }

@@ -16,6 +16,8 @@ export interface BenchReport {
 
 function number(n: number): string {
   const abs = Math.abs(n);
+  // Below 0.1, two significant digits: a 0.0034x ratio must not print as 0x.
+  if (abs > 0 && abs < 0.1) return n.toLocaleString('en-US', { maximumSignificantDigits: 2 });
   const digits = abs >= 100 ? 0 : abs >= 10 ? 1 : 2;
   return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
 }

@@ -33,9 +33,9 @@ export async function startPanel(name: string, opts: { config?: object; env?: Re
     env: { ...process.env, COMFY_PANEL_HOME: home, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  proc.stderr!.on('data', (d: Buffer) => appendFileSync(log, d));
+  proc.stderr.on('data', (d: Buffer) => appendFileSync(log, d));
   const first = await new Promise<string>((resolve, reject) => {
-    const rl = createInterface({ input: proc.stdout! });
+    const rl = createInterface({ input: proc.stdout });
     rl.once('line', resolve);
     proc.once('exit', (code) => reject(new Error(`comfy-panel serve exited with ${code}; see ${log}`)));
   });

@@ -8,9 +8,8 @@ import { redact } from '../app/redact.js';
 import { panelPaths } from '../app/config/paths.js';
 import { rendererDir } from '../app/package-root.js';
 import { cspFromIndexHtml, securityHeaders, staticContentType } from '../app/security/csp.js';
-import { healthMonitorOf } from '../app/service/health.js';
 import { createPanelRuntime } from '../app/service/runtime.js';
-import { useVaultKeyStore, wrappedKeyStore } from '../app/tokens/index.js';
+import { wrappedKeyStore } from '../app/tokens/index.js';
 import { bindIpc, forwardEvents } from './ipc.js';
 import { desktopNotifier } from './notifier.js';
 import { safeStorageWrapper } from './secret-store.js';
@@ -92,15 +91,15 @@ async function main(): Promise<void> {
   ses.setPermissionCheckHandler((_wc, permission) => allowed(permission));
   app.on('web-contents-created', (_e, contents) => harden(contents));
 
-  // The desktop app keeps the vault key wrapped by the OS keychain, never in a plain file.
-  useVaultKeyStore((dir) => wrappedKeyStore(path.join(dir, 'vault.key.safestorage'), safeStorageWrapper));
   const paths = panelPaths();
   const configArg = process.argv.find((a) => a.startsWith('--config='))?.slice('--config='.length);
   const loaded = await loadConfig(configArg ?? paths.configFile, Boolean(configArg));
-  const runtime = createPanelRuntime({ mode: 'electron', loaded, paths });
+  // The desktop app keeps the vault key wrapped by the OS keychain, never in a plain file.
+  const vaultKeys = (dir: string) => wrappedKeyStore(path.join(dir, 'vault.key.safestorage'), safeStorageWrapper);
+  const runtime = createPanelRuntime({ mode: 'electron', loaded, paths, vaultKeys });
   const { ctx, handlers } = runtime;
   app.once('before-quit', () => void runtime.dispose());
-  healthMonitorOf(ctx).notifier = desktopNotifier;
+  ctx.health.notifier = desktopNotifier;
   await serveRenderer(path.resolve(rendererDir()));
   bindIpc(ipcMain, handlers, ORIGIN);
 

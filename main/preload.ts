@@ -1,7 +1,9 @@
 // The only bridge between the sandboxed page and the core: one namespaced object, `comfyPanel`.
+// It takes the contract's names from names.ts: the schemas (and zod) stay in the main process.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import type { Envelope, PanelBridge } from '../app/contract/envelope.js';
-import { eventNames, opNames, type EventName, type PanelEvents } from '../app/contract/index.js';
+import type { EventName, PanelEvents } from '../app/contract/index.js';
+import { eventNames, opNames } from '../app/contract/names.js';
 import { EVENT_CHANNEL, opChannel } from './ipc-channels.js';
 
 export function createBridge(): PanelBridge {

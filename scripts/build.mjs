@@ -1,6 +1,7 @@
 // Builds everything offline: the CLI and Electron main/preload with esbuild, the renderer with Vite.
 import { build as esbuild } from 'esbuild';
 import { build as viteBuild } from 'vite';
+import { preloadBuildOptions } from './bundle-options.mjs';
 
 const only = process.argv[2]; // optional: cli | main | renderer
 
@@ -27,9 +28,7 @@ const jobs = {
         banner: { js: "const __import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
         define: { 'import.meta.url': '__import_meta_url' },
       }),
-      // A sandboxed preload cannot require node_modules: bundle all of it but electron (zod
-      // comes along for the contract's names, so minify it).
-      esbuild({ ...node, entryPoints: ['main/preload.ts'], outfile: 'dist/main/preload.cjs', format: 'cjs', external: ['electron'], minify: true }),
+      esbuild({ ...preloadBuildOptions, sourcemap: true, outfile: 'dist/main/preload.cjs' }),
     ]),
   renderer: () => viteBuild({ configFile: 'renderer/vite.config.ts', logLevel: 'warn' }),
 };

@@ -1,5 +1,5 @@
-// `npm test`: builds, then runs every suite (type checks, unit and integration, e2e) and
-// ends with one line `N passed, N failed, N skipped` summing all of them.
+// `npm test`: builds, then runs every suite (the whole-tree type check, the lint, unit and
+// integration, e2e, security) and ends with one line `N passed, N failed, N skipped` summing all of them.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 
@@ -15,6 +15,18 @@ function suite(name, fn) {
 
 suite('build', () => {
   const ok = run('node', ['scripts/build.mjs']) === 0;
+  return { passed: ok ? 1 : 0, failed: ok ? 0 : 1, skipped: 0 };
+});
+
+// Every layer under its own tsconfig (tsconfig.json references them): any type error fails the run.
+suite('typecheck (tsc -b)', () => {
+  const ok = run('npx', ['tsc', '-b']) === 0;
+  return { passed: ok ? 1 : 0, failed: ok ? 0 : 1, skipped: 0 };
+});
+
+// ESLint with typescript-eslint's type-checked rules (eslint.config.js); a warning fails it too.
+suite('lint (eslint)', () => {
+  const ok = run('npx', ['eslint', '--max-warnings', '0', '.']) === 0;
   return { passed: ok ? 1 : 0, failed: ok ? 0 : 1, skipped: 0 };
 });
 

@@ -1,14 +1,14 @@
 import type { PanelConfig } from '../config/schema.js';
 import type { PanelPaths } from '../config/paths.js';
-import { readCurrentCredential } from '../tokens/index.js';
+import { readCurrentCredential, type VaultKeys } from '../tokens/index.js';
 import { ComfyClient } from './client.js';
 
 /**
  * A client for the configured server. The token is the vault's current bcrypt hash; the CLI may
  * pass its environment so COMFYUI_TOKEN overrides it (e.g. a server the vault does not manage).
  */
-export async function comfyClientFor(config: PanelConfig, paths: PanelPaths, env?: NodeJS.ProcessEnv): Promise<ComfyClient> {
-  const override = env?.COMFYUI_TOKEN?.trim();
-  const token = override || (await readCurrentCredential(config, paths))?.hash;
+export async function comfyClientFor(config: PanelConfig, paths: PanelPaths, opts: { env?: NodeJS.ProcessEnv; keys?: VaultKeys } = {}): Promise<ComfyClient> {
+  const override = opts.env?.COMFYUI_TOKEN?.trim();
+  const token = override || (await readCurrentCredential(config, paths, opts.keys))?.hash;
   return new ComfyClient({ baseUrl: config.comfyui.url, token, timeoutMs: config.comfyui.timeoutMs });
 }

@@ -1,10 +1,8 @@
 import { z } from 'zod';
+import { dialects, envValueSources } from '../contract/names.js';
 
-export const dialects = ['compose', 'dotenv', 'raw'] as const;
-export type Dialect = (typeof dialects)[number];
-
-/** What a key in an env target is filled with. The token is the bcrypt hash (see the reference). */
-export const envValueSources = ['token', 'url', 'username', 'password'] as const;
+// The lists live with the contract's other names, so the UI can have them without zod.
+export { dialects, envValueSources, type Dialect } from '../contract/names.js';
 
 export const EnvTargetSchema = z
   .object({

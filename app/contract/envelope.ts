@@ -1,4 +1,6 @@
-import { opNames, type ContractErrorShape, type EventName, type OpInput, type OpName, type OpResult, type PanelApi, type PanelEvents } from './index.js';
+// Loaded by the UI: only type imports from index.ts, whose schemas would bring zod along.
+import type { ContractErrorShape, EventName, OpInput, OpResult, PanelApi, PanelEvents } from './index.js';
+import { opNames, type OpName } from './names.js';
 
 /** How every result crosses a process boundary (IPC, HTTP): structured errors survive it. */
 export type Envelope<T = unknown> = { ok: true; result: T } | { ok: false; error: ContractErrorShape };

@@ -27,6 +27,3 @@ export interface LogLine {
   time: string;
   text: string;
 }
-
-/** The runtime list of event names; the type test checks it covers PanelEvents exactly. */
-export const eventNames = ['health', 'containerState', 'log', 'generationProgress', 'rotationStep'] as const satisfies readonly EventName[];

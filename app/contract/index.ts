@@ -1,9 +1,10 @@
 /**
  * The one contract between the core and any UI: every operation (name, input schema,
  * result type) and every pushed event. Electron IPC, the preload bridge and the
- * browser-mode client are all derived from `operations` and `eventNames`.
+ * browser-mode client are all derived from `opNames` and `eventNames` (names.ts, free of
+ * zod for the UI) and, where input is validated, from `operations`.
  */
-import type { InputOf, ResultOf, ParsedInputOf } from './define.js';
+import type { InputOf, OpDef, ResultOf, ParsedInputOf } from './define.js';
 import { appOps } from './ops/app.js';
 import { containerOps } from './ops/container.js';
 import { envOps } from './ops/env.js';
@@ -11,27 +12,24 @@ import { generateOps } from './ops/generate.js';
 import { healthOps } from './ops/health.js';
 import { tokenOps } from './ops/tokens.js';
 import type { EventName, PanelEvents } from './events.js';
+import type { OpName } from './names.js';
 
-export const operations = {
+/** Checks at compile time that `ops` has an operation for every name of names.ts and no other. */
+const exactlyTheNames = <T extends Record<OpName, OpDef>>(ops: T & Record<Exclude<keyof T, OpName>, never>): T => ops;
+
+export const operations = exactlyTheNames({
   ...appOps,
   ...containerOps,
   ...envOps,
   ...generateOps,
   ...healthOps,
   ...tokenOps,
-};
+});
 
 export type Operations = typeof operations;
-export type OpName = keyof Operations;
 export type OpInput<N extends OpName> = InputOf<Operations[N]>;
 export type OpParsedInput<N extends OpName> = ParsedInputOf<Operations[N]>;
 export type OpResult<N extends OpName> = ResultOf<Operations[N]>;
-
-export const opNames = Object.keys(operations) as OpName[];
-
-export function isOpName(name: unknown): name is OpName {
-  return typeof name === 'string' && Object.hasOwn(operations, name);
-}
 
 /** What a UI calls: one async method per operation. */
 export type PanelApi = { [N in OpName]: (input: OpInput<N>) => Promise<OpResult<N>> };
@@ -44,7 +42,7 @@ export type EventListener<E extends EventName> = (payload: PanelEvents[E]) => vo
 /** What the UI holds: the API plus a subscription to pushed events. */
 export interface PanelClient {
   api: PanelApi;
-  on<E extends EventName>(event: E, listener: EventListener<E>): () => void;
+  on: <E extends EventName>(event: E, listener: EventListener<E>) => () => void;
 }
 
 /** Errors crossing the contract carry a code and a message fit to show; never a stack or a secret. */
@@ -55,7 +53,7 @@ export interface ContractErrorShape {
   issues?: { path: string; message: string }[];
 }
 
-export { eventNames } from './events.js';
+export { dialects, envValueSources, eventNames, isOpName, opNames, type Dialect, type OpName } from './names.js';
 // Every type the UI may need, from one import.
 export type * from './events.js';
 export type * from './ops/app.js';

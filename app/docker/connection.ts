@@ -139,8 +139,8 @@ export async function pingDocker(config: PanelConfig, env: NodeJS.ProcessEnv = p
   try {
     // dockerode forwards abortSignal on version(); its typings omit the options argument.
     const client = dockerClient(target);
-    const version = client.version as unknown as (this: Docker, opts: { abortSignal: AbortSignal }) => Promise<Docker.DockerVersion>;
-    const v = await version.call(client, { abortSignal: signal });
+    const version = client.version.bind(client) as unknown as (opts: { abortSignal: AbortSignal }) => Promise<Docker.DockerVersion>;
+    const v = await version({ abortSignal: signal });
     return { ok: true, ...where, serverVersion: v.Version, apiVersion: v.ApiVersion, latencyMs: Math.round(performance.now() - started) };
   } catch (e) {
     return {

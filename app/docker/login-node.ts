@@ -23,13 +23,28 @@ async function installed(m: ContainerManager, nodeDir: string): Promise<Fact> {
   }
 }
 
-/** A positive `loaded` per container run (id@startedAt): it cannot change until the next start. */
-const loadedRuns = new Map<string, Fact>();
+/**
+ * Positive `loaded` facts per container run (id@startedAt): one cannot change until the next
+ * start, so the logs are read once per run. One per runtime (PanelContext.loginNodeRuns).
+ */
+export class LoginNodeRuns {
+  private readonly facts = new Map<string, Fact>();
 
-async function loaded(m: ContainerManager, s: ContainerStatus): Promise<Fact> {
+  get(run: string): Fact | undefined {
+    return this.facts.get(run);
+  }
+
+  /** Keeps the fact for this run and forgets the container's earlier runs. */
+  remember(containerId: string, run: string, fact: Fact): void {
+    for (const key of this.facts.keys()) if (key.startsWith(`${containerId}@`)) this.facts.delete(key);
+    this.facts.set(run, fact);
+  }
+}
+
+async function loaded(m: ContainerManager, s: ContainerStatus, runs: LoginNodeRuns): Promise<Fact> {
   if (!s.startedAt || s.phase === 'stopped' || s.phase === 'crashed' || s.phase === 'created') return unknown('the container is not running');
   const run = `${s.id ?? ''}@${s.startedAt}`;
-  const known = loadedRuns.get(run);
+  const known = runs.get(run);
   if (known) return known;
   let tokenLine = false;
   let importLine: 'ok' | 'failed' | undefined;
@@ -51,8 +66,7 @@ async function loaded(m: ContainerManager, s: ContainerStatus): Promise<Fact> {
     return { value: false, detail: 'neither the ComfyUI-Login token line nor its import line appears in the logs since the last start' };
   }
   const fact = { value: true, detail: `the logs since the last start show ${tokenLine ? 'the ComfyUI-Login token line' : 'the ComfyUI-Login import line'}` };
-  for (const key of loadedRuns.keys()) if (key.startsWith(`${s.id ?? ''}@`)) loadedRuns.delete(key);
-  loadedRuns.set(run, fact);
+  runs.remember(s.id ?? '', run, fact);
   return fact;
 }
 
@@ -84,7 +98,7 @@ async function enforced(s: ContainerStatus, config: PanelConfig, target?: Docker
 }
 
 /** The three facts about ComfyUI-Login, each checked on its own. */
-export async function checkLoginNode(m: ContainerManager, config: PanelConfig, target?: DockerTarget): Promise<LoginNodeReport> {
+export async function checkLoginNode(m: ContainerManager, config: PanelConfig, runs: LoginNodeRuns, target?: DockerTarget): Promise<LoginNodeReport> {
   const s = await m.status();
   if (!s.exists) {
     const none = unknown('the container does not exist');
@@ -93,7 +107,7 @@ export async function checkLoginNode(m: ContainerManager, config: PanelConfig, t
   const nodeDir = path.posix.join(config.container.comfyRoot, 'custom_nodes', 'ComfyUI-Login');
   const [i, l, e] = await Promise.all([
     installed(m, nodeDir),
-    loaded(m, s).catch((err: unknown) => unknown(`could not read the logs: ${errorMessage(err)}`)),
+    loaded(m, s, runs).catch((err: unknown) => unknown(`could not read the logs: ${errorMessage(err)}`)),
     enforced(s, config, target),
   ]);
   return { installed: i, loaded: l, enforced: e };

@@ -23,7 +23,7 @@ import { buildImage, type BuildOptions } from './build.js';
 import { connectDocker, type DockerTarget } from './connection.js';
 import { DockerDemux, type Chunk } from './demux.js';
 import { pumpLogLines } from './log-lines.js';
-import { checkLoginNode } from './login-node.js';
+import { checkLoginNode, LoginNodeRuns } from './login-node.js';
 import { classifyDockerError, toDockerError } from './problems.js';
 import { cpuPercent, gpuReport, memoryUsed } from './resources.js';
 import { buildCreateSpec, desiredView, diffViews, LABEL_SPEC_HASH, observedView, specHash } from './spec.js';
@@ -73,6 +73,8 @@ export class ContainerManager {
   constructor(
     private readonly config: PanelConfig,
     docker?: Docker,
+    /** What is known about ComfyUI-Login per container run; a runtime shares one across its managers. */
+    private readonly loginNodeRuns = new LoginNodeRuns(),
   ) {
     this.name = config.container.name;
     if (docker) {
@@ -419,7 +421,7 @@ export class ContainerManager {
 
   /** Installed, loaded and enforced: each a separate fact with its detail. */
   async verifyLoginNode(): Promise<LoginNodeReport> {
-    return checkLoginNode(this, this.config, this.target);
+    return checkLoginNode(this, this.config, this.loginNodeRuns, this.target);
   }
 
   /** Everything the status view shows, with whether it is all right and why not. */

@@ -37,7 +37,7 @@ interface RawDockerError {
 
 function daemonMessage(e: RawDockerError): string {
   const fromJson = e.json && typeof e.json === 'object' ? e.json.message : undefined;
-  return redact((fromJson ?? e.message ?? String(e)).replace(/^\(HTTP code \d+\)\s+[^-]*-\s*/, '').trim());
+  return redact((fromJson ?? e.message ?? `${e.code ?? e.name ?? 'error'} without a message`).replace(/^\(HTTP code \d+\)\s+[^-]*-\s*/, '').trim());
 }
 
 function dockerBinaryOnPath(env: NodeJS.ProcessEnv): boolean {

@@ -3,7 +3,7 @@ import type { Dialect } from '../config/schema.js';
 import { PanelError } from '../errors.js';
 
 /** Safe bare in every dialect: no quotes, `$`, `#`, whitespace or backslash. */
-const BARE = /^[A-Za-z0-9_.\/:@%+,=-]+$/;
+const BARE = /^[A-Za-z0-9_./:@%+,=-]+$/;
 
 function unrepresentable(dialect: Dialect, why: string): PanelError {
   return new PanelError(

@@ -2,11 +2,11 @@
 import path from 'node:path';
 import type { PanelPaths } from '../config/paths.js';
 import type { PanelConfig } from '../config/schema.js';
-import { readCurrentCredential } from '../tokens/index.js';
+import { readCurrentCredential, type VaultKeys } from '../tokens/index.js';
 import { planEnvSync, type EnvSyncPlan, type EnvSyncValues } from './sync.js';
 
-export async function syncValuesFromPanel(config: PanelConfig, paths: PanelPaths): Promise<EnvSyncValues> {
-  const credential = await readCurrentCredential(config, paths);
+export async function syncValuesFromPanel(config: PanelConfig, paths: PanelPaths, keys?: VaultKeys): Promise<EnvSyncValues> {
+  const credential = await readCurrentCredential(config, paths, keys);
   return {
     url: config.comfyui.url,
     ...(credential ? { token: credential.hash, username: credential.username } : {}),
@@ -24,6 +24,6 @@ export function envBackupDir(paths: PanelPaths): string {
   return path.join(paths.dataDir, 'backups', 'env');
 }
 
-export async function planPanelSync(config: PanelConfig, paths: PanelPaths, root = envRoot(config)): Promise<EnvSyncPlan> {
-  return planEnvSync(config.env.targets, root, await syncValuesFromPanel(config, paths));
+export async function planPanelSync(config: PanelConfig, paths: PanelPaths, root = envRoot(config), keys?: VaultKeys): Promise<EnvSyncPlan> {
+  return planEnvSync(config.env.targets, root, await syncValuesFromPanel(config, paths, keys));
 }

@@ -3,7 +3,7 @@ import type { PanelPaths } from '../config/paths.js';
 import type { PanelConfig } from '../config/schema.js';
 import type { AuthProbeReport } from '../contract/ops/health.js';
 import { PanelError } from '../errors.js';
-import { readCurrentCredential } from '../tokens/vault.js';
+import { readCurrentCredential, type VaultKeys } from '../tokens/vault.js';
 import { fixFor } from './troubleshoot.js';
 
 export interface AuthProbeOptions {
@@ -67,8 +67,8 @@ export async function probeAuthRate(opts: AuthProbeOptions): Promise<AuthProbeRe
 }
 
 /** The probe for a configuration: the vault's token against comfyui.url, N from the config unless given. */
-export async function probeConfigured(config: PanelConfig, paths: PanelPaths, requests?: number): Promise<AuthProbeReport> {
-  const cred = await readCurrentCredential(config, paths);
+export async function probeConfigured(config: PanelConfig, paths: PanelPaths, requests?: number, keys?: VaultKeys): Promise<AuthProbeReport> {
+  const cred = await readCurrentCredential(config, paths, keys);
   if (!cred) throw new PanelError('the panel holds no credential, so there is no token to probe with', 'no-credential', fixFor('no-credential').text);
   return probeAuthRate({ url: config.comfyui.url, token: cred.hash, requests: requests ?? config.health.probeRequests, timeoutMs: config.comfyui.timeoutMs });
 }

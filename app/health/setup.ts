@@ -105,7 +105,7 @@ export function applySetupChoices(current: PanelConfig, choices: SetupChoices): 
 async function envCredentials(files: DiscoveredEnvFile[]): Promise<CredentialSource[]> {
   const perFile = await Promise.all(
     files.map(async (f) => {
-      const values = await readEnvFileValues(f.path, f.dialect, () => undefined).catch(() => ({}) as Record<string, string>);
+      const values = await readEnvFileValues(f.path, f.dialect, () => undefined).catch(() => ({}));
       return Object.entries(values)
         .filter(([, v]) => isBcryptHash(v))
         .map(([key, v]): CredentialSource => ({ source: `env:${f.file}#${key}`, kind: 'env', file: f.path, key, fingerprint: fingerprint(v) }));

@@ -7,11 +7,12 @@ import type { ContainerStatus, DockerPing, GpuReport, LoginNodeReport } from '..
 import type { RunRecord } from '../contract/ops/generate.js';
 import type { TokenAudit } from '../contract/ops/tokens.js';
 import { pingDocker } from '../docker/connection.js';
+import type { LoginNodeRuns } from '../docker/login-node.js';
 import { ContainerManager } from '../docker/manager.js';
 import { auditCredential } from '../tokens/audit.js';
 import type { Credential } from '../tokens/credential.js';
 import { configuredLocations } from '../tokens/actions.js';
-import { openVault } from '../tokens/vault.js';
+import { openVault, type VaultKeys } from '../tokens/vault.js';
 
 export interface SweepDeps {
   config: PanelConfig;
@@ -19,6 +20,10 @@ export interface SweepDeps {
   /** The config file in use: relative env paths resolve beside it when env.root is unset. */
   configFile: string;
   env?: NodeJS.ProcessEnv;
+  /** The runtime's vault key store (default: the 0600 key file). */
+  vaultKeys?: VaultKeys;
+  /** The runtime's memory of ComfyUI-Login per container run (default: none kept across sweeps). */
+  loginNodeRuns?: LoginNodeRuns;
 }
 
 /**
@@ -31,6 +36,8 @@ export class SweepContext {
   readonly paths: PanelPaths;
   readonly envRoot: string;
   private readonly env: NodeJS.ProcessEnv;
+  private readonly vaultKeys: VaultKeys | undefined;
+  private readonly loginNodeRuns: LoginNodeRuns | undefined;
   private readonly memo = new Map<string, Promise<unknown>>();
   private managerInstance: ContainerManager | undefined;
 
@@ -38,6 +45,8 @@ export class SweepContext {
     this.config = deps.config;
     this.paths = deps.paths;
     this.env = deps.env ?? process.env;
+    this.vaultKeys = deps.vaultKeys;
+    this.loginNodeRuns = deps.loginNodeRuns;
     this.envRoot = deps.config.env.root ?? path.dirname(deps.configFile);
   }
 
@@ -52,7 +61,7 @@ export class SweepContext {
   }
 
   get manager(): ContainerManager {
-    return (this.managerInstance ??= new ContainerManager(this.config));
+    return (this.managerInstance ??= new ContainerManager(this.config, undefined, this.loginNodeRuns));
   }
 
   ping(): Promise<DockerPing> {
@@ -92,7 +101,7 @@ export class SweepContext {
 
   /** The vault's current credential (SECRET), or undefined before one exists. */
   credential(): Promise<Credential | undefined> {
-    return this.once('credential', () => openVault(this.config, this.paths).read().then((s) => s?.current));
+    return this.once('credential', () => openVault(this.config, this.paths, this.vaultKeys).read().then((s) => s?.current));
   }
 
   /** GET /system_stats with this token (undefined: anonymous); one request per token per sweep. */
@@ -111,7 +120,7 @@ export class SweepContext {
   tokenAudit(): Promise<TokenAudit> {
     return this.once('token-audit', () =>
       auditCredential({
-        vault: openVault(this.config, this.paths),
+        vault: openVault(this.config, this.paths, this.vaultKeys),
         locations: configuredLocations(this.config, { container: this.manager, envRoot: this.envRoot }),
         server: { probe: (token) => this.probe(token) },
       }),

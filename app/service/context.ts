@@ -1,8 +1,16 @@
 import type { LoadedConfig } from '../config/load.js';
 import type { PanelPaths } from '../config/paths.js';
-import type { EventBus } from './bus.js';
+import { LoginNodeRuns } from '../docker/login-node.js';
+import { createHealthMonitor, type HealthMonitor } from '../health/index.js';
+import { fileVaultKeys, type VaultKeys } from '../tokens/vault.js';
+import { appVersion } from '../version.js';
+import { EventBus } from './bus.js';
 
-/** Everything a handler may use. `loaded` is replaced when the config is saved. */
+/**
+ * Everything a handler may use, and all the state the core keeps between calls: nothing of it
+ * lives in module globals, so two runtimes (tests, later one per instance) never share any.
+ * `loaded` is replaced when the config is saved.
+ */
 export interface PanelContext {
   loaded: LoadedConfig;
   paths: PanelPaths;
@@ -11,4 +19,39 @@ export interface PanelContext {
   bus: EventBus;
   /** Background work (watchers, the health monitor) registers its stop here; the host runs them at shutdown. */
   disposers: (() => unknown)[];
+  /** How the vault key is kept: the 0600 key file, or the OS keychain in Electron. */
+  vaultKeys: VaultKeys;
+  /** The background health monitor; hosts may set its notifier (Electron: desktop notifications). */
+  health: HealthMonitor;
+  /** What the logs showed about ComfyUI-Login per container run, shared by the container view and the sweeps. */
+  loginNodeRuns: LoginNodeRuns;
+}
+
+export interface PanelContextOptions {
+  mode: PanelContext['mode'];
+  loaded: LoadedConfig;
+  paths: PanelPaths;
+  /** Default: the 0600 key file beside the vault. */
+  vaultKeys?: VaultKeys;
+  version?: string;
+}
+
+/** A fresh context: its own bus, health monitor (not started) and caches. */
+export function createPanelContext(opts: PanelContextOptions): PanelContext {
+  const ctx: PanelContext = {
+    loaded: opts.loaded,
+    paths: opts.paths,
+    mode: opts.mode,
+    version: opts.version ?? appVersion,
+    bus: new EventBus(),
+    disposers: [],
+    vaultKeys: opts.vaultKeys ?? fileVaultKeys,
+    loginNodeRuns: new LoginNodeRuns(),
+    health: createHealthMonitor(opts.paths, {
+      deps: () => ({ config: ctx.loaded.config, paths: ctx.paths, configFile: ctx.loaded.path, vaultKeys: ctx.vaultKeys, loginNodeRuns: ctx.loginNodeRuns }),
+      onResult: (result) => ctx.bus.emit('health', result),
+    }),
+  };
+  ctx.disposers.push(() => ctx.health.stop());
+  return ctx;
 }

@@ -21,7 +21,7 @@ export function envHandlers(ctx: PanelContext) {
     envAudit: async (input) => auditEnvTree(input.root ? allowed(input.root, true) : root(), config().env),
     envDiff: async ({ a, b, reveal }) => diffEnvFiles(allowed(a), allowed(b), inspect(reveal)),
     envShow: async ({ file, dialect, reveal }) => showEnvFile(allowed(file), dialect, inspect(reveal)),
-    envSyncPreview: async () => previewOf(await planPanelSync(config(), ctx.paths)),
-    envSyncApply: async () => applyEnvSync(await planPanelSync(config(), ctx.paths), { backupDir: envBackupDir(ctx.paths) }),
+    envSyncPreview: async () => previewOf(await planPanelSync(config(), ctx.paths, root(), ctx.vaultKeys)),
+    envSyncApply: async () => applyEnvSync(await planPanelSync(config(), ctx.paths, root(), ctx.vaultKeys), { backupDir: envBackupDir(ctx.paths) }),
   } satisfies Partial<PanelHandlers>;
 }

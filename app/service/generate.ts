@@ -23,7 +23,7 @@ async function preview(file: string): Promise<GeneratedImage> {
 
 export function generateHandlers(ctx: PanelContext) {
   const running = new Map<string, AbortController>();
-  const client = () => comfyClientFor(ctx.loaded.config, ctx.paths);
+  const client = () => comfyClientFor(ctx.loaded.config, ctx.paths, { keys: ctx.vaultKeys });
   return {
     generateRun: async ({ workflow, outDir, ...params }) => {
       const runId = randomUUID();

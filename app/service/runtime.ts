@@ -1,10 +1,6 @@
-import type { LoadedConfig } from '../config/load.js';
-import type { PanelPaths } from '../config/paths.js';
 import type { PanelHandlers } from '../contract/index.js';
-import { appVersion } from '../version.js';
-import { EventBus } from './bus.js';
 import { fileLog, withCallLog } from './call-log.js';
-import type { PanelContext } from './context.js';
+import { createPanelContext, type PanelContext, type PanelContextOptions } from './context.js';
 import { createPanelHandlers } from './index.js';
 
 export interface PanelRuntime {
@@ -15,10 +11,10 @@ export interface PanelRuntime {
 }
 
 /** Builds the core once for a UI host (Electron or browser mode). */
-export function createPanelRuntime(opts: { mode: PanelContext['mode']; loaded: LoadedConfig; paths: PanelPaths }): PanelRuntime {
-  const ctx: PanelContext = { loaded: opts.loaded, paths: opts.paths, mode: opts.mode, version: appVersion, bus: new EventBus(), disposers: [] };
+export function createPanelRuntime(opts: PanelContextOptions): PanelRuntime {
+  const ctx = createPanelContext(opts);
   const log = fileLog(opts.paths.logDir);
-  log(`comfy-panel ${appVersion} started (${opts.mode}), config ${opts.loaded.path}${opts.loaded.configured ? '' : ' (not configured yet)'}`);
+  log(`comfy-panel ${ctx.version} started (${opts.mode}), config ${opts.loaded.path}${opts.loaded.configured ? '' : ' (not configured yet)'}`);
   return {
     ctx,
     handlers: withCallLog(createPanelHandlers(ctx), log),

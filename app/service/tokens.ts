@@ -10,6 +10,7 @@ export function tokensHandlers(ctx: PanelContext) {
     tokenActions(ctx.loaded.config, ctx.paths, {
       actor: actorName('ui'),
       configFile: ctx.loaded.path,
+      keys: ctx.vaultKeys,
       onStep: (step) => ctx.bus.emit('rotationStep', step),
     });
   // A rotation interrupted by a crash is settled when the panel starts: back to the old

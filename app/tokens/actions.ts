@@ -10,18 +10,17 @@ import { auditCredential, findTokenByFingerprint } from './audit.js';
 import { importFromEnvFile, importFromLocation } from './adopt.js';
 import { clientEnvLines } from './client-env.js';
 import { readJournal } from './journal.js';
-import type { SecretKeyStore } from './keystore.js';
 import { envTargetLocation } from './env-location.js';
 import { containerPasswordLocation, secretFileLocation, type ContainerFiles, type CredentialLocation } from './locations.js';
 import { recoverRotation, rotateCredential, type ComfyServerControl, type RotationDeps } from './rotation.js';
-import { openVault } from './vault.js';
+import { openVault, type VaultKeys } from './vault.js';
 
 export interface TokenActionOptions {
   /** "cli:user@host" or "ui:user@host" (see actorName). */
   actor: string;
   onStep?: (step: RotationStep) => void;
-  /** Vault key store; default the 0600 key file beside the vault. Electron passes its safeStorage one. */
-  keys?: SecretKeyStore;
+  /** How the vault key is kept: the runtime's (PanelContext.vaultKeys); default the 0600 key file. */
+  keys?: VaultKeys;
   /** The config file in use: relative env target paths resolve beside it when env.root is unset. */
   configFile?: string;
   docker?: Dockerode;

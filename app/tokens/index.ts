@@ -3,7 +3,7 @@
  * against it, rotation verified against the live server. The bcrypt hash is the API token
  * and a secret too: only fingerprints leave this module, except clientEnvLines on request.
  */
-export { readCurrentCredential, openVault, vaultDir, Vault, useVaultKeyStore, KEY_FILE, type VaultState } from './vault.js';
+export { readCurrentCredential, openVault, vaultDir, Vault, fileVaultKeys, KEY_FILE, type VaultKeys, type VaultState } from './vault.js';
 export { fileKeyStore, wrappedKeyStore, type SecretKeyStore, type KeyStoreInfo, type KeyWrapper } from './keystore.js';
 export { createCredential, hashPassword, generatePassword, passwordFileContent, parsePasswordFile, isBcryptHash, type Credential } from './credential.js';
 export { tokenActions, containerServer, configuredLocations, type TokenActionOptions } from './actions.js';

@@ -12,11 +12,12 @@ import { acquireRotationLock } from './lock.js';
 import type { Vault } from './vault.js';
 
 /** The server side of a rotation, injectable so any step can be made to fail. */
+/** Plain functions (no `this`), so callers and fault injection can pass them around. */
 export interface ComfyServerControl {
-  restart(): Promise<void>;
-  waitHealthy(): Promise<void>;
+  restart: () => Promise<void>;
+  waitHealthy: () => Promise<void>;
   /** GET with the token (undefined = no auth): 200 accepted, 401 rejected. */
-  probe(token: string | undefined): Promise<ProbeResult>;
+  probe: (token: string | undefined) => Promise<ProbeResult>;
 }
 
 export interface RotationDeps {

@@ -43,14 +43,13 @@ export const VAULT_FILE = 'credential.vault.json';
 export const KEY_FILE = 'vault.key';
 
 /**
- * How a vault's key is kept, chosen once per process by its host: the 0600 key file by
- * default (CLI, browser mode); the Electron main process switches to safeStorage.
+ * How a vault's key is kept, given its folder. Chosen by the host and carried by its runtime
+ * (PanelContext.vaultKeys): the 0600 key file (CLI, browser mode), safeStorage in Electron.
  */
-let keyStoreFor: (vaultDir: string) => SecretKeyStore = (dir) => fileKeyStore(path.join(dir, KEY_FILE));
+export type VaultKeys = (vaultDir: string) => SecretKeyStore;
 
-export function useVaultKeyStore(factory: (vaultDir: string) => SecretKeyStore): void {
-  keyStoreFor = factory;
-}
+/** The 0600 key file beside the vault. */
+export const fileVaultKeys: VaultKeys = (dir) => fileKeyStore(path.join(dir, KEY_FILE));
 
 export function vaultDir(config: PanelConfig, paths: PanelPaths): string {
   return config.vault.dir ?? path.join(paths.dataDir, 'vault');
@@ -61,7 +60,7 @@ export class Vault {
 
   constructor(
     readonly dir: string,
-    private readonly keys: SecretKeyStore = keyStoreFor(dir),
+    private readonly keys: SecretKeyStore = fileVaultKeys(dir),
   ) {
     this.file = path.join(dir, VAULT_FILE);
   }
@@ -132,16 +131,17 @@ export class Vault {
   }
 }
 
-/** The vault for a config; the key store defaults to the 0600 key file beside it. */
-export function openVault(config: PanelConfig, paths: PanelPaths, keys?: SecretKeyStore): Vault {
-  return new Vault(vaultDir(config, paths), keys);
+/** The vault for a config; its key as `keys` keeps it (default: the 0600 key file beside it). */
+export function openVault(config: PanelConfig, paths: PanelPaths, keys: VaultKeys = fileVaultKeys): Vault {
+  const dir = vaultDir(config, paths);
+  return new Vault(dir, keys(dir));
 }
 
 /** The credential ComfyUI should accept now (hash = API token, a secret), or undefined before `token init`. */
 export async function readCurrentCredential(
   config: PanelConfig,
   paths: PanelPaths,
-  keys?: SecretKeyStore,
+  keys: VaultKeys = fileVaultKeys,
 ): Promise<{ hash: string; username: string; password?: string; createdAt: string } | undefined> {
   return (await openVault(config, paths, keys).read())?.current;
 }

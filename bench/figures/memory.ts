@@ -41,8 +41,8 @@ async function callOp(serve: ServeProcess, name: string, input: unknown): Promis
 async function eventClient(serve: ServeProcess): Promise<{ logs(): number; close(): void }> {
   const ws = new WebSocket(`${serve.origin.replace(/^http/, 'ws')}/api/events`, { headers: { Authorization: serve.auth } });
   let logs = 0;
-  ws.on('message', (data) => {
-    if ((JSON.parse(String(data)) as { event: string }).event === 'log') logs++;
+  ws.on('message', (data: Buffer) => {
+    if ((JSON.parse(data.toString()) as { event: string }).event === 'log') logs++;
   });
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());

@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { packageRoot } from '../../app/package-root.js';
 import { measurement, type Figure } from '../measurement.js';
 import { ensureBuilt, startServe, stopServe } from '../support/serve.js';
@@ -18,7 +18,7 @@ const HEADLINE = '[data-testid=health-headline]';
 const BLANK_HTML = '<!doctype html><html><head><meta charset="utf-8"><title>blank</title></head><body></body></html>';
 
 /** Raw and gzipped bytes of every file the browser may download (source maps excluded). */
-async function bundleSize(dir: string): Promise<{ raw: number; gzip: number; files: number }> {
+export async function bundleSize(dir: string): Promise<{ raw: number; gzip: number; files: number }> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   const files = entries.filter((e) => e.isFile() && !e.name.endsWith('.map')).map((e) => path.join(e.parentPath, e.name));
   let raw = 0;
@@ -45,7 +45,7 @@ async function startBlankServer(): Promise<{ url: string; close(): Promise<void>
 }
 
 /** One cold load (fresh context: no cache, no cookie) until `ready` resolves. */
-async function coldLoad(browser: Browser, url: string, ready: (page: import('playwright-core').Page) => Promise<unknown>): Promise<number> {
+async function coldLoad(browser: Browser, url: string, ready: (page: Page) => Promise<unknown>): Promise<number> {
   const context = await browser.newContext();
   try {
     const page = await context.newPage();

@@ -12,7 +12,7 @@ export async function benchDocker(): Promise<Docker> {
   try {
     await docker.ping();
   } catch (e) {
-    throw new Error(`no Docker engine at ${resolveDockerTarget(config).host} (${errorMessage(e)}); start one with: eval "$(scripts/dockerd.sh start)"`);
+    throw new Error(`no Docker engine at ${resolveDockerTarget(config).host} (${errorMessage(e)}); start one with: eval "$(scripts/dockerd.sh start)"`, { cause: e });
   }
   return docker;
 }

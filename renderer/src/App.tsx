@@ -18,7 +18,7 @@ type PageId = (typeof PAGES)[number]['id'];
 
 function currentPage(): PageId {
   const id = window.location.hash.replace(/^#\/?/, '');
-  return (PAGES.find((p) => p.id === id)?.id ?? 'dashboard') as PageId;
+  return PAGES.find((p) => p.id === id)?.id ?? 'dashboard';
 }
 
 /** The chosen theme; "system" follows the OS and is resolved here so the CSS defines dark colours once. */

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../app/package-root.js';
+import { bundlesFigure } from '../../bench/figures/bundles.js';
 import { comfyFigure } from '../../bench/figures/comfy.js';
 import { envFigure, realisticEnv } from '../../bench/figures/env.js';
 import { healthFigure } from '../../bench/figures/health.js';
@@ -98,7 +99,7 @@ describe('bench plumbing', () => {
     expect(() => sizesFromEnv({ BENCH_REQUESTS: '1e' })).toThrow(/BENCH_REQUESTS=1e/);
     expect(() => sizesFromEnv({ BENCH_SWEEPS: '0' })).toThrow(/BENCH_SWEEPS/);
     expect(selectFigures(figures, 'logs, env').map((f) => f.id)).toEqual(['env', 'logs']);
-    expect(() => selectFigures(figures, 'env,gpu')).toThrow(/unknown figure gpu; known: env, comfy, health, rotation, logs, renderer, memory/);
+    expect(() => selectFigures(figures, 'env,gpu')).toThrow(/unknown figure gpu; known: env, comfy, health, rotation, logs, renderer, memory, bundles/);
   });
 
   it('generates the requested number of .env lines', () => {
@@ -110,6 +111,7 @@ describe('figures without Docker', () => {
   it('env', async () => expectWellFormed(await run(envFigure), envFigure, ['env.parse']));
   it('comfy', async () => expectWellFormed(await run(comfyFigure), comfyFigure, ['comfy.client-overhead', 'comfy.probe-success']));
   it('rotation', async () => expectWellFormed(await run(rotationFigure), rotationFigure, ['rotation.total']));
+  it('bundles', async () => expectWellFormed(await run(bundlesFigure), bundlesFigure, ['bundles.preload', 'bundles.renderer-gzip']), 180_000);
   it.skipIf(!existsSync(CHROMIUM))('renderer (Chromium)', async () => expectWellFormed(await run(rendererFigure), rendererFigure, ['renderer.bundle-gzip', 'renderer.first-paint']), 120_000);
 });
 

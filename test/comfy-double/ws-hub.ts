@@ -33,7 +33,8 @@ export class WsHub implements Sender {
     const last = this.executor?.lastNode;
     if (last && last.sid === sid) ws.send(pyJson({ type: 'executing', data: { node: last.node } }));
     let first = true;
-    ws.on('message', (data, isBinary) => {
+    // ws hands text frames over as one Buffer (binaryType nodebuffer, the default).
+    ws.on('message', (data: Buffer, isBinary) => {
       if (isBinary) return;
       try {
         const msg = JSON.parse(data.toString()) as { type?: unknown; data?: unknown };

@@ -73,7 +73,7 @@ describe('response handling never crashes or hangs', () => {
 
   it('a server that never answers, or stalls mid-body, times out', async () => {
     const silent: typeof fetch = (_url, init) =>
-      new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason)));
+      new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason as Error)));
     const c1 = new ComfyClient({ baseUrl: 'http://comfy.test', timeoutMs: 100, fetch: silent });
     expect(await c1.systemStats().catch((e: ComfyError) => e.kind)).toBe('timeout');
 

@@ -7,7 +7,7 @@ import { panelPaths } from '../../app/config/paths.js';
 import { PanelConfigSchema } from '../../app/config/schema.js';
 import { operations } from '../../app/contract/index.js';
 import type { GenerationProgress } from '../../app/contract/ops/generate.js';
-import { EventBus } from '../../app/service/bus.js';
+import { createPanelContext } from '../../app/service/context.js';
 import { generateHandlers } from '../../app/service/generate.js';
 import { openVault } from '../../app/tokens/index.js';
 import { pngSize, startDouble, type DoubleSetup } from './support.js';
@@ -28,10 +28,10 @@ describe('generate operations (service)', () => {
     const paths = panelPaths({ COMFY_PANEL_HOME: path.join(home, 'svc') });
     const config = PanelConfigSchema.parse({ comfyui: { url: d.comfy.url, timeoutMs: 3000 } });
     await openVault(config, paths).write({ current: { hash: d.hash, username: 'admin', createdAt: new Date().toISOString() } });
-    const bus = new EventBus();
+    const ctx = createPanelContext({ loaded: { config, path: paths.configFile, configured: true }, paths, mode: 'browser', version: 'test' });
     const events: GenerationProgress[] = [];
-    bus.on('generationProgress', (p) => events.push(p));
-    const h = generateHandlers({ loaded: { config, path: paths.configFile, configured: true }, paths, mode: 'browser', version: 'test', bus, disposers: [] });
+    ctx.bus.on('generationProgress', (p) => events.push(p));
+    const h = generateHandlers(ctx);
 
     const result = await h.generateRun(operations.generateRun.input.parse({ workflow: 'smoke', width: 16, height: 8 }));
     expect(result.ok).toBe(true);

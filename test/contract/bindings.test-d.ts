@@ -1,7 +1,8 @@
 // Type-level proof that every binding of the contract implements every operation and nothing else.
 import { expectTypeOf, test } from 'vitest';
 import type { PanelBridge } from '../../app/contract/envelope.js';
-import { eventNames, opNames, type EventName, type OpName, type PanelApi, type PanelHandlers } from '../../app/contract/index.js';
+import type { EventName, Operations, OpName, PanelApi, PanelHandlers } from '../../app/contract/index.js';
+import type { eventNames, opNames } from '../../app/contract/names.js';
 import type { createPanelHandlers } from '../../app/service/index.js';
 import type { bindIpc } from '../../main/ipc.js';
 import type { createBridge } from '../../main/preload.js';
@@ -27,7 +28,8 @@ test('both renderer clients expose exactly the operations of the contract', () =
   expectTypeOf<keyof PanelApi>().toEqualTypeOf<OpName>();
 });
 
-test('the runtime name lists are typed as the contract names', () => {
-  expectTypeOf(opNames).toEqualTypeOf<OpName[]>();
+test('the zod-free name lists are exactly the contract names', () => {
+  expectTypeOf<(typeof opNames)[number]>().toEqualTypeOf<OpName>();
+  expectTypeOf<keyof Operations>().toEqualTypeOf<OpName>();
   expectTypeOf<(typeof eventNames)[number]>().toEqualTypeOf<EventName>();
 });

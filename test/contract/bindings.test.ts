@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { apiOverTransport, ContractCallError } from '../../app/contract/envelope.js';
-import { operations, opNames, type PanelHandlers } from '../../app/contract/index.js';
+import { z } from 'zod';
+import { operations, opNames, type OpName, type PanelHandlers } from '../../app/contract/index.js';
 import { bindIpc, isTrustedFrame } from '../../main/ipc.js';
 
 const exposed: Record<string, unknown> = {};
@@ -20,6 +21,33 @@ vi.mock('electron', () => ({
 }));
 
 const sorted = (xs: Iterable<string>) => [...xs].sort();
+
+/** A valid input for each operation that needs one; every other takes {}. */
+const VALID: Partial<Record<OpName, Record<string, unknown>>> = {
+  configSave: { config: {} },
+  containerLogsFollow: { follow: true },
+  envDiff: { a: '.env', b: '.env.example' },
+  envShow: { file: '.env' },
+  setupApply: { choices: {} },
+  tokenImport: { from: 'env', file: '.env', key: 'COMFYUI_TOKEN' },
+  tokenUnify: { to: 'fp:0123456789ab' },
+};
+
+/** No field accepts a symbol, except one declared to take anything (z.unknown, checked later). */
+const WRONG = Symbol('wrong type');
+
+/** What is wrong with an operation's input schema, given one valid input: [] when nothing. */
+function inputProblems(schema: z.ZodType, valid: unknown): string[] {
+  const objects = schema instanceof z.ZodObject ? [schema] : schema instanceof z.ZodUnion ? (schema.options as z.ZodType[]).filter((o) => o instanceof z.ZodObject) : [];
+  if (!objects.length || (schema instanceof z.ZodUnion && objects.length !== schema.options.length)) return ['is not an object schema'];
+  const problems: string[] = [];
+  if (!schema.safeParse(valid).success) problems.push('refuses its valid input');
+  const base = valid as Record<string, unknown>;
+  if (schema.safeParse({ ...base, unexpectedKey: 1 }).success) problems.push('accepts an unknown key');
+  const keys = new Set(objects.flatMap((o) => Object.entries(o.shape as Record<string, z.ZodType>).filter(([, f]) => !(f instanceof z.ZodUnknown)).map(([k]) => k)));
+  for (const key of keys) if (schema.safeParse({ ...base, [key]: WRONG }).success) problems.push(`accepts a wrong type for ${key}`);
+  return problems;
+}
 const trustedFrame = { url: 'app://panel/index.html', parent: null };
 
 function fakeIpcMain() {
@@ -28,12 +56,21 @@ function fakeIpcMain() {
 }
 
 describe('contract bindings at run time', () => {
-  it('every operation has a summary and an object input schema', () => {
+  it('every operation has a summary and a strict object input that accepts its valid input and refuses extra keys and wrong types', () => {
     for (const name of opNames) {
-      const def = operations[name];
-      expect(def.summary.length, name).toBeGreaterThan(5);
-      expect(def.input.safeParse({}).success || def.input.safeParse({ x: 1 }).success === false, name).toBe(true);
+      expect(operations[name].summary.length, name).toBeGreaterThan(5);
+      expect(inputProblems(operations[name].input, VALID[name] ?? {}), name).toEqual([]);
+      // Exactly the operations listed in VALID need input: {} is enough for every other.
+      expect(operations[name].input.safeParse({}).success, `${name} with {}`).toBe(!(name in VALID));
     }
+  });
+
+  it('the input check fails for a schema that is too lax or refuses its valid input', () => {
+    expect(inputProblems(z.object({ x: z.string() }), { x: 'a' })).toEqual(['accepts an unknown key']);
+    expect(inputProblems(z.object({ n: z.number() }).strict(), { n: 1 })).toEqual([]);
+    expect(inputProblems(z.object({ n: z.any() }).strict(), { n: 1 })).toEqual(['accepts a wrong type for n']);
+    expect(inputProblems(z.object({ n: z.number() }).strict(), { n: 'one' })).toEqual(['refuses its valid input']);
+    expect(inputProblems(z.string(), 'a')).toEqual(['is not an object schema']);
   });
 
   it('the IPC binding registers one channel per operation and nothing else', () => {

@@ -52,8 +52,8 @@ describe('resolveDockerTarget: precedence like the docker CLI', () => {
     expect(t.tls).toEqual({ verify: true, certDir: path.join(home, '.docker', 'contexts', 'tls', sha('remote-gpu'), 'docker') });
     const o = modemOptions(t);
     expect(o).toMatchObject({ protocol: 'https', host: 'gpu-box.lan', port: '2376' });
-    expect(String(o.ca)).toBe('ca.pem of remote-gpu');
-    expect(String(o.key)).toBe('key.pem of remote-gpu');
+    expect(String(o.ca as Buffer)).toBe('ca.pem of remote-gpu');
+    expect(String(o.key as Buffer)).toBe('key.pem of remote-gpu');
   });
 
   it('DOCKER_CONTEXT beats currentContext; DOCKER_HOST beats both', () => {

@@ -55,7 +55,7 @@ describe.skipIf(!d.ok)('ContainerManager lifecycle against the real engine and t
     const extract = tar.extract();
     ((await docker.getContainer(name).getArchive({ path })) as Readable).pipe(extract);
     for await (const entry of extract) {
-      expect(entry.header.mode! & 0o777).toBe(0o600);
+      expect(entry.header.mode & 0o777).toBe(0o600);
       expect(entry.header.name).toBe('round-trip.txt');
       entry.resume();
     }

@@ -6,7 +6,7 @@ import { runCli } from '../../app/cli/main.js';
 import type { PanelConfig } from '../../app/config/schema.js';
 import type { LogLine } from '../../app/contract/events.js';
 import type { ContainerState } from '../../app/contract/ops/container.js';
-import { EventBus } from '../../app/service/bus.js';
+import { createPanelContext } from '../../app/service/context.js';
 import { containerHandlers } from '../../app/service/container.js';
 import { requireDocker } from '../support/docker.js';
 import { ensureDoubleImage } from '../support/double-image.js';
@@ -98,12 +98,11 @@ describe.skipIf(!d.ok)('container CLI commands and service operations', () => {
   });
 
   it('service: operations push containerState events and followed log lines on the bus', async () => {
-    const bus = new EventBus();
+    const ctx = createPanelContext({ loaded: { config: svcConfig, path: path.join(home, 'svc.json'), configured: true }, paths: { configFile: '', dataDir: home, logDir: home }, mode: 'browser', version: 'test' });
     const states: ContainerState[] = [];
     const logs: LogLine[] = [];
-    bus.on('containerState', (s) => states.push(s));
-    bus.on('log', (l) => logs.push(l));
-    const ctx = { loaded: { config: svcConfig, path: path.join(home, 'svc.json'), configured: true }, paths: { configFile: '', dataDir: home, logDir: home }, mode: 'browser' as const, version: 'test', bus, disposers: [] };
+    ctx.bus.on('containerState', (s) => states.push(s));
+    ctx.bus.on('log', (l) => logs.push(l));
     const h = containerHandlers(ctx);
     await h.containerLogsFollow({ follow: true });
     await h.containerStart();

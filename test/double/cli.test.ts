@@ -18,8 +18,8 @@ function launch(args: string[]): { child: ChildProcess; url: Promise<string>; ou
       const m = /To see the GUI go to: (http:\/\/\S+)/.exec(out);
       if (m) ok(m[1]!);
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.once('exit', (code) => fail(new Error(`exited ${code} before listening:\n${out}`)));
   });
   const exit = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));

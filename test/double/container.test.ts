@@ -61,7 +61,7 @@ describe.skipIf(!d.ok)('the double as a container image', () => {
   }
 
   async function logs(c: Docker.Container): Promise<string> {
-    return demux((await c.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer);
+    return demux(await c.logs({ stdout: true, stderr: true, follow: false }));
   }
 
   /** Runs node inside the container (the image has no shell) and returns its stdout. */

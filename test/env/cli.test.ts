@@ -22,6 +22,7 @@ describe('comfy-panel env (CLI, --json)', () => {
     home.cleanup();
   });
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each test reads the CLI's JSON its own way
   async function cli(args: string[]): Promise<{ code: number; json: any; text: string }> {
     const out: string[] = [];
     vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PanelConfigSchema } from '../../app/config/schema.js';
 import { operations } from '../../app/contract/index.js';
-import { EventBus } from '../../app/service/bus.js';
+import { createPanelContext } from '../../app/service/context.js';
 import { dispatch } from '../../app/service/dispatch.js';
 import { createPanelHandlers } from '../../app/service/index.js';
 import { copyFixture, FIXTURE_HASH_ROOT, tempDir } from './support.js';
@@ -17,7 +17,7 @@ describe('env operations through the contract', () => {
   });
   const config = PanelConfigSchema.parse({ env: { root: tree.root, targets: [{ path: '.env', dialect: 'dotenv', keys: { COMFYUI_BEARER_TOKEN: 'token' } }] } });
   const paths = { configFile: path.join(home.dir, 'config.json'), dataDir: path.join(home.dir, 'data'), logDir: path.join(home.dir, 'logs') };
-  const handlers = createPanelHandlers({ loaded: { config, path: paths.configFile, configured: true }, paths, mode: 'browser', version: 'test', bus: new EventBus(), disposers: [] });
+  const handlers = createPanelHandlers(createPanelContext({ loaded: { config, path: paths.configFile, configured: true }, paths, mode: 'browser', version: 'test' }));
 
   it('declares the five env operations', () => {
     expect(Object.keys(operations).filter((n) => n.startsWith('env')).sort()).toEqual(['envAudit', 'envDiff', 'envShow', 'envSyncApply', 'envSyncPreview']);

@@ -39,11 +39,13 @@ describe('every contract input schema under hostile input', () => {
     );
   });
 
-  it('rejects a huge input quickly with a bounded message', async () => {
+  it('rejects a huge input with a bounded message', async () => {
+    // Every input schema is strict, so the unknown key is refused by each of them.
     const huge = { x: 'A'.repeat(2_000_000) };
     for (const name of opNames) {
       const err = await dispatch(handlers, name, huge).then(() => undefined, (e: unknown) => e);
-      if (err) expect((err as ContractError).shape.message.length).toBeLessThan(700);
+      expect(err, name).toBeInstanceOf(ContractError);
+      expect((err as ContractError).shape.message.length).toBeLessThan(700);
     }
   });
 });

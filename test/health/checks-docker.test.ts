@@ -9,10 +9,8 @@ import type { PanelHandlers } from '../../app/contract/index.js';
 import type { CheckResult } from '../../app/contract/ops/health.js';
 import { ContainerManager } from '../../app/docker/manager.js';
 import { HealthMonitor, healthChecks, historyFile } from '../../app/health/index.js';
-import { EventBus } from '../../app/service/bus.js';
-import type { PanelContext } from '../../app/service/context.js';
+import { createPanelContext, type PanelContext } from '../../app/service/context.js';
 import { detectSetup } from '../../app/health/setup.js';
-import { healthMonitorOf } from '../../app/service/health.js';
 import { createPanelHandlers } from '../../app/service/index.js';
 import { envTargetLocation } from '../../app/tokens/env-location.js';
 import { fingerprint } from '../../app/redact.js';
@@ -92,9 +90,9 @@ describe.skipIf(!d.ok)('health checks against the ComfyUI double container', () 
     await openManager.start();
     await Promise.all([manager.waitFor('healthy', 30_000), openManager.waitFor('healthy', 30_000)]);
 
-    ctx = { loaded: { config: good, path: path.join(home, 'config.json'), configured: true }, paths, mode: 'browser', version: 'test', bus: new EventBus(), disposers: [] };
+    ctx = createPanelContext({ loaded: { config: good, path: path.join(home, 'config.json'), configured: true }, paths, mode: 'browser', version: 'test' });
     handlers = createPanelHandlers(ctx);
-    await healthMonitorOf(ctx).stop(); // the tests sweep on demand
+    await ctx.health.stop(); // the tests sweep on demand
     ctx.bus.on('health', (r) => events.push(r));
     // The first-run path: adopt the container's credential, write the env target, run the smoke test.
     await handlers.tokenImport({ from: 'container' });
@@ -105,7 +103,7 @@ describe.skipIf(!d.ok)('health checks against the ComfyUI double container', () 
   }, 180_000);
 
   afterAll(async () => {
-    if (ctx) await healthMonitorOf(ctx).stop();
+    if (ctx) await ctx.health.stop();
     await removeContainers(docker, Object.values(names));
     secret.cleanup();
     rmSync(home, { recursive: true, force: true });
@@ -273,6 +271,6 @@ describe.skipIf(!d.ok)('health checks against the ComfyUI double container', () 
     expect(reread.config.container).toMatchObject({ name: names.open, hostPort: open.container.hostPort, image: good.container.image });
     expect(reread.config.comfyui.url).toBe(open.comfyui.url);
     expect(reread.config.env.root).toBe(envRoot);
-    await expect(handlers.setupApply({ choices: { comfyuiUrl: 'ftp://nope' } } as never)).rejects.toThrow();
+    await expect(handlers.setupApply({ choices: { comfyuiUrl: 'ftp://nope' } })).rejects.toThrow();
   });
 });

@@ -125,7 +125,7 @@ describe('browser mode access control', () => {
     expect(await refused({ Cookie: cookie, Origin: 'https://evil.example' })).toBe(403);
     const ws = new WebSocket(url, { headers: { Cookie: cookie, Origin: `http://127.0.0.1:${server.port}` } });
     await new Promise((r) => ws.once('open', r));
-    const got = new Promise<string>((r) => ws.once('message', (m) => r(String(m))));
+    const got = new Promise<string>((r) => ws.once('message', (m: Buffer) => r(m.toString())));
     bus.emit('log', { seq: 1, stream: 'stdout', time: '2026-01-01T00:00:00Z', text: 'hello' });
     expect(JSON.parse(await got)).toEqual({ event: 'log', payload: { seq: 1, stream: 'stdout', time: '2026-01-01T00:00:00Z', text: 'hello' } });
     ws.close();

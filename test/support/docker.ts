@@ -15,7 +15,7 @@ export async function requireDocker(): Promise<DockerAvailability> {
     return { ok: true, docker, host };
   } catch (e) {
     const reason = `no Docker engine at ${host} (${(e as Error).message}); start one with: eval "$(scripts/dockerd.sh start)"`;
-    if (process.env.CI) throw new Error(`CI requires a Docker engine: ${reason}`);
+    if (process.env.CI) throw new Error(`CI requires a Docker engine: ${reason}`, { cause: e });
     console.warn(`[skip] Docker tests: ${reason}`);
     return { ok: false, reason };
   }

@@ -12,7 +12,7 @@ import type { RotationStep } from '../../app/contract/ops/tokens.js';
 import { ContainerManager } from '../../app/docker/manager.js';
 import { readEnvValues } from '../../app/env/index.js';
 import { fingerprint } from '../../app/redact.js';
-import { EventBus } from '../../app/service/bus.js';
+import { createPanelContext } from '../../app/service/context.js';
 import { createPanelHandlers } from '../../app/service/index.js';
 import { containerServer, tokenActions } from '../../app/tokens/actions.js';
 import { AUDIT_LOG } from '../../app/tokens/audit-log.js';
@@ -214,15 +214,15 @@ describe.skipIf(!d.ok)('token commands against the ComfyUI double container', ()
     expect(res.outcome).toBe('rollback-failed');
     expect((await run('--json', 'token', 'audit')).json().pendingRotation).toMatchObject({ rotationId: res.rotationId, step: 'rolling-back' });
 
-    const bus = new EventBus();
+    const ctx = createPanelContext({ loaded: { config: dep.config, path: dep.configFile, configured: true }, paths: panelPaths(), mode: 'browser', version: 'test' });
     const events: RotationStep[] = [];
     const settled = new Promise<void>((resolve) =>
-      bus.on('rotationStep', (e) => {
+      ctx.bus.on('rotationStep', (e) => {
         events.push(e);
         if (e.step === 'rollback-verify' && e.status !== 'started') resolve();
       }),
     );
-    const handlers = createPanelHandlers({ loaded: { config: dep.config, path: dep.configFile, configured: true }, paths: panelPaths(), mode: 'browser', version: 'test', bus, disposers: [] });
+    const handlers = createPanelHandlers(ctx);
     await settled;
     expect(events.filter((e) => e.status !== 'started').map((e) => `${e.step}:${e.status}`)).toEqual([
       'rollback-restore:ok',

@@ -142,7 +142,7 @@ describe('rotation', () => {
   it('a rollback that cannot restart keeps the journal; `recover` later settles it back', async () => {
     s = await setup('rollback-fails');
     s.server.faults.verify = 1;
-    const restart = s.server.restart;
+    const restart = s.server.restart.bind(s.server);
     let failRestartAt = new Set([2]); // the rotation's own restart works, the rollback's fails
     let calls = 0;
     s.server.restart = async () => {

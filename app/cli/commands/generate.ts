@@ -53,7 +53,7 @@ export function registerGenerateCommands(program: Command, cli: CliContext): voi
       const { config } = await cli.config();
       const source: WorkflowSource = opts.workflow === 'smoke' || opts.workflow === 'qwen' ? opts.workflow : { file: path.resolve(opts.workflow) };
       const workflow = await loadWorkflow(source);
-      const client = await comfyClientFor(config, cli.paths, process.env);
+      const client = await comfyClientFor(config, cli.paths, { env: process.env });
       // Ctrl-C interrupts the prompt on the server instead of leaving it running there.
       const abort = new AbortController();
       const onSigint = () => abort.abort();
@@ -102,7 +102,7 @@ export function registerGenerateCommands(program: Command, cli: CliContext): voi
     .description('ComfyUI version, devices and queue, through the authenticated API')
     .action(async () => {
       const { config } = await cli.config();
-      const status = await comfyStatus(await comfyClientFor(config, cli.paths, process.env));
+      const status = await comfyStatus(await comfyClientFor(config, cli.paths, { env: process.env }));
       if (!status.ok) process.exitCode = 1;
       cli.print({
         json: status,

@@ -31,7 +31,11 @@ export const containerCheck: HealthCheck = {
         const why = s.oomKilled ? 'killed for lack of memory' : `exit code ${s.exitCode ?? '?'}`;
         return fail(`container ${name} crashed (${why}${s.restartCount ? `, ${s.restartCount} restarts` : ''})`, fixFor('container-crashed'));
       }
-      default:
+      case 'absent': // ruled out above (!s.exists); named so a new phase cannot fall into "running"
+        return fail(`container ${name} does not exist`, fixFor('no-such-container'));
+      case 'starting':
+      case 'healthy':
+      case 'unhealthy':
         return ok(`container ${name} is running${s.startedAt ? ` since ${s.startedAt}` : ''}`);
     }
   },

@@ -16,7 +16,8 @@ export const dockerHealthCheck: HealthCheck = {
         return warn('the healthcheck has not passed yet (the container is starting)');
       case 'unhealthy':
         return fail('Docker reports the container unhealthy: ComfyUI inside does not answer its healthcheck', fixFor('container-unhealthy'));
-      default:
+      case 'none':
+      case undefined:
         return warn('the container has no Docker healthcheck, so Docker cannot tell a hung server', {
           text: 'Recreate the container from the panel configuration, which adds the healthcheck.',
         });

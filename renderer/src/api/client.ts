@@ -1,5 +1,6 @@
 import { apiOverTransport, type Envelope, type PanelBridge } from '../../../app/contract/envelope.js';
-import { eventNames, type EventListener, type EventName, type PanelClient } from '../../../app/contract/index.js';
+import type { EventListener, EventName, PanelClient } from '../../../app/contract/index.js';
+import { eventNames } from '../../../app/contract/names.js';
 
 declare global {
   interface Window {

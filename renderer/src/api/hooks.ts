@@ -1,4 +1,4 @@
-import { createContext, useCallback, useContext, useEffect, useRef, useState } from 'react';
+import { createContext, useCallback, useContext, useEffect, useEffectEvent, useState } from 'react';
 import type { EventName, OpInput, OpName, OpResult, PanelClient, PanelEvents } from '../../../app/contract/index.js';
 
 export const ClientContext = createContext<PanelClient | null>(null);
@@ -19,23 +19,24 @@ export interface OpState<T> {
 /** Calls an operation on mount (and when `key` changes); `reload` calls it again. */
 export function useOp<N extends OpName>(name: N, input: OpInput<N>, key = ''): OpState<OpResult<N>> {
   const { api } = useClient();
-  const [state, setState] = useState<{ data?: OpResult<N>; error?: string; loading: boolean }>({ loading: true });
   const [tick, setTick] = useState(0);
-  const inputRef = useRef(input);
-  inputRef.current = input;
+  // Loading until the answer to the current request is in; the previous data stays shown meanwhile.
+  const request = `${name}\n${key}\n${tick}`;
+  const [state, setState] = useState<{ request?: string; data?: OpResult<N>; error?: string }>({});
+  // The input as of the call, without making every new input object a reason to call again.
+  const currentInput = useEffectEvent(() => input);
   useEffect(() => {
     let live = true;
-    setState((s) => ({ ...s, loading: true }));
     const call = api[name] as (i: OpInput<N>) => Promise<OpResult<N>>;
-    call(inputRef.current).then(
-      (data) => live && setState({ data, loading: false }),
-      (err: Error) => live && setState({ error: err.message, loading: false }),
+    call(currentInput()).then(
+      (data) => live && setState({ request, data }),
+      (err: Error) => live && setState({ request, error: err.message }),
     );
     return () => {
       live = false;
     };
-  }, [api, name, key, tick]);
-  return { ...state, reload: useCallback(() => setTick((t) => t + 1), []) };
+  }, [api, name, request]);
+  return { data: state.data, error: state.error, loading: state.request !== request, reload: useCallback(() => setTick((t) => t + 1), []) };
 }
 
 /** Runs an operation on demand (buttons): tracks busy and error. */
@@ -63,7 +64,7 @@ export function useAction<N extends OpName>(name: N) {
 
 export function useEvent<E extends EventName>(event: E, listener: (payload: PanelEvents[E]) => void): void {
   const { on } = useClient();
-  const ref = useRef(listener);
-  ref.current = listener;
-  useEffect(() => on(event, (p) => ref.current(p)), [on, event]);
+  // Always the latest listener, without resubscribing on every render.
+  const onEvent = useEffectEvent((payload: PanelEvents[E]) => listener(payload));
+  useEffect(() => on(event, (p) => onEvent(p)), [on, event]);
 }

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
-import { isOpName, type CheckResult, type CheckSummary, type HealthStatusView } from '../../../app/contract/index.js';
+import type { CheckResult, CheckSummary, HealthStatusView } from '../../../app/contract/index.js';
+import { isOpName } from '../../../app/contract/names.js';
 import { useAction, useClient, useEvent, useOp } from '../api/hooks.js';
 import { Card, ErrorNote, Loading, OpStatus } from '../components/Card.js';
 import { ago, ms } from '../components/format.js';
@@ -156,7 +157,7 @@ export function DashboardPage() {
   const status = useOp('healthStatus', {});
   const runAll = useAction('healthRun');
   const [live, setLive] = useState<Record<string, CheckResult>>({});
-  const [now, setNow] = useState(Date.now());
+  const [now, setNow] = useState(() => Date.now());
   useEvent('health', (r) => setLive((m) => ({ ...m, [r.id]: r })));
   useEffect(() => {
     const t = setInterval(() => setNow(Date.now()), 5_000);

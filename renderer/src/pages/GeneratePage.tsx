@@ -67,7 +67,7 @@ export function GeneratePage() {
   return (
     <div className="grid">
       <Card title="Test generation" testId="generate-form">
-        <form className="stack" onSubmit={submit}>
+        <form className="stack" onSubmit={(e) => void submit(e)}>
           <label>
             Workflow
             <select value={workflow} onChange={(e) => setWorkflow(e.target.value as WorkflowChoice)}>

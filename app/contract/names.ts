@@ -1,0 +1,73 @@
+/**
+ * The contract's names as plain values: the operations, the events, the env dialects. The
+ * preload and the renderer import these from here, never from the schemas, so no zod reaches
+ * their bundles (test/contract/names.test.ts). `operations` in index.ts must have exactly these
+ * names (a compile error otherwise); `dialects` and `envValueSources` are what the config
+ * schema validates against.
+ */
+import type { EventName } from './events.js';
+
+export const opNames = [
+  // ops/app.ts
+  'appInfo',
+  'configGet',
+  'configSave',
+  // ops/container.ts
+  'dockerPing',
+  'containerStatus',
+  'containerStart',
+  'containerStop',
+  'containerRestart',
+  'containerCreate',
+  'containerRecreate',
+  'containerRemove',
+  'containerAdopt',
+  'containerLogs',
+  'containerLogsFollow',
+  'containerBuild',
+  // ops/env.ts
+  'envAudit',
+  'envDiff',
+  'envShow',
+  'envSyncPreview',
+  'envSyncApply',
+  // ops/generate.ts
+  'generateRun',
+  'generateInterrupt',
+  'generateHistory',
+  'generateLatest',
+  'comfyStatus',
+  // ops/health.ts
+  'healthRun',
+  'healthStatus',
+  'healthProbe',
+  'setupDetect',
+  'setupApply',
+  // ops/tokens.ts
+  'tokenAudit',
+  'tokenRotate',
+  'tokenInit',
+  'tokenImport',
+  'tokenUnify',
+  'tokenHistory',
+  'tokenRecover',
+  'tokenClientEnv',
+] as const;
+
+export type OpName = (typeof opNames)[number];
+
+const opNameSet: ReadonlySet<string> = new Set(opNames);
+
+export function isOpName(name: unknown): name is OpName {
+  return typeof name === 'string' && opNameSet.has(name);
+}
+
+/** Every event the core pushes; the type test checks it covers PanelEvents exactly. */
+export const eventNames = ['health', 'containerState', 'log', 'generationProgress', 'rotationStep'] as const satisfies readonly EventName[];
+
+/** The readers an env file can be written for (config env.targets[].dialect). */
+export const dialects = ['compose', 'dotenv', 'raw'] as const;
+export type Dialect = (typeof dialects)[number];
+
+/** What a key in an env target is filled with. The token is the bcrypt hash (see the reference). */
+export const envValueSources = ['token', 'url', 'username', 'password'] as const;
