@@ -88,7 +88,7 @@ interface Caller {
   address: string;
 }
 
-type Verdict = { ok: true; caller: Caller } | { ok: false; status: number; message: string; retryAfter?: number; login?: boolean };
+type Verdict = { ok: true; caller: Caller } | { ok: false; status: number; message: string; retryAfter?: number; login?: boolean; caller?: Caller };
 
 function jsonReply(res: ServerResponse, status: number, body: unknown, headers: OutgoingHttpHeaders = {}): void {
   const text = JSON.stringify(body);
@@ -206,32 +206,32 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   }
 
   /** The first key-shaped credential decides (Bearer, then ?token=, then the session cookie); anything else is ignored. */
-  function identify(req: IncomingMessage, url: URL): Verdict {
+  function identify(req: IncomingMessage, url: URL, from: string): Verdict {
     const auth = req.headers.authorization;
     const bearer = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined;
     const token = url.searchParams.getAll('token').find(looksLikeKey);
     const raw = bearer && looksLikeKey(bearer) ? { value: bearer, via: 'bearer' as const } : token ? { value: token, via: 'token' as const } : undefined;
     if (raw) {
       const key = ring.verify(raw.value);
-      return key ? { ok: true, caller: { key, via: raw.via, address: address(req) } } : { ok: false, status: 401, message: 'This API key is not valid (unknown, revoked or expired).' };
+      return key ? { ok: true, caller: { key, via: raw.via, address: from } } : { ok: false, status: 401, message: 'This API key is not valid (unknown, revoked or expired).' };
     }
     const cookie = cookieValue(req.headers.cookie, SESSION_COOKIE);
     if (cookie) {
       const id = sessions.verify(cookie);
       const key = id ? ring.byKeyId(id) : undefined;
-      if (key && key.scope !== 'control') return { ok: true, caller: { key, via: 'session', address: address(req) } };
+      if (key && key.scope !== 'control') return { ok: true, caller: { key, via: 'session', address: from } };
       return { ok: false, status: 401, message: 'Your session has ended; sign in again.', login: true };
     }
     return { ok: false, status: 401, message: 'Authentication required: send an API key (Authorization: Bearer cpk_...).', login: true };
   }
 
-  function authorize(req: IncomingMessage, url: URL, needs: ProxyScope): Verdict {
-    const who = identify(req, url);
+  function authorize(req: IncomingMessage, url: URL, needs: ProxyScope, from: string): Verdict {
+    const who = identify(req, url, from);
     if (!who.ok) return who;
     const { key } = who.caller;
-    if (!scopeAllows(key.scope, needs)) return { ok: false, status: 403, message: `The key "${key.name}" has scope ${key.scope}; ${req.method} ${url.pathname} needs ${needs}.` };
+    if (!scopeAllows(key.scope, needs)) return { ok: false, caller: who.caller, status: 403, message: `The key "${key.name}" has scope ${key.scope}; ${req.method} ${url.pathname} needs ${needs}.` };
     const wait = limiter.take(key.id, key.rateLimit);
-    if (wait) return { ok: false, status: 429, message: `The key "${key.name}" is over its rate limit (${key.rateLimit!.requests} per ${key.rateLimit!.perSeconds} s).`, retryAfter: wait };
+    if (wait) return { ok: false, caller: who.caller, status: 429, message: `The key "${key.name}" is over its rate limit (${key.rateLimit!.requests} per ${key.rateLimit!.perSeconds} s).`, retryAfter: wait };
     return who;
   }
 
@@ -382,7 +382,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   }
 
   // --- the gateway's own pages and control ----------------------------------------------
-  async function ownRoute(req: IncomingMessage, res: ServerResponse, url: URL): Promise<number> {
+  async function ownRoute(req: IncomingMessage, res: ServerResponse, url: URL, from: string): Promise<number> {
     const route = url.pathname.slice('/_gateway'.length);
     const secure = Boolean(opts.secureCookies);
     if (route === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
@@ -395,7 +395,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       res.end(html);
       return 200;
     }
-    if (route === '/login' && req.method === 'POST') return signIn(req, res, secure);
+    if (route === '/login' && req.method === 'POST') return signIn(req, res, secure, from);
     if (route === '/logout') {
       res.writeHead(303, { Location: '/_gateway/login', 'Set-Cookie': clearedSessionCookie(secure), 'Cache-Control': 'no-store' });
       res.end();
@@ -406,7 +406,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     return 404;
   }
 
-  async function signIn(req: IncomingMessage, res: ServerResponse, secure: boolean): Promise<number> {
+  async function signIn(req: IncomingMessage, res: ServerResponse, secure: boolean, from: string): Promise<number> {
     const body = await readBody(req, 16 * 1024);
     const form = new URLSearchParams(body?.toString('utf8') ?? '');
     const next = safeNext(form.get('next'));
@@ -429,7 +429,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const { value, maxAgeSeconds } = sessions.issue(key.id, key.expiresAt);
     res.writeHead(303, { Location: next, 'Set-Cookie': sessionCookie(value, maxAgeSeconds, secure), 'Cache-Control': 'no-store' });
     res.end();
-    log(`[gateway] ${address(req)} signed in as ${key.name} (${key.id})${link ? ' with a one-time link' : ''}`);
+    log(`[gateway] ${from} signed in as ${key.name} (${key.id})${link ? ' with a one-time link' : ''}`);
     return 303;
   }
 
@@ -489,23 +489,25 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const server = createServer((req, res) => {
     const started = performance.now();
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');
+    // Read now: once the response is done, req.socket may already be detached.
+    const from = address(req);
     let who = '-';
-    const done = (status: number) => log(`${new Date().toISOString()} ${address(req)} ${who} "${req.method} ${url.pathname}${withoutToken(url)}" ${status} ${(performance.now() - started).toFixed(1)}ms`);
+    const done = (status: number) => log(`${new Date().toISOString()} ${from} ${who} "${req.method} ${url.pathname}${withoutToken(url)}" ${status} ${(performance.now() - started).toFixed(1)}ms`);
     const handle = async (): Promise<number> => {
-      if (url.pathname.startsWith('/_gateway/')) return ownRoute(req, res, url);
+      if (url.pathname.startsWith('/_gateway/')) return ownRoute(req, res, url, from);
       const rule = ruleFor(req.method ?? 'GET', url.pathname);
       if (rule.kind === 'login-node') {
         res.writeHead(302, { Location: '/_gateway/login', 'Cache-Control': 'no-store' });
         res.end();
         return 302;
       }
-      const v = authorize(req, url, rule.scope);
+      const v = authorize(req, url, rule.scope, from);
+      if (v.caller) who = `${v.caller.key.name}(${v.caller.key.id})`;
       if (!v.ok) {
         refuse(req, res, v, url);
         return v.status;
       }
       const { caller } = v;
-      who = `${caller.key.name}(${caller.key.id})`;
       usage.request(caller.key.id, caller.key.name, caller.address);
       return rule.special ? special(rule.special, req, res, url, caller) : (await forward(req, res, url)).status;
     };
@@ -531,18 +533,19 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');
+    const from = address(req);
     const rule = ruleFor('GET', url.pathname);
-    const logLine = (status: number, who = '-') => log(`${new Date().toISOString()} ${address(req)} ${who} "UPGRADE ${url.pathname}${withoutToken(url)}" ${status}`);
+    const logLine = (status: number, who = '-') => log(`${new Date().toISOString()} ${from} ${who} "UPGRADE ${url.pathname}${withoutToken(url)}" ${status}`);
     if (rule.kind !== 'proxy' || rule.special !== 'ws') {
       refuseUpgrade(socket, 403, 'Only /ws is a WebSocket.');
       return logLine(403);
     }
-    const v = authorize(req, url, rule.scope);
+    const v = authorize(req, url, rule.scope, from);
     if (!v.ok) {
       refuseUpgrade(socket, v.status, v.message, v.retryAfter ? { 'Retry-After': String(v.retryAfter) } : {});
-      return logLine(v.status);
+      return logLine(v.status, v.caller ? `${v.caller.key.name}(${v.caller.key.id})` : '-');
     }
-    const { key, address: from } = v.caller;
+    const { key } = v.caller;
     const who = `${key.name}(${key.id})`;
     usage.request(key.id, key.name, from);
     const shown = url.searchParams.get('clientId') || randomUUID().replaceAll('-', '');
