@@ -76,7 +76,7 @@ export async function startRig(docker: Docker, opts: { samplerMs?: number; model
     Image: doubleTag,
     Cmd: opts.samplerMs ? ['--sampler-ms', String(opts.samplerMs)] : [],
     Env: ['COMFYUI_SECRET_FILE=/run/secrets/comfy/password', 'COMFYUI_AUTH_REQUIRED=1'],
-    HostConfig: { NetworkMode: network.id, Binds: [`${secretDir}:/run/secrets/comfy:ro`, ...(opts.models ? [`${join(modelsRoot, 'models')}:/workspace/ComfyUI/models:ro`] : [])] },
+    HostConfig: { NetworkMode: network.id, Binds: [`${secretDir}:/run/secrets/comfy:ro`, ...(opts.models ? [`${join(modelsRoot, 'models')}:/workspace/ComfyUI/models`] : [])] },
     NetworkingConfig: { EndpointsConfig: { [network.id]: { Aliases: ['comfyui'] } } },
   });
   created.push(comfy);
