@@ -1,6 +1,7 @@
 import type { Figure } from '../measurement.js';
 import { comfyFigure } from './comfy.js';
 import { envFigure } from './env.js';
+import { gatewayFigure } from './gateway.js';
 import { healthFigure } from './health.js';
 import { logsFigure } from './logs.js';
 import { memoryFigure } from './memory.js';
@@ -8,4 +9,4 @@ import { rendererFigure } from './renderer.js';
 import { rotationFigure } from './rotation.js';
 
 /** Every figure, in the order of the brief (issue 8 item 4). */
-export const figures: readonly Figure[] = [envFigure, comfyFigure, healthFigure, rotationFigure, logsFigure, rendererFigure, memoryFigure];
+export const figures: readonly Figure[] = [envFigure, comfyFigure, healthFigure, rotationFigure, logsFigure, rendererFigure, memoryFigure, gatewayFigure];
