@@ -101,10 +101,10 @@ function rootfs(programs: Record<string, string>): Entry[] {
   return entries;
 }
 
-function contentHash(programs: Record<string, string>): string {
+/** Tag of an image of `programs` on this machine's node; `recipe` is the file that decides the layout (an edit there is a new image too). */
+export function contentHash(programs: Record<string, string>, recipe = fileURLToPath(import.meta.url)): string {
   const h = createHash('sha256');
-  // This file decides the layout and the image config: any edit here is a new image too.
-  h.update(readFileSync(fileURLToPath(import.meta.url)));
+  h.update(readFileSync(recipe));
   for (const [name, body] of Object.entries(programs).sort()) h.update(name).update(body);
   for (const f of runtimeFiles()) {
     const s = statSync(f);

@@ -12,13 +12,12 @@
  * GATEWAY_SECRET_FILE=/run/secrets/comfyui-password. Like the double's image it sets no
  * HEALTHCHECK; the container passes Healthcheck: { Test: ['CMD', '/usr/bin/node', '/app/healthcheck.mjs'] }.
  */
-import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import { bundleGateway } from '../../scripts/gateway-bundle.js';
-import { directoryEntries, imageExists, importRootfs, runtimeFiles, withBuildLock, type Entry } from './double-image.js';
+import { contentHash, directoryEntries, imageExists, importRootfs, runtimeFiles, withBuildLock, type Entry } from './double-image.js';
 
 // gw-: the prefix of this helper's resources on the shared engine (rename at integration if wanted).
 export const GATEWAY_IMAGE_REPO = 'gw-comfy-panel-gateway';
@@ -46,22 +45,11 @@ function rootfs(programs: Record<string, string>): Entry[] {
   return entries;
 }
 
-function contentHash(programs: Record<string, string>): string {
-  const h = createHash('sha256');
-  h.update(readFileSync(fileURLToPath(import.meta.url)));
-  for (const [name, body] of Object.entries(programs).sort()) h.update(name).update(body);
-  for (const f of runtimeFiles()) {
-    const s = statSync(f);
-    h.update(`${f}:${s.size}:${s.mtimeMs}`);
-  }
-  return h.digest('hex').slice(0, 16);
-}
-
 /** Returns the tag of the gateway's test image, building it only if this content has no image yet. */
 export async function ensureGatewayImage(docker: Docker): Promise<string> {
   const files = await bundleGateway('/bundle', false);
   const programs = Object.fromEntries(files.map((f) => [f.path.slice('/bundle/'.length), f.text]));
-  const tag = `${GATEWAY_IMAGE_REPO}:${contentHash(programs)}`;
+  const tag = `${GATEWAY_IMAGE_REPO}:${contentHash(programs, fileURLToPath(import.meta.url))}`;
   if (await imageExists(docker, tag)) return tag;
   return withBuildLock(tag, async () => {
     if (!(await imageExists(docker, tag))) await importRootfs(docker, tag, rootfs(programs), CHANGES);
