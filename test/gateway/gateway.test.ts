@@ -41,7 +41,8 @@ function openWs(url: string, protocols?: { headers?: Record<string, string> }): 
   });
 }
 
-describe.skipIf(!d.ok)('the gateway container in front of the ComfyUI double', () => {
+// Generous: these wait for containers on a shared, loaded 2-core machine (conditions, never fixed sleeps).
+describe.skipIf(!d.ok)('the gateway container in front of the ComfyUI double', { timeout: 180_000 }, () => {
   const docker = (d as { docker: Docker }).docker;
   let rig: Rig;
   let gw: string;
@@ -252,7 +253,7 @@ describe.skipIf(!d.ok)('the gateway container in front of the ComfyUI double', (
     expect(status.secret.fingerprint).toMatch(/^fp:[0-9a-f]{12}$/);
     expect(status.upstream.reachable).toBe(true);
     expect((await call(`${gw}/_gateway/health`)).status).toBe(200);
-    await waitFor('the container to be healthy', async () => ((await rig.gateway.inspect()).State.Health?.Status === 'healthy' ? true : undefined));
+    await waitFor('the container to be healthy', async () => ((await rig.gateway.inspect()).State.Health?.Status === 'healthy' ? true : undefined), 150_000);
   });
 
   it('no key and no upstream hash in any response or in the gateway log; a key in the URL is never logged', async () => {
