@@ -128,8 +128,13 @@ export async function startRig(docker: Docker, opts: { samplerMs?: number; model
     },
   };
   // Ready: the gateway answers and ComfyUI behind it does (a key-less probe of a gateway page, then a real one).
-  const probe = await rig.key(`probe-${run}`, 'read');
-  const gw = await url();
-  await waitFor('the gateway and ComfyUI behind it', async () => ((await fetch(`${gw}/system_stats`, { headers: { Authorization: `Bearer ${probe.key}` }, signal: AbortSignal.timeout(2000) })).status === 200 ? true : undefined), 60_000);
+  try {
+    const probe = await rig.key(`probe-${run}`, 'read');
+    const gw = await url();
+    await waitFor('the gateway and ComfyUI behind it', async () => ((await fetch(`${gw}/system_stats`, { headers: { Authorization: `Bearer ${probe.key}` }, signal: AbortSignal.timeout(2000) })).status === 200 ? true : undefined), 120_000);
+  } catch (e) {
+    await rig.close(); // the caller never gets the rig to close
+    throw e;
+  }
   return rig;
 }
