@@ -5,6 +5,7 @@ import { appVersion } from '../version.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerContainerCommands } from './commands/container.js';
 import { registerEnvCommands } from './commands/env.js';
+import { registerGatewayCommands } from './commands/gateway.js';
 import { registerGenerateCommands } from './commands/generate.js';
 import { registerHealthCommands } from './commands/health.js';
 import { registerServeCommand } from './commands/serve.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerTokenCommands(program, cli);
   registerHealthCommands(program, cli);
   registerEnvCommands(program, cli);
+  registerGatewayCommands(program);
   return program;
 }
 

@@ -2,11 +2,12 @@ import type { Figure } from '../measurement.js';
 import { bundlesFigure } from './bundles.js';
 import { comfyFigure } from './comfy.js';
 import { envFigure } from './env.js';
+import { gatewayFigure } from './gateway.js';
 import { healthFigure } from './health.js';
 import { logsFigure } from './logs.js';
 import { memoryFigure } from './memory.js';
 import { rendererFigure } from './renderer.js';
 import { rotationFigure } from './rotation.js';
 
-/** Every figure, in the order of the brief (issue 8 item 4), then the bundle sizes (issue 11 item 6). */
-export const figures: readonly Figure[] = [envFigure, comfyFigure, healthFigure, rotationFigure, logsFigure, rendererFigure, memoryFigure, bundlesFigure];
+/** Every figure: the brief's order (issue 8 item 4), then bundle sizes (issue 11) and the gateway (issue 18). */
+export const figures: readonly Figure[] = [envFigure, comfyFigure, healthFigure, rotationFigure, logsFigure, rendererFigure, memoryFigure, bundlesFigure, gatewayFigure];

@@ -29,12 +29,16 @@ export const DOUBLE_IMAGE_REPO = 'comfy-panel-double';
 const COMFY_ROOT = 'workspace/ComfyUI';
 const DOUBLE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'comfy-double');
 
-interface Entry {
+/** One file, folder or link of an imported rootfs (also used by test/support/gateway-image.ts). */
+export interface Entry {
   name: string;
   mode: number;
   type?: 'file' | 'directory' | 'symlink';
   body?: Buffer | string;
   linkname?: string;
+  /** Owner in the image (default root). */
+  uid?: number;
+  gid?: number;
 }
 
 /** The double's three programs as self-contained ESM files (ws, bcryptjs, commander inside). */
@@ -62,9 +66,20 @@ async function bundle(): Promise<Record<string, string>> {
 }
 
 /** The node binary and every shared object it has loaded (what `ldd node` lists), by absolute path. */
-function runtimeFiles(): string[] {
+export function runtimeFiles(): string[] {
   const libs = (process.report.getReport() as { sharedObjects: string[] }).sharedObjects.filter((p) => p.startsWith('/'));
   return [process.execPath, ...libs];
+}
+
+/** Folder entries for `dirs` (relative paths) and all their parents, parents first, each once: tar readers need them in order. */
+export function directoryEntries(dirs: string[], owner: (name: string) => { uid: number; gid: number } | undefined = () => undefined): Entry[] {
+  return [...new Set(dirs)]
+    .flatMap((d) => {
+      const parts = d.split('/');
+      return parts.map((_, i) => parts.slice(0, i + 1).join('/'));
+    })
+    .filter((d, i, all) => all.indexOf(d) === i)
+    .map((name) => ({ name, type: 'directory' as const, mode: name === 'tmp' ? 0o1777 : 0o755, ...owner(name) }));
 }
 
 function rootfs(programs: Record<string, string>): Entry[] {
@@ -73,13 +88,7 @@ function rootfs(programs: Record<string, string>): Entry[] {
   dirs.push(`${COMFY_ROOT}/custom_nodes/ComfyUI-Login`);
   const runtime = runtimeFiles();
   for (const f of runtime) dirs.push(dirname(f).slice(1));
-  const entries: Entry[] = [...new Set(dirs)].flatMap((d) => {
-    // Parents first, each once: tar readers need them in order.
-    const parts = d.split('/');
-    return parts.map((_, i) => parts.slice(0, i + 1).join('/'));
-  })
-    .filter((d, i, all) => all.indexOf(d) === i)
-    .map((name) => ({ name, type: 'directory' as const, mode: name === 'tmp' ? 0o1777 : 0o755 }));
+  const entries = directoryEntries(dirs);
   entries.push(
     { name: 'etc/passwd', mode: 0o644, body: 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n' },
     { name: 'etc/group', mode: 0o644, body: 'root:x:0:\nnogroup:x:65534:\n' },
@@ -92,10 +101,10 @@ function rootfs(programs: Record<string, string>): Entry[] {
   return entries;
 }
 
-function contentHash(programs: Record<string, string>): string {
+/** Tag of an image of `programs` on this machine's node; `recipe` is the file that decides the layout (an edit there is a new image too). */
+export function contentHash(programs: Record<string, string>, recipe = fileURLToPath(import.meta.url)): string {
   const h = createHash('sha256');
-  // This file decides the layout and the image config: any edit here is a new image too.
-  h.update(readFileSync(fileURLToPath(import.meta.url)));
+  h.update(readFileSync(recipe));
   for (const [name, body] of Object.entries(programs).sort()) h.update(name).update(body);
   for (const f of runtimeFiles()) {
     const s = statSync(f);
@@ -104,7 +113,7 @@ function contentHash(programs: Record<string, string>): string {
   return h.digest('hex').slice(0, 16);
 }
 
-async function imageExists(docker: Docker, tag: string): Promise<boolean> {
+export async function imageExists(docker: Docker, tag: string): Promise<boolean> {
   try {
     await docker.getImage(tag).inspect();
     return true;
@@ -115,21 +124,24 @@ async function imageExists(docker: Docker, tag: string): Promise<boolean> {
 
 function writeEntries(tar: Pack, entries: Entry[]): void {
   for (const e of entries) {
-    const header = { name: e.name, mode: e.mode, type: e.type ?? 'file', linkname: e.linkname, uid: 0, gid: 0, mtime: new Date(0) };
+    const header = { name: e.name, mode: e.mode, type: e.type ?? 'file', linkname: e.linkname, uid: e.uid ?? 0, gid: e.gid ?? 0, mtime: new Date(0) };
     if (e.body === undefined) tar.entry(header);
     else tar.entry(header, e.body);
   }
   tar.finalize();
 }
 
-async function importRootfs(docker: Docker, tag: string, entries: Entry[]): Promise<void> {
+const DOUBLE_CHANGES = ['ENTRYPOINT ["/usr/bin/node", "/app/entrypoint.mjs"]', 'WORKDIR /workspace/ComfyUI', 'EXPOSE 8188/tcp', 'ENV PATH=/usr/local/bin:/usr/bin:/bin'];
+
+/** Imports `entries` as image `tag` with Dockerfile-like `changes` (default: the double's). */
+export async function importRootfs(docker: Docker, tag: string, entries: Entry[], changes: string[] = DOUBLE_CHANGES): Promise<void> {
   const tar = pack();
   const [repo, version] = tag.split(':') as [string, string];
   // tar-stream's streamx Readable pipes like a Node stream, which is all docker-modem needs.
   const importing = docker.importImage(tar as unknown as NodeJS.ReadableStream, {
     repo,
     tag: version,
-    changes: ['ENTRYPOINT ["/usr/bin/node", "/app/entrypoint.mjs"]', 'WORKDIR /workspace/ComfyUI', 'EXPOSE 8188/tcp', 'ENV PATH=/usr/local/bin:/usr/bin:/bin', `LABEL org.opencontainers.image.title=${repo}`],
+    changes: [...changes, `LABEL org.opencontainers.image.title=${repo}`],
   });
   writeEntries(tar, entries);
   const progress = await importing;
@@ -145,7 +157,7 @@ async function importRootfs(docker: Docker, tag: string, entries: Entry[]): Prom
 }
 
 /** Serialises concurrent builds of one tag across test workers; a lock older than 2 min is stale. */
-async function withBuildLock<T>(tag: string, fn: () => Promise<T>): Promise<T> {
+export async function withBuildLock<T>(tag: string, fn: () => Promise<T>): Promise<T> {
   const lock = join(tmpdir(), `${tag.replace(/[:/]/g, '-')}.lock`);
   for (;;) {
     try {
