@@ -43,7 +43,7 @@ describe('API shapes', () => {
     expect([empty.output, empty.output_node]).toEqual([['IMAGE'], false]);
     expect(await (await req('/object_info/NoSuchNode')).json()).toEqual({});
     const all = (await (await req('/object_info')).json()) as Record<string, unknown>;
-    expect(Object.keys(all).sort()).toEqual(['CLIPLoader', 'CLIPTextEncode', 'EmptyImage', 'EmptySD3LatentImage', 'KSampler', 'ModelSamplingAuraFlow', 'SaveImage', 'UNETLoader', 'VAEDecode', 'VAELoader']);
+    expect(Object.keys(all)).toEqual(expect.arrayContaining(['CLIPLoader', 'CLIPTextEncode', 'EmptyImage', 'EmptySD3LatentImage', 'KSampler', 'ModelSamplingAuraFlow', 'SaveImage', 'UNETLoader', 'VAEDecode', 'VAELoader']));
   });
 
   it('GET /view: 404 with an empty body when missing, 400 on path tricks', async () => {
@@ -66,11 +66,13 @@ describe('API shapes', () => {
     }
   });
 
-  it('answers an unknown route 404 and a wrong method 405, as aiohttp does', async () => {
+  it('answers an unknown GET 404 and a wrong method 405 listing GET and HEAD (the web root takes every path), as aiohttp does', async () => {
     const missing = await req('/no/such/route');
     expect([missing.status, await missing.text()]).toEqual([404, '404: Not Found']);
-    const wrong = await req('/interrupt');
-    expect([wrong.status, await wrong.text()]).toEqual([405, '405: Method Not Allowed']);
+    const wrong = await req('/system_stats', { method: 'POST', body: '{}' });
+    expect([wrong.status, await wrong.text(), wrong.headers.get('allow')]).toEqual([405, '405: Method Not Allowed', 'GET,HEAD']);
+    const put = await req('/prompt', { method: 'PUT', body: '{}' });
+    expect([put.status, put.headers.get('allow')]).toEqual([405, 'GET,HEAD,POST']);
   });
 });
 

@@ -140,8 +140,9 @@ describe('the smoke graph', () => {
     renamed['2'].inputs.filename_prefix = 'other/renamed';
     const partial = await run(ws, id, renamed);
     expect(partial.messages.find((m) => m.type === 'execution_cached')!.data.nodes).toEqual(['1']);
-    // ComfyUI reports cached nodes as executed too, with a null output when they have no UI.
-    expect(partial.messages.filter((m) => m.type === 'executed').map((m) => [m.data.node, m.data.output === null])).toEqual([['1', true], ['2', false]]);
+    // A cached upstream node is not even visited: no executing, executed or progress for it.
+    expect(partial.messages.filter((m) => m.type === 'executed').map((m) => m.data.node)).toEqual(['2']);
+    expect(partial.messages.some((m) => m.type === 'progress_state' && '1' in (m.data.nodes as object))).toBe(false);
     expect(partial.messages.find((m) => m.type === 'executed' && m.data.node === '2')!.data.output).toEqual({ images: [{ filename: 'renamed_00001_.png', subfolder: 'other', type: 'output' }] });
     expect((await fetch(`${s.comfy.url}/view?filename=renamed_00001_.png&subfolder=other`, { headers: s.auth })).status).toBe(200);
   });
@@ -224,7 +225,7 @@ describe('models', () => {
     expect(res.status).toBe(400);
     const body = (await res.json()) as { error: { type: string; details: string }; node_errors: Record<string, { errors: { type: string; details: string }[]; dependent_outputs: string[]; class_type: string }> };
     expect(body.error).toEqual({ type: 'prompt_outputs_failed_validation', message: 'Prompt outputs failed validation', details: '', extra_info: {} });
-    expect(body.node_errors['3']).toMatchObject({ class_type: 'VAELoader', dependent_outputs: ['10'], errors: [{ type: 'value_not_in_list', details: "vae_name: 'missing_vae.safetensors' not in ['qwen_image_vae.safetensors']" }] });
+    expect(body.node_errors['3']).toMatchObject({ class_type: 'VAELoader', dependent_outputs: ['10'], errors: [{ type: 'value_not_in_list', details: "vae_name: 'missing_vae.safetensors' not in ['qwen_image_vae.safetensors', 'pixel_space']" }] });
   });
 
   it('fails at load with a ComfyUI-style execution_error when a model file is corrupt', async () => {

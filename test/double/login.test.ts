@@ -26,7 +26,7 @@ describe('POST /login and sessions', () => {
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe('/');
     const cookie = res.headers.get('set-cookie') ?? '';
-    expect(cookie).toMatch(/^AIOHTTP_SESSION="[^"]+"; HttpOnly; Path=\//);
+    expect(cookie).toMatch(/^AIOHTTP_SESSION=("gAAAAA[\w-]+={1,2}"|gAAAAA[\w-]+); HttpOnly; Path=\//);
     expect((await fetch(`${s.comfy.url}/system_stats`, { headers: { Cookie: sessionCookie(res) } })).status).toBe(200);
     // Logged in, /login itself sends the browser home.
     const again = await fetch(`${s.comfy.url}/login`, { headers: { Cookie: sessionCookie(res) }, redirect: 'manual' });
@@ -47,7 +47,7 @@ describe('POST /login and sessions', () => {
     expect(res.headers.get('location')).toBe('/login?wrong_password=1');
     expect(res.headers.get('set-cookie')).toBeNull();
     const page = await (await fetch(`${s.comfy.url}/login?wrong_password=1`)).text();
-    expect(page).toContain('Wrong password');
+    expect(page).toContain('Wrong Password.');
   });
 
   it('answers 500 to a missing password field or a JSON body', async () => {
@@ -76,7 +76,7 @@ describe('POST /login and sessions', () => {
   it('logs the token line and the custom-node import list at start', () => {
     const text = s.logs.join('\n');
     expect(text).toContain(`For direct API calls, use token=${s.hash}`);
-    expect(text).toContain(`Import times for custom nodes:\n   0.0 seconds: ${join(s.root, 'custom_nodes', 'ComfyUI-Login')}`);
+    expect(text).toContain(`\nImport times for custom nodes:\n   0.0 seconds: ${join(s.root, 'custom_nodes', 'websocket_image_save.py')}\n   0.0 seconds: ${join(s.root, 'custom_nodes', 'ComfyUI-Login')}\n\n`);
     expect(text).toMatch(/To see the GUI go to: http:\/\/127\.0\.0\.1:\d+/);
     expect(text).toMatch(/127\.0\.0\.1 \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "POST \/login HTTP\/1\.1" 302 \d+ "-" "/);
   });
@@ -109,7 +109,7 @@ describe('PASSWORD lifecycle', () => {
     const comfy = await startComfyDouble({ dir: root, log: (l) => logs.push(l) });
     try {
       expect(logs).toContain('Please set up your password before use. The token will be a hashed string derived from your password.');
-      expect(await (await fetch(`${comfy.url}/login`)).text()).toContain('Set a password');
+      expect(await (await fetch(`${comfy.url}/login`)).text()).toContain('For your first login, please enter a new username and password');
       const res = await fetch(`${comfy.url}/login`, form({ username: 'operator', password: 'first password' }));
       expect(res.status).toBe(302);
       expect(res.headers.get('location')).toBe('/');
