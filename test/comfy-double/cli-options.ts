@@ -27,7 +27,7 @@ export const MODE_ENV = {
  *   --login-import-failed            the node fails to import: IMPORT FAILED, no auth
  *   --cors-origin ORIGIN             like ComfyUI's --enable-cors-header ORIGIN (also accepted as is)
  */
-export function parseDoubleArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): Omit<ComfyDoubleOptions, 'log'> {
+export function parseDoubleArgs(argv: string[]): Omit<ComfyDoubleOptions, 'log'> {
   const program = new Command('comfy-double')
     .description('A ComfyUI + ComfyUI-Login test double')
     .requiredOption('--dir <path>', 'the ComfyUI root (login/PASSWORD, output/, user/, models/, custom_nodes/)')
@@ -46,7 +46,7 @@ export function parseDoubleArgs(argv: string[], env: NodeJS.ProcessEnv = process
   program.parse(argv, { from: 'user' });
   const o = program.opts<{ dir: string; port: number; host: string; login: boolean; samplerMs: number; loginNodeVersion?: LoginNodeVersion; loginImportFailed?: boolean | string; corsOrigin?: string; enableCorsHeader?: string }>();
   // commander sets a boolean env option to true for any value; "0"/"false"/"" mean off here.
-  const importFailed = o.loginImportFailed === true && !['0', 'false', ''].includes(env[MODE_ENV.loginImportFailed] ?? 'x');
+  const importFailed = o.loginImportFailed === true && !['0', 'false', ''].includes(process.env[MODE_ENV.loginImportFailed] ?? 'x');
   return {
     dir: o.dir,
     port: o.port,

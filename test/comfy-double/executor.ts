@@ -40,7 +40,9 @@ function signatures(graph: Graph): Map<string, string> {
   const sig = (id: string): string => {
     const known = sigs.get(id);
     if (known) return known;
-    const node = graph[id]!;
+    const node = graph[id];
+    // A link to a node that is not in the prompt (its output failed validation): uncacheable, like ComfyUI's NaN signature.
+    if (!node || typeof node !== 'object') return `missing:${id}`;
     const inputs = Object.entries(node.inputs ?? {})
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([k, v]) => [k, isLink(v) ? [sig(v[0]), v[1]] : v]);

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { solidPng } from './png.js';
-import { pyJson, pyParse, type PyValue } from './pyjson.js';
+import { pyClone, pyJson, pyParse, type PyValue } from './pyjson.js';
 
 /**
  * The node classes a bare ComfyUI 0.3.64 lists in /object_info, as data: object_info.json holds
@@ -139,7 +139,7 @@ export class NodeRegistry {
 
   /** The class's /object_info entry with its disk-backed lists filled in. */
   info(name: string): NodeInfo {
-    const info = structuredClone(FIXTURE[name]!);
+    const info = pyClone(FIXTURE[name]!);
     for (const group of [info.input.required, info.input.optional]) {
       for (const [input, spec] of Object.entries(group ?? {})) {
         const list = DISK_LISTS[`${name}.${input}`];

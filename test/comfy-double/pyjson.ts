@@ -54,6 +54,13 @@ export function pyJson(value: unknown): string {
     .join(', ')}}`;
 }
 
+/** A deep copy that keeps PyFloat (structuredClone would turn it into a plain object). */
+export function pyClone<T>(value: T): T {
+  if (value instanceof PyFloat || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(pyClone) as T;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, pyClone(v)])) as T;
+}
+
 /** Python's repr() of a JSON value: 'str' in single quotes, True/False/None, {'k': v}. */
 export function pyRepr(value: unknown): string {
   if (value === null || value === undefined) return 'None';

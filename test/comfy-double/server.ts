@@ -255,6 +255,12 @@ export async function startComfyDouble(opts: ComfyDoubleOptions): Promise<ComfyD
       });
     });
   });
+  const sockets = new Set<Duplex>();
+  server.on('connection', (sock: Duplex) => {
+    sockets.add(sock);
+    sock.once('close', () => sockets.delete(sock));
+  });
+
   server.on('upgrade', (raw: IncomingMessage, socket: Duplex, head: Buffer) => {
     const req = parse(raw, Buffer.alloc(0), () => hub.accept(raw, socket, head, req.url.searchParams.get('clientId')));
     void answer(req).then((reply) => {
@@ -285,11 +291,13 @@ export async function startComfyDouble(opts: ComfyDoubleOptions): Promise<ComfyD
     close: async () => {
       executor.stop();
       hub.close();
+      const closing = [...sockets].map((sock) => new Promise((ok) => sock.once('close', ok)));
       server.closeAllConnections();
-      await new Promise<void>((ok) => server.close(() => ok()));
+      for (const sock of sockets) sock.destroy();
+      await Promise.all([new Promise<void>((ok) => server.close(() => ok())), ...closing]);
       // Let in-process clients see the FIN of their pooled keep-alive sockets before a restart
       // on the same port, or their next request goes down a dead socket ("other side closed").
-      await new Promise((ok) => setTimeout(ok, 20));
+      await new Promise((ok) => setTimeout(ok, 50));
     },
   };
 }
