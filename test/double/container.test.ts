@@ -69,7 +69,7 @@ describe.skipIf(!d.ok)('the double as a container image', () => {
     expect(await c.execNode(exists('/usr/bin/nvidia-smi'))).toBe('false');
   });
 
-  it('[L35] [L36] [S9] [S14] serves with the mounted secret: 401 anonymous (healthy), 200 with the hash, PASSWORD 0600, and umask 077 makes the key file and PNGs 0600; SIGKILL of ComfyUI is a crash (137)', async () => {
+  it('[L1] [L35] [L36] [S9] [S14] serves with the mounted secret: 401 anonymous (healthy), 200 with the hash, PASSWORD 0600, and umask 077 makes the key file and PNGs 0600; SIGKILL of ComfyUI is a crash (137)', async () => {
     const c = await run({ name: 'auth', secretFile: readable, authRequired: true });
     const url = await c.ready();
     expect((await probe(url)).status).toBe(401);

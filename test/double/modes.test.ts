@@ -18,7 +18,7 @@ const get = (s: Started, path: string, headers: Record<string, string> = {}) => 
 const form = (fields: Record<string, string>) => ({ method: 'POST', body: new URLSearchParams(fields), redirect: 'manual' as const });
 
 describe('no PASSWORD (the node was installed, nobody set a password yet)', () => {
-  it('[S5] an empty ?token= passes (200) while a plain anonymous request gets 401', async () => {
+  it('[S5] [L30] an empty ?token= passes (200) while a plain anonymous request gets 401', async () => {
     const s = await double({ password: null });
     expect((await get(s, '/system_stats?token=')).status).toBe(200);
     expect((await get(s, '/system_stats')).status).toBe(401);

@@ -18,7 +18,7 @@ useDouble({}, (started) => {
 });
 
 describe('system_stats, extensions, static paths', () => {
-  it('[S13] system_stats.system has required_templates_version and installed_templates_version, in ComfyUI key order', async () => {
+  it('[S13] [L22] system_stats.system has required_templates_version and installed_templates_version, in ComfyUI key order', async () => {
     const stats = (await (await req('/system_stats')).json()) as { system: Record<string, unknown> };
     expect(Object.keys(stats.system)).toEqual(['os', 'ram_total', 'ram_free', 'comfyui_version', 'required_frontend_version', 'installed_templates_version', 'required_templates_version', 'python_version', 'pytorch_version', 'embedded_python', 'argv']);
     expect(stats.system.required_templates_version).toEqual(expect.any(String));
