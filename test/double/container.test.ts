@@ -160,7 +160,7 @@ describe.skipIf(!d.ok)('the double as a container image', () => {
   it('[S6] --login-node-version pre-token: the entrypoint\'s login/PASSWORD is ignored, tokens get 302, the first POST /login owns the server; still "healthy"', async () => {
     const c = await run({ name: 'pretoken', loginNodeVersion: 'pre-token', secretFile: readable, authRequired: true });
     const url = await c.ready();
-    for (const headers of [{}, { Authorization: `Bearer ${hash}` }]) {
+    for (const headers of [{}, { Authorization: `Bearer ${hash}` }] as Record<string, string>[]) {
       const res = await probe(url, headers);
       expect([res.status, res.headers.get('location')]).toEqual([302, '/login']);
     }
