@@ -23,7 +23,7 @@
  * The docker CLI's --health-cmd needs a shell, which the image lacks.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -222,6 +222,7 @@ async function withBuildLock<T>(tag: string, fn: () => Promise<T>): Promise<T> {
 
 /** Returns the tag of the double's image, building it only if this content has no image yet. */
 export async function ensureDoubleImage(docker: Docker): Promise<string> {
+  if (!existsSync(TINI)) throw new Error(`${TINI} is missing: the double's image runs it as PID 1, like the recipe; install Debian's tini (docker.io depends on it)`);
   const programs = await bundle();
   const tag = `${DOUBLE_IMAGE_REPO}:${contentHash(programs)}`;
   if (await imageExists(docker, tag)) return tag;
