@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { formFields, json, raisedRedirect, redirect, type Reply, type Req } from './http-kit.js';
@@ -49,11 +49,6 @@ export function installLoginNode(root: string, version: LoginNodeVersion | false
   writeFileSync(marker, version);
 }
 
-/** Kept for callers of the original API: login true installs the current version, false removes the node. */
-export function applyLoginFlag(root: string, login: boolean): void {
-  installLoginNode(root, login ? 'current' : false);
-}
-
 export function loginNodeInstalled(root: string): boolean {
   return existsSync(join(root, LOGIN_NODE_DIR, '__init__.py'));
 }
@@ -62,12 +57,6 @@ export function installedLoginVersion(root: string): LoginNodeVersion | undefine
   if (!loginNodeInstalled(root)) return undefined;
   const marker = join(root, LOGIN_NODE_DIR, MARKER);
   return existsSync(marker) && readFileSync(marker, 'utf8') === 'pre-token' ? 'pre-token' : 'current';
-}
-
-/** The node's web directory files, as ComfyUI globs them for /extensions (only once the node imported). */
-export function loginWebFiles(root: string): string[] {
-  const dir = join(root, LOGIN_NODE_DIR, 'js');
-  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.js')) : [];
 }
 
 /** Thrown where the Python node raises while handling a request (e.g. a malformed header): aiohttp turns it into a 500. */
