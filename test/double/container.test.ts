@@ -14,7 +14,8 @@ const ROOT = '/workspace/ComfyUI';
 const stat = (path: string) => `const s=require('fs').statSync(${JSON.stringify(path)});console.log(s.uid+' '+(s.mode&0o7777).toString(8))`;
 const exists = (path: string) => `console.log(require('fs').existsSync(${JSON.stringify(path)}))`;
 
-describe.skipIf(!d.ok)('the double as a container image', () => {
+// Each test starts containers and waits for conditions; a loaded shared engine can take minutes.
+describe.skipIf(!d.ok)('the double as a container image', { timeout: 240_000 }, () => {
   const docker = (d as { docker: Docker }).docker;
   const started: DoubleContainer[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'double-secret-'));
