@@ -50,7 +50,7 @@ describe('npm run comfy-double', () => {
     expect(await run.exit).toBe(0);
   });
 
-  it('selects the modes by flag (--login-node-version, --enable-cors-header) or environment (COMFY_DOUBLE_LOGIN_IMPORT_FAILED=1)', async () => {
+  it('selects the modes by flag (--login-node-version, --enable-cors-header) or environment (COMFY_DOUBLE_LOGIN_IMPORT_FAILED=1)', { timeout: 120_000 }, async () => {
     const dir = tempRoot();
     roots.push(dir);
     const hash = writePassword(dir, 'cli password');
