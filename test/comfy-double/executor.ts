@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { NODE_CLASSES, NodeException, type ImageRef, type RunContext, type RunResult } from './nodes.js';
-import { isLink, validatePrompt, type Graph, type Validation } from './validate.js';
+import { NodeException, runNode, type ImageRef, type NodeRegistry, type RunContext, type RunResult } from './nodes.js';
+import { pyBool, PyFloat, pyRepr, type PyValue } from './pyjson.js';
+import { isLink, validatePrompt, ValidationCrash, type Graph, type Validation } from './validate.js';
 
 /** How the executor reaches WebSocket clients; sid undefined means every client. */
 export interface Sender {
@@ -11,13 +12,14 @@ export interface Sender {
 }
 
 /** A queue entry as /queue and history show it: [number, prompt_id, prompt, extra_data, outputs]. */
-type QueueItem = [number, string, Graph, Record<string, unknown>, string[]];
+type QueueItem = [number | PyFloat, string, Graph, Record<string, unknown>, string[]];
 
 type Message = [string, Record<string, unknown>];
 
+/** A progress_state entry; start_progress sets the floats 0.0/1.0, a cached output's fresh entry keeps the ints 0/1. */
 interface Progress {
-  value: number;
-  max: number;
+  value: number | PyFloat;
+  max: number | PyFloat;
   state: 'running' | 'finished';
 }
 
@@ -38,7 +40,9 @@ function signatures(graph: Graph): Map<string, string> {
   const sig = (id: string): string => {
     const known = sigs.get(id);
     if (known) return known;
-    const node = graph[id]!;
+    const node = graph[id];
+    // A link to a node that is not in the prompt (its output failed validation): uncacheable, like ComfyUI's NaN signature.
+    if (!node || typeof node !== 'object') return `missing:${id}`;
     const inputs = Object.entries(node.inputs ?? {})
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([k, v]) => [k, isLink(v) ? [sig(v[0]), v[1]] : v]);
@@ -50,12 +54,15 @@ function signatures(graph: Graph): Map<string, string> {
   return sigs;
 }
 
-/** Dependencies first, outputs in the order validation accepted them. */
-function executionOrder(graph: Graph, outputs: string[]): string[] {
+/**
+ * Dependencies first, outputs in the order validation accepted them. Like ComfyUI's
+ * ExecutionList, an output is always staged but a cached upstream node is not even visited.
+ */
+function executionOrder(graph: Graph, outputs: string[], cached: (id: string) => boolean): string[] {
   const order: string[] = [];
   const visit = (id: string) => {
     if (order.includes(id)) return;
-    for (const v of Object.values(graph[id]!.inputs ?? {})) if (isLink(v)) visit(v[0]);
+    for (const v of Object.values(graph[id]!.inputs ?? {})) if (isLink(v) && !cached(v[0])) visit(v[0]);
     order.push(id);
   };
   outputs.forEach(visit);
@@ -79,6 +86,7 @@ export class Executor {
 
   constructor(
     private readonly root: string,
+    private readonly nodes: NodeRegistry,
     private readonly samplerMs: number,
     private readonly sender: Sender,
     private readonly log: (line: string) => void,
@@ -89,29 +97,46 @@ export class Executor {
   }
 
   queue() {
-    return { queue_running: this.running ? [this.running] : [], queue_pending: [...this.pending].sort((a, b) => a[0] - b[0]) };
+    return { queue_running: this.running ? [this.running] : [], queue_pending: [...this.pending].sort((a, b) => Number(a[0]) - Number(b[0])) };
   }
 
   private queueUpdated(): void {
     this.sender.send('status', { status: this.queueInfo() }, undefined);
   }
 
-  /** POST /prompt after JSON parsing: validates, queues, and answers like ComfyUI. */
-  submit(body: Record<string, unknown>): { status: number; body: unknown } {
+  /**
+   * POST /prompt after JSON parsing, as PromptServer.post_prompt: the number is taken (and the
+   * counter moves on) before anything is checked; validation errors answer 400.
+   */
+  submit(body: PyValue): { status: number; body: unknown } {
     this.log('got prompt');
-    const graph = body.prompt;
-    if (graph === undefined || graph === null || typeof graph !== 'object') {
+    if (body === null || typeof body === 'number' || typeof body === 'bigint' || typeof body === 'boolean' || body instanceof PyFloat) {
+      throw new ValidationCrash(`TypeError: argument of type '${body === null ? 'NoneType' : typeof body}' is not iterable`);
+    }
+    const json = (Array.isArray(body) || typeof body === 'string' ? {} : body) as Record<string, PyValue>;
+    let number: number | PyFloat;
+    if ('number' in json) {
+      const n = json.number;
+      const f = n instanceof PyFloat ? n.value : typeof n === 'string' && n.trim() !== '' ? Number(n) : typeof n === 'number' || typeof n === 'bigint' || typeof n === 'boolean' ? Number(n) : NaN;
+      if (Number.isNaN(f) && !(n instanceof PyFloat)) throw new ValidationCrash(`ValueError: could not convert to float: ${pyRepr(n)}`);
+      number = new PyFloat(f);
+    } else {
+      number = pyBool(json.front) ? -this.number : this.number;
+      this.number++;
+    }
+    if (!('prompt' in json)) {
       return { status: 400, body: { error: { type: 'no_prompt', message: 'No prompt provided', details: 'No prompt provided', extra_info: {} }, node_errors: {} } };
     }
-    const number = typeof body.number === 'number' ? body.number : body.front ? -this.number++ : this.number++;
-    const valid: Validation = validatePrompt(this.root, graph as Graph, this.log);
+    const graph = json.prompt;
+    // ComfyUI takes str(prompt_id); numbers come out the same, objects as JSON rather than a Python repr.
+    const id = 'prompt_id' in json ? (typeof json.prompt_id === 'string' ? json.prompt_id : JSON.stringify(json.prompt_id)) : randomUUID();
+    const valid: Validation = validatePrompt(this.root, this.nodes, graph, this.log);
+    const extra: Record<string, unknown> = { ...(json.extra_data as Record<string, unknown> | undefined) };
+    if ('client_id' in json) extra.client_id = json.client_id;
     if (!valid.ok) {
-      this.log(`invalid prompt: ${valid.error.message}`);
+      this.log(`invalid prompt: ${pyRepr(valid.error)}`);
       return { status: 400, body: { error: valid.error, node_errors: valid.nodeErrors } };
     }
-    const id = typeof body.prompt_id === 'string' ? body.prompt_id : randomUUID();
-    const extra: Record<string, unknown> = { ...(body.extra_data as Record<string, unknown> | undefined) };
-    if ('client_id' in body) extra.client_id = body.client_id;
     this.pending.push([number, id, graph as Graph, extra, valid.outputs]);
     this.queueUpdated();
     setImmediate(() => void this.work());
@@ -188,7 +213,7 @@ export class Executor {
   }
 
   private takeNext(): QueueItem | undefined {
-    this.pending.sort((a, b) => a[0] - b[0]);
+    this.pending.sort((a, b) => Number(a[0]) - Number(b[0]));
     this.running = this.pending.shift();
     if (this.running) this.queueUpdated();
     return this.running;
@@ -232,32 +257,35 @@ export class Executor {
     let current = '';
     let status: HistoryEntry['status']['status_str'] = 'success';
     try {
-      for (const id of executionOrder(graph, outputs)) {
+      const cachedOutput = (id: string) => this.cache.get(sigs.get(id)!);
+      for (const id of executionOrder(graph, outputs, (id) => cachedOutput(id) !== undefined)) {
         current = id;
         const node = graph[id]!;
         const sig = sigs.get(id)!;
-        const cached = this.cache.get(sig);
+        const cached = cachedOutput(id);
         if (cached) {
-          results.set(id, cached);
+          // Only an output node gets here cached: `executed` with its cached UI, and a progress entry created finished.
           if (cached.ui) ui[id] = cached.ui;
           toClient('executed', { node: id, display_node: id, output: cached.ui ?? null, prompt_id: promptId });
           setProgress(id, { value: 1, max: 1, state: 'finished' });
           continue;
         }
-        setProgress(id, { value: 0, max: 1, state: 'running' });
+        setProgress(id, { value: new PyFloat(0), max: new PyFloat(1), state: 'running' });
         if (sid !== undefined) this.lastNode = { sid, node: id };
         toClient('executing', { node: id, display_node: id, prompt_id: promptId });
         if (this.interruptFlag) throw new Interrupted();
-        const inputs = Object.fromEntries(Object.entries(node.inputs ?? {}).map(([k, v]) => [k, isLink(v) ? results.get(v[0])!.outputs[v[1]] : v]));
+        const input = (v: unknown) => (isLink(v) ? (results.get(v[0]) ?? cachedOutput(v[0]))!.outputs[Number(v[1])] : v);
+        const inputs = Object.fromEntries(Object.entries(node.inputs ?? {}).map(([k, v]) => [k, input(v)]));
         const ctx = this.runContext(graph, promptId, id, sid, (p) => setProgress(id, p));
-        const result = await NODE_CLASSES[node.class_type as string]!.run(inputs, ctx);
+        const result = await runNode(node.class_type as string, inputs, ctx);
         results.set(id, result);
         this.cache.set(sig, result);
         if (result.ui) {
           ui[id] = result.ui;
           toClient('executed', { node: id, display_node: id, output: result.ui, prompt_id: promptId });
         }
-        setProgress(id, { value: 1, max: 1, state: 'finished' });
+        const done = progress.get(id)!;
+        setProgress(id, { value: done.max, max: done.max, state: 'finished' });
         executed.push(id);
       }
       addMessage('execution_success', { prompt_id: promptId }, false);
@@ -282,8 +310,8 @@ export class Executor {
     const type = e instanceof NodeException ? e.pyType : 'Exception';
     const message = (e as Error).message;
     const traceback = [
-      '  File "/workspace/ComfyUI/execution.py", line 496, in execute\n    output_data, output_ui, has_subgraph, has_pending_tasks = await get_output_data(prompt_id, unique_id, obj, input_data_all, execution_block_cb=execution_block_cb, pre_execute_cb=pre_execute_cb, hidden_inputs=hidden_inputs)\n',
-      `  File "/workspace/ComfyUI/nodes.py", line 1, in ${nodeType}\n`,
+      `  File "${this.root}/execution.py", line 496, in execute\n    output_data, output_ui, has_subgraph, has_pending_tasks = await get_output_data(prompt_id, unique_id, obj, input_data_all, execution_block_cb=execution_block_cb, pre_execute_cb=pre_execute_cb, hidden_inputs=hidden_inputs)\n`,
+      `  File "${this.root}/nodes.py", line 1, in ${nodeType}\n`,
     ];
     this.log(`!!! Exception during processing !!! ${message}`);
     this.log(`Traceback (most recent call last):\n${traceback.join('')}${type}: ${message}`);

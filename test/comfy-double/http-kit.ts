@@ -1,37 +1,53 @@
+import { readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
+import { extname } from 'node:path';
+import { pyJson, pyParse, type PyValue } from './pyjson.js';
 
 /** What a handler answers; the server writes it with aiohttp's headers. */
 export interface Reply {
   status: number;
   headers?: Record<string, string | string[]>;
   body?: string | Buffer;
+  /** Raised as an aiohttp HTTPException rather than returned: middlewares that decorate returned responses (CORS, cache control) never see it. */
+  raised?: boolean;
+}
+
+/**
+ * yarl's unquoting: percent escapes decoded as UTF-8 (bad bytes become U+FFFD), except the
+ * characters in `keep` (e.g. "/" so that %2F stays a literal inside one path segment).
+ */
+export function unquote(s: string, keep = ''): string {
+  return s.replace(/(%[0-9A-Fa-f]{2})+/g, (run) => {
+    const bytes = run.split('%').slice(1).map((h) => parseInt(h, 16));
+    let out = '';
+    let pending: number[] = [];
+    const flush = () => {
+      out += Buffer.from(pending).toString('utf8');
+      pending = [];
+    };
+    for (const b of bytes) {
+      if (b < 0x80 && keep.includes(String.fromCharCode(b))) {
+        flush();
+        out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+      } else pending.push(b);
+    }
+    flush();
+    return out;
+  });
 }
 
 /** One parsed request, shared by the middlewares and routes. */
 export interface Req {
   method: string;
-  /** Path without the `/api` prefix ComfyUI mirrors every route under. */
+  /** aiohttp's request.path: the decoded path (%2F kept) that ComfyUI-Login's suffix checks look at. */
+  path: string;
+  /** The routing path (aiohttp's path_safe: %2F and %25 kept) without the `/api` prefix ComfyUI mirrors every route under. */
   route: string;
   url: URL;
   raw: IncomingMessage;
   body: Buffer;
   /** Set on a WebSocket handshake: the /ws route calls it once the middlewares let it through. */
   upgrade?: () => void;
-}
-
-/**
- * Python's json.dumps with its default separators (", " and ": ") and ensure_ascii, so
- * bodies match aiohttp's web.json_response byte for byte.
- */
-export function pyJson(value: unknown): string {
-  if (value === null || value === undefined) return 'null';
-  if (typeof value === 'string') return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  if (typeof value === 'number' || typeof value === 'boolean') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(pyJson).join(', ')}]`;
-  return `{${Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `${pyJson(k)}: ${pyJson(v)}`)
-    .join(', ')}}`;
 }
 
 export function json(value: unknown, status = 200): Reply {
@@ -55,6 +71,11 @@ export function httpError(status: number, extra: Record<string, string> = {}): R
 export function redirect(location: string, extra: Record<string, string | string[]> = {}): Reply {
   const r = httpError(302);
   return { ...r, headers: { ...r.headers, Location: location, ...extra } };
+}
+
+/** `raise web.HTTPFound(...)` (as opposed to returning it). */
+export function raisedRedirect(location: string): Reply {
+  return { ...redirect(location), raised: true };
 }
 
 /** A bare web.Response(status=...): no body, aiohttp's default octet-stream type. */
@@ -82,7 +103,49 @@ export async function formFields(req: Req): Promise<Map<string, string>> {
   return fields;
 }
 
-/** Parses a JSON body the way aiohttp's request.json() does: invalid JSON raises (a 500). */
-export function jsonBody(req: Req): unknown {
-  return JSON.parse(req.body.toString('utf8'));
+/** Parses a JSON body the way aiohttp's request.json() does (Python's json.loads): invalid JSON raises (a 500). */
+export function jsonBody(req: Req): PyValue {
+  return pyParse(req.body.toString('utf8'));
+}
+
+/** Python 3.12's default mimetypes, which aiohttp's FileResponse uses (".js" is text/javascript there). */
+const CONTENT_TYPES: Record<string, string> = {
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.css': 'text/css',
+  '.html': 'text/html',
+  '.json': 'application/json',
+  '.txt': 'text/plain',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.webp': 'image/webp',
+  '.gif': 'image/gif',
+  '.svg': 'image/svg+xml',
+  '.ico': 'image/vnd.microsoft.icon',
+};
+
+export function contentType(path: string): string {
+  return CONTENT_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream';
+}
+
+/**
+ * aiohttp's web.FileResponse: the file with its guessed type, ETag and Last-Modified; a missing
+ * file is a bare 404 and anything but a regular file a bare 403.
+ */
+export function fileResponse(path: string, headers: Record<string, string> = {}): Reply {
+  const st = statSync(path, { throwIfNoEntry: false, bigint: true });
+  if (!st) return empty(404);
+  if (!st.isFile()) return empty(403);
+  return {
+    status: 200,
+    headers: {
+      'Content-Type': contentType(path),
+      'Accept-Ranges': 'bytes',
+      ETag: `"${st.mtimeNs.toString(16)}-${st.size.toString(16)}"`,
+      'Last-Modified': new Date(Number(st.mtimeMs)).toUTCString(),
+      ...headers,
+    },
+    body: readFileSync(path),
+  };
 }

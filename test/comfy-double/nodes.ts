@@ -1,9 +1,33 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { solidPng } from './png.js';
+import { pyClone, pyJson, pyParse, type PyValue } from './pyjson.js';
+
+/**
+ * The node classes a bare ComfyUI 0.3.64 lists in /object_info, as data: object_info.json holds
+ * what the real server answers for a subset of its 378 classes (every class and input our
+ * workflows and tests use, with the real types and limits). File lists (models, input images)
+ * are read from disk per request, like folder_paths. A few classes can also run here (RUNNERS).
+ */
+const FIXTURE = pyParse(readFileSync(new URL('./object_info.json', import.meta.url), 'utf8')) as unknown as Record<string, NodeInfo>;
 
 /** An input spec as /object_info shows it: [type or combo list, options]. */
-export type InputSpec = [string | string[], Record<string, unknown>?];
+export type InputSpec = [string | PyValue[], Record<string, PyValue>?];
+
+export interface NodeInfo {
+  input: { required?: Record<string, InputSpec>; optional?: Record<string, InputSpec>; hidden?: Record<string, string> };
+  input_order: Record<string, string[]>;
+  output: string[];
+  output_is_list: boolean[];
+  output_name: string[];
+  name: string;
+  display_name: string;
+  description: string;
+  python_module: string;
+  category: string;
+  output_node: boolean;
+  output_tooltips?: string[];
+}
 
 export interface ImageRef {
   filename: string;
@@ -35,39 +59,103 @@ export class NodeException extends Error {
   }
 }
 
-export interface NodeClass {
-  display_name: string;
-  category: string;
-  description: string;
-  python_module: string;
-  output: string[];
-  output_name: string[];
-  output_node: boolean;
-  /** Inputs; a function because combo lists (model files) are read from disk on each request. */
-  inputs(root: string): { required: Record<string, InputSpec>; optional?: Record<string, InputSpec>; hidden?: Record<string, string> };
-  run(inputs: Record<string, unknown>, ctx: RunContext): Promise<RunResult>;
-}
-
 const MODEL_EXTENSIONS = new Set(['.ckpt', '.pt', '.pt2', '.bin', '.pth', '.safetensors', '.pkl', '.sft']);
 
-/** ComfyUI's folder_paths: each model kind and the folders it is read from (first wins). */
+/** ComfyUI's folder_paths: each model kind and the folders it is read from (first wins), in /models order. */
 export const MODEL_FOLDERS = {
-  diffusion_models: ['unet', 'diffusion_models'],
-  text_encoders: ['text_encoders', 'clip'],
+  checkpoints: ['checkpoints'],
+  configs: ['configs'],
+  loras: ['loras'],
   vae: ['vae'],
+  text_encoders: ['text_encoders', 'clip'],
+  diffusion_models: ['unet', 'diffusion_models'],
+  clip_vision: ['clip_vision'],
+  style_models: ['style_models'],
+  embeddings: ['embeddings'],
+  diffusers: ['diffusers'],
+  vae_approx: ['vae_approx'],
+  controlnet: ['controlnet', 't2i_adapter'],
+  gligen: ['gligen'],
+  upscale_models: ['upscale_models'],
+  hypernetworks: ['hypernetworks'],
+  photomaker: ['photomaker'],
+  classifiers: ['classifiers'],
+  model_patches: ['model_patches'],
+  audio_encoders: ['audio_encoders'],
 } as const;
-type ModelKind = keyof typeof MODEL_FOLDERS;
+export type ModelKind = keyof typeof MODEL_FOLDERS;
 
-function walk(dir: string): string[] {
+function walk(dir: string, keep: (name: string) => boolean): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && MODEL_EXTENSIONS.has(e.name.slice(e.name.lastIndexOf('.'))))
+    .filter((e) => e.isFile() && keep(e.name))
     .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join('/'));
 }
 
 /** folder_paths.get_filename_list: model files under dir/models/<folder>/, sorted, '/'-separated. */
 export function modelFiles(root: string, kind: ModelKind): string[] {
-  return [...new Set(MODEL_FOLDERS[kind].flatMap((f) => walk(join(root, 'models', f))))].sort();
+  const isModel = (n: string) => MODEL_EXTENSIONS.has(n.slice(n.lastIndexOf('.')));
+  return [...new Set(MODEL_FOLDERS[kind].flatMap((f) => walk(join(root, 'models', f), isModel)))].sort();
+}
+
+const IMAGE_EXTENSIONS = /\.(png|jpe?g|webp|gif|bmp|tiff?)$/i;
+const inputFiles = (root: string, sub: string, keep: (n: string) => boolean) => {
+  const dir = join(root, 'input', sub);
+  return existsSync(dir) ? readdirSync(dir).filter((f) => keep(f) && statSync(join(dir, f)).isFile()) : [];
+};
+
+/** Combo inputs whose choices come from disk, listed before the fixture's own choices (VAELoader's pixel_space). */
+const DISK_LISTS: Record<string, (root: string) => string[]> = {
+  'CheckpointLoaderSimple.ckpt_name': (root) => modelFiles(root, 'checkpoints'),
+  'VAELoader.vae_name': (root) => modelFiles(root, 'vae'),
+  'CLIPLoader.clip_name': (root) => modelFiles(root, 'text_encoders'),
+  'UNETLoader.unet_name': (root) => modelFiles(root, 'diffusion_models'),
+  'LoadImage.image': (root) => inputFiles(root, '', (f) => IMAGE_EXTENSIONS.test(f)).sort(),
+  'LoadLatent.latent': (root) => inputFiles(root, '', (f) => f.endsWith('.latent')).sort(),
+  'LoadImageIncognito.image': (root) => inputFiles(root, 'incognito', () => true).map((f) => `incognito/${f}`),
+};
+
+/** The custom node a class comes from ("custom_nodes.<folder>"), if any: it is listed only while that node is loaded. */
+function customModule(info: NodeInfo): string | undefined {
+  return info.python_module.startsWith('custom_nodes.') ? info.python_module.slice('custom_nodes.'.length) : undefined;
+}
+
+/** NODE_CLASS_MAPPINGS for one server: the core classes plus those of the custom nodes that imported. */
+export class NodeRegistry {
+  constructor(
+    private readonly root: string,
+    private readonly loadedCustomNodes: ReadonlySet<string>,
+  ) {}
+
+  names(): string[] {
+    return Object.keys(FIXTURE).filter((n) => this.has(n));
+  }
+
+  has(name: unknown): name is string {
+    if (typeof name !== 'string' || !Object.hasOwn(FIXTURE, name)) return false;
+    const custom = customModule(FIXTURE[name]!);
+    return custom === undefined || this.loadedCustomNodes.has(custom);
+  }
+
+  /** The class's /object_info entry with its disk-backed lists filled in. */
+  info(name: string): NodeInfo {
+    const info = pyClone(FIXTURE[name]!);
+    for (const group of [info.input.required, info.input.optional]) {
+      for (const [input, spec] of Object.entries(group ?? {})) {
+        const list = DISK_LISTS[`${name}.${input}`];
+        if (list && Array.isArray(spec[0])) spec[0] = [...list(this.root), ...spec[0]];
+      }
+    }
+    return info;
+  }
+
+  isOutput(name: string): boolean {
+    return FIXTURE[name]!.output_node;
+  }
+
+  returnTypes(name: string): string[] {
+    return FIXTURE[name]!.output;
+  }
 }
 
 function modelPath(root: string, kind: ModelKind, name: string): string {
@@ -82,14 +170,6 @@ function loadModel(root: string, kind: ModelKind, name: string): { name: string 
   if (statSync(path).size < 8) throw new NodeException('safetensors_rust.SafetensorError', 'Error while deserializing header: HeaderTooSmall');
   return { name };
 }
-
-const INT = (def: number, min: number, max: number, extra: Record<string, unknown> = {}): InputSpec => ['INT', { default: def, min, max, ...extra }];
-const FLOAT = (def: number, min: number, max: number, step: number): InputSpec => ['FLOAT', { default: def, min, max, step, round: 0.01 }];
-const MAX_RESOLUTION = 16384;
-
-export const SAMPLERS = ['euler', 'euler_cfg_pp', 'euler_ancestral', 'euler_ancestral_cfg_pp', 'heun', 'heunpp2', 'dpm_2', 'dpm_2_ancestral', 'lms', 'dpm_fast', 'dpm_adaptive', 'dpmpp_2s_ancestral', 'dpmpp_2s_ancestral_cfg_pp', 'dpmpp_sde', 'dpmpp_sde_gpu', 'dpmpp_2m', 'dpmpp_2m_cfg_pp', 'dpmpp_2m_sde', 'dpmpp_2m_sde_gpu', 'dpmpp_3m_sde', 'dpmpp_3m_sde_gpu', 'ddpm', 'lcm', 'ipndm', 'ipndm_v', 'deis', 'res_multistep', 'res_multistep_cfg_pp', 'res_multistep_ancestral', 'res_multistep_ancestral_cfg_pp', 'gradient_estimation', 'er_sde', 'seeds_2', 'seeds_3', 'sa_solver', 'sa_solver_pece', 'ddim', 'uni_pc', 'uni_pc_bh2'];
-export const SCHEDULERS = ['simple', 'sgm_uniform', 'karras', 'exponential', 'ddim_uniform', 'beta', 'normal', 'linear_quadratic', 'kl_optimal'];
-const CLIP_TYPES = ['stable_diffusion', 'stable_cascade', 'sd3', 'stable_audio', 'mochi', 'ltxv', 'pixart', 'cosmos', 'lumina2', 'wan', 'hidream', 'chroma', 'ace', 'omnigen2', 'qwen_image', 'hunyuan_image'];
 
 interface Image {
   width: number;
@@ -108,174 +188,49 @@ function scaleColor(color: number, f: number): number {
   return [16, 8, 0].reduce((acc, shift) => acc | (Math.round(((color >> shift) & 0xff) * f) << shift), 0);
 }
 
-const base = { description: '', python_module: 'nodes', output_node: false };
-
 /** A deterministic "generated" colour from the sampler seed, so different seeds give different images. */
 function seedColor(seed: number): number {
   return (Math.imul(seed >>> 0 || 1, 2654435761) >>> 8) & 0xffffff;
 }
 
-export const NODE_CLASSES: Record<string, NodeClass> = {
-  EmptyImage: {
-    ...base,
-    display_name: 'EmptyImage',
-    category: 'image',
-    output: ['IMAGE'],
-    output_name: ['IMAGE'],
-    inputs: () => ({
-      required: {
-        width: INT(512, 1, MAX_RESOLUTION, { step: 1 }),
-        height: INT(512, 1, MAX_RESOLUTION, { step: 1 }),
-        batch_size: INT(1, 1, 4096),
-        color: INT(0, 0, 0xffffff, { step: 1, display: 'color' }),
-      },
-    }),
-    run: async (i) => ({ outputs: [{ width: Number(i.width), height: Number(i.height), color: Number(i.color), batch: Number(i.batch_size) } satisfies Image] }),
+type Runner = (inputs: Record<string, unknown>, ctx: RunContext) => Promise<RunResult>;
+const passThrough: Runner = async (i) => ({ outputs: [i.model ?? i.conditioning ?? null] });
+
+/** The classes the double can execute; the others fail at run time with NotImplementedError. */
+const RUNNERS: Record<string, Runner> = {
+  EmptyImage: async (i) => ({ outputs: [{ width: Number(i.width), height: Number(i.height), color: Number(i.color), batch: Number(i.batch_size) } satisfies Image] }),
+  SaveImage: async (i, ctx) => {
+    const img = i.images as Image;
+    const images = ctx.saveImage(String(i.filename_prefix), () => solidPng(img.width, img.height, img.color, { prompt: pyJson(ctx.prompt) }), img.batch);
+    return { outputs: [], ui: { images } };
   },
-  SaveImage: {
-    ...base,
-    display_name: 'Save Image',
-    category: 'image',
-    description: 'Saves the input images to your ComfyUI output directory.',
-    output: [],
-    output_name: [],
-    output_node: true,
-    inputs: () => ({
-      required: {
-        images: ['IMAGE', { tooltip: 'The images to save.' }],
-        filename_prefix: ['STRING', { default: 'ComfyUI', tooltip: 'The prefix for the file to save. This may include formatting information such as %date:yyyy-MM-dd% or %Empty Latent Image.width% to include values from nodes.' }],
-      },
-      hidden: { prompt: 'PROMPT', extra_pnginfo: 'EXTRA_PNGINFO' },
-    }),
-    run: async (i, ctx) => {
-      const img = i.images as Image;
-      const meta = { prompt: JSON.stringify(ctx.prompt) };
-      const images = ctx.saveImage(String(i.filename_prefix), () => solidPng(img.width, img.height, img.color, meta), img.batch);
-      return { outputs: [], ui: { images } };
-    },
+  UNETLoader: async (i, ctx) => ({ outputs: [loadModel(ctx.root, 'diffusion_models', String(i.unet_name))] }),
+  CLIPLoader: async (i, ctx) => ({ outputs: [loadModel(ctx.root, 'text_encoders', String(i.clip_name))] }),
+  VAELoader: async (i, ctx) => ({ outputs: [i.vae_name === 'pixel_space' ? { name: 'pixel_space' } : loadModel(ctx.root, 'vae', String(i.vae_name))] }),
+  EmptySD3LatentImage: async (i) => ({ outputs: [{ width: Number(i.width), height: Number(i.height), batch: Number(i.batch_size) } satisfies Latent] }),
+  EmptyLatentImage: async (i) => ({ outputs: [{ width: Number(i.width), height: Number(i.height), batch: Number(i.batch_size) } satisfies Latent] }),
+  CLIPTextEncode: async (i) => ({ outputs: [{ text: i.text }] }),
+  ModelSamplingAuraFlow: passThrough,
+  ConditioningZeroOut: passThrough,
+  FluxGuidance: passThrough,
+  KSampler: async (i, ctx) => {
+    const latent = i.latent_image as Latent;
+    const steps = Number(i.steps);
+    const color = seedColor(Number(i.seed));
+    for (let s = 1; s <= steps; s++) {
+      // The preview brightens to the final colour as denoising proceeds, like a TAESD preview would.
+      await ctx.step(s, steps, solidPng(Math.max(1, latent.width >> 3), Math.max(1, latent.height >> 3), scaleColor(color, s / steps)));
+    }
+    return { outputs: [{ ...latent, seed: Number(i.seed) } satisfies Latent] };
   },
-  UNETLoader: {
-    ...base,
-    display_name: 'Load Diffusion Model',
-    category: 'advanced/loaders',
-    output: ['MODEL'],
-    output_name: ['MODEL'],
-    inputs: (root) => ({ required: { unet_name: [modelFiles(root, 'diffusion_models')], weight_dtype: [['default', 'fp8_e4m3fn', 'fp8_e4m3fn_fast', 'fp8_e5m2']] } }),
-    run: async (i, ctx) => ({ outputs: [loadModel(ctx.root, 'diffusion_models', String(i.unet_name))] }),
-  },
-  CLIPLoader: {
-    ...base,
-    display_name: 'Load CLIP',
-    category: 'advanced/loaders',
-    description: '[Recipes]\n\nstable_diffusion: clip-l\nqwen_image: qwen 2.5 vl 7b',
-    output: ['CLIP'],
-    output_name: ['CLIP'],
-    inputs: (root) => ({ required: { clip_name: [modelFiles(root, 'text_encoders')], type: [CLIP_TYPES] }, optional: { device: [['default', 'cpu'], { advanced: true }] } }),
-    run: async (i, ctx) => ({ outputs: [loadModel(ctx.root, 'text_encoders', String(i.clip_name))] }),
-  },
-  VAELoader: {
-    ...base,
-    display_name: 'Load VAE',
-    category: 'loaders',
-    output: ['VAE'],
-    output_name: ['VAE'],
-    inputs: (root) => ({ required: { vae_name: [modelFiles(root, 'vae')] } }),
-    run: async (i, ctx) => ({ outputs: [loadModel(ctx.root, 'vae', String(i.vae_name))] }),
-  },
-  EmptySD3LatentImage: {
-    ...base,
-    display_name: 'EmptySD3LatentImage',
-    category: 'latent/sd3',
-    python_module: 'comfy_extras.nodes_sd3',
-    output: ['LATENT'],
-    output_name: ['LATENT'],
-    inputs: () => ({ required: { width: INT(1024, 16, MAX_RESOLUTION, { step: 16 }), height: INT(1024, 16, MAX_RESOLUTION, { step: 16 }), batch_size: INT(1, 1, 4096) } }),
-    run: async (i) => ({ outputs: [{ width: Number(i.width), height: Number(i.height), batch: Number(i.batch_size) } satisfies Latent] }),
-  },
-  CLIPTextEncode: {
-    ...base,
-    display_name: 'CLIP Text Encode (Prompt)',
-    category: 'conditioning',
-    description: 'Encodes a text prompt using a CLIP model into an embedding that can be used to guide the diffusion model towards generating specific images.',
-    output: ['CONDITIONING'],
-    output_name: ['CONDITIONING'],
-    inputs: () => ({ required: { text: ['STRING', { multiline: true, dynamicPrompts: true }], clip: ['CLIP'] } }),
-    run: async (i) => ({ outputs: [{ text: i.text }] }),
-  },
-  ModelSamplingAuraFlow: {
-    ...base,
-    display_name: 'ModelSamplingAuraFlow',
-    category: 'advanced/model',
-    python_module: 'comfy_extras.nodes_model_advanced',
-    output: ['MODEL'],
-    output_name: ['MODEL'],
-    inputs: () => ({ required: { model: ['MODEL'], shift: FLOAT(1.73, 0, 100, 0.01) } }),
-    run: async (i) => ({ outputs: [i.model] }),
-  },
-  KSampler: {
-    ...base,
-    display_name: 'KSampler',
-    category: 'sampling',
-    description: 'Uses the provided model, positive and negative conditioning to denoise the latent image.',
-    output: ['LATENT'],
-    output_name: ['LATENT'],
-    inputs: () => ({
-      required: {
-        model: ['MODEL'],
-        seed: INT(0, 0, Number.MAX_SAFE_INTEGER, { control_after_generate: true }),
-        steps: INT(20, 1, 10000),
-        cfg: FLOAT(8, 0, 100, 0.1),
-        sampler_name: [SAMPLERS],
-        scheduler: [SCHEDULERS],
-        positive: ['CONDITIONING'],
-        negative: ['CONDITIONING'],
-        latent_image: ['LATENT'],
-        denoise: FLOAT(1, 0, 1, 0.01),
-      },
-    }),
-    run: async (i, ctx) => {
-      const latent = i.latent_image as Latent;
-      const steps = Number(i.steps);
-      const color = seedColor(Number(i.seed));
-      for (let s = 1; s <= steps; s++) {
-        // The preview brightens to the final colour as denoising proceeds, like a TAESD preview would.
-        await ctx.step(s, steps, solidPng(Math.max(1, latent.width >> 3), Math.max(1, latent.height >> 3), scaleColor(color, s / steps)));
-      }
-      return { outputs: [{ ...latent, seed: Number(i.seed) } satisfies Latent] };
-    },
-  },
-  VAEDecode: {
-    ...base,
-    display_name: 'VAE Decode',
-    category: 'latent',
-    description: 'Decodes latent images back into pixel space images.',
-    output: ['IMAGE'],
-    output_name: ['IMAGE'],
-    inputs: () => ({ required: { samples: ['LATENT', { tooltip: 'The latent to be decoded.' }], vae: ['VAE', { tooltip: 'The VAE model used for decoding the latent.' }] } }),
-    run: async (i) => {
-      const l = i.samples as Latent;
-      return { outputs: [{ width: l.width, height: l.height, batch: l.batch, color: seedColor(l.seed ?? 0) } satisfies Image] };
-    },
+  VAEDecode: async (i) => {
+    const l = i.samples as Latent;
+    return { outputs: [{ width: l.width, height: l.height, batch: l.batch, color: seedColor(l.seed ?? 0) } satisfies Image] };
   },
 };
 
-/** One /object_info entry, in ComfyUI's key order. */
-export function objectInfo(name: string, cls: NodeClass, root: string): Record<string, unknown> {
-  const input = cls.inputs(root);
-  const order: Record<string, string[]> = { required: Object.keys(input.required) };
-  if (input.optional) order.optional = Object.keys(input.optional);
-  if (input.hidden) order.hidden = Object.keys(input.hidden);
-  return {
-    input,
-    input_order: order,
-    output: cls.output,
-    output_is_list: cls.output.map(() => false),
-    output_name: cls.output_name,
-    name,
-    display_name: cls.display_name,
-    description: cls.description,
-    python_module: cls.python_module,
-    category: cls.category,
-    output_node: cls.output_node,
-  };
+export function runNode(classType: string, inputs: Record<string, unknown>, ctx: RunContext): Promise<RunResult> {
+  const run = RUNNERS[classType];
+  if (!run) throw new NodeException('NotImplementedError', `the ComfyUI double cannot execute ${classType} (it only validates it)`);
+  return run(inputs, ctx);
 }

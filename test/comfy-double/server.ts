@@ -7,23 +7,31 @@
  *   fetch(`${comfy.url}/system_stats`, { headers: { Authorization: `Bearer ${hash}` } });
  *   await comfy.close();
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { freemem, totalmem } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { join, resolve } from 'node:path';
 import { Executor } from './executor.js';
-import { empty, httpError, internalError, type Reply, type Req } from './http-kit.js';
-import { applyLoginFlag, LOGIN_NODE_DIR, LoginNode, loginNodeInstalled, NodeCrash } from './login-node.js';
-import { MODEL_FOLDERS } from './nodes.js';
+import { empty, internalError, unquote, type Reply, type Req } from './http-kit.js';
+import { importFailedLog, importLoginNode, installedLoginVersion, installLoginNode, LOGIN_NODE_DIR, NodeCrash, type LoginNodeVersion } from './login-node.js';
+import { MODEL_FOLDERS, NodeRegistry } from './nodes.js';
+import { PyJsonError } from './pyjson.js';
 import { coreRoutes } from './routes.js';
+import { initUserDirectory } from './userdata.js';
+import { ValidationCrash } from './validate.js';
 import { WsHub } from './ws-hub.js';
 
 export const COMFYUI_VERSION = '0.3.64';
+export const FRONTEND_VERSION = '1.27.10';
+/** comfyui-workflow-templates as pinned by 0.3.64's requirements.txt, and installed from it. */
+export const TEMPLATES_VERSION = '0.1.94';
+
+export type { LoginNodeVersion } from './login-node.js';
 
 export interface ComfyDoubleOptions {
-  /** Plays the ComfyUI root: login/PASSWORD, output/, models/<kind>/, custom_nodes/ComfyUI-Login. */
+  /** Plays the ComfyUI root: login/PASSWORD, output/, user/, models/<kind>/, custom_nodes/ComfyUI-Login. */
   dir: string;
   /** 0 (default) picks a free port. */
   port?: number;
@@ -31,6 +39,12 @@ export interface ComfyDoubleOptions {
   host?: string;
   /** Install and load ComfyUI-Login (default true); false removes the node folder: no auth. */
   login?: boolean;
+  /** Which ComfyUI-Login is installed (default 'current', 69109257f4); 'pre-token' is 7ef55034. */
+  loginNodeVersion?: LoginNodeVersion;
+  /** The node is installed but its import fails (ModuleNotFoundError: Crypto): IMPORT FAILED in the log, no auth. */
+  loginImportFailed?: boolean;
+  /** ComfyUI's --enable-cors-header ORIGIN ('*' for the bare flag): CORS headers, no origin check, tokens only for that Origin. */
+  corsOrigin?: string;
   /** How long a KSampler run takes in total (default 0). */
   samplerMs?: number;
   /** Receives every log line ComfyUI would print (startup, requests, prompts). */
@@ -72,13 +86,43 @@ function accessLine(raw: IncomingMessage, status: number, bytes: number): string
   return `${raw.socket.remoteAddress ?? '-'} [${t}] "${raw.method} ${raw.url} HTTP/${raw.httpVersion}" ${status} ${bytes} "${raw.headers.referer ?? '-'}" "${raw.headers['user-agent'] ?? '-'}"`;
 }
 
+/** A bare install's own custom node file, which ComfyUI lists among the import times. */
+const WS_SAVE_NODE = 'custom_nodes/websocket_image_save.py';
+
+const CORS_HEADERS = (origin: string) => ({
+  'Access-Control-Allow-Origin': origin,
+  'Access-Control-Allow-Methods': 'POST, GET, DELETE, PUT, OPTIONS, PATCH',
+  'Access-Control-Allow-Headers': 'Content-Type, Authorization',
+  'Access-Control-Allow-Credentials': 'true',
+});
+
+const IMAGE_SUFFIX = /\.(jpg|jpeg|png|ppm|bmp|pgm|tif|tiff|webp)$/i;
+
+/** ComfyUI's cache_control middleware, on responses handlers return. */
+function cacheControl(path: string, reply: Reply): Reply {
+  const file = path.slice(path.lastIndexOf('/') + 1);
+  let value: string | undefined;
+  if (path.endsWith('.js') || path.endsWith('.css') || (file.startsWith('index') && file.endsWith('.json'))) value = 'no-cache';
+  else if (IMAGE_SUFFIX.test(path)) {
+    if (reply.status === 404) value = 'public, max-age=3600';
+    else if ([200, 201, 202, 203, 204, 205, 206, 301, 308].includes(reply.status)) value = 'public, max-age=86400';
+    else if ([302, 303, 307].includes(reply.status)) value = 'no-cache';
+  }
+  if (!value || reply.headers?.['Cache-Control'] !== undefined) return reply;
+  return { ...reply, headers: { ...reply.headers, 'Cache-Control': value } };
+}
+
 export async function startComfyDouble(opts: ComfyDoubleOptions): Promise<ComfyDouble> {
   const root = resolve(opts.dir);
   const host = opts.host ?? '127.0.0.1';
   const sink = opts.log ?? (() => undefined);
   const log = (text: string) => text.split('\n').forEach((line) => sink(line));
-  for (const d of ['output', 'input', 'temp', ...Object.values(MODEL_FOLDERS).flat().map((f) => join('models', f))]) mkdirSync(join(root, d), { recursive: true });
-  applyLoginFlag(root, opts.login ?? true);
+  for (const d of ['output', 'input', 'temp', 'custom_nodes', ...Object.values(MODEL_FOLDERS).flat().map((f) => join('models', f))]) mkdirSync(join(root, d), { recursive: true });
+  if (!existsSync(join(root, WS_SAVE_NODE))) writeFileSync(join(root, WS_SAVE_NODE), '# SaveImageWebsocket: a custom node every ComfyUI checkout ships (test double stand-in)\n');
+  // An explicit version (re)installs the node; otherwise whatever is installed stays.
+  if (opts.login === false) installLoginNode(root, false);
+  else if (opts.loginNodeVersion || installedLoginVersion(root) === undefined) installLoginNode(root, opts.loginNodeVersion ?? 'current');
+  const version = installedLoginVersion(root);
 
   log('Checkpoint files will always be loaded safely.');
   log(`Total VRAM ${Math.round(totalmem() / 2 ** 20)} MB, total RAM ${Math.round(totalmem() / 2 ** 20)} MB`);
@@ -87,60 +131,114 @@ export async function startComfyDouble(opts: ComfyDoubleOptions): Promise<ComfyD
   log('Device: cpu');
   log(`Python version: 3.12.3 (main, Aug 14 2025, 17:47:21) [GCC 13.3.0]`);
   log(`ComfyUI version: ${COMFYUI_VERSION}`);
-  log('ComfyUI frontend version: 1.27.10');
+  initUserDirectory(root, log);
+  log(`ComfyUI frontend version: ${FRONTEND_VERSION}`);
   log('[Prompt Server] web root: /usr/local/lib/python3.12/site-packages/comfyui_frontend_package/static');
-  const login = loginNodeInstalled(root) ? new LoginNode(root, log) : undefined;
-  if (login) {
-    log('Import times for custom nodes:');
-    log(`   0.0 seconds: ${join(root, LOGIN_NODE_DIR)}`);
+
+  const loaded = new Set(['websocket_image_save']);
+  const imported = version ? importLoginNode(root, { version, importFailed: opts.loginImportFailed, corsOrigin: opts.corsOrigin }, log) : undefined;
+  if (imported?.failure) {
+    log(importFailedLog(root, imported.failure).join('\n'));
+  } else if (imported) {
+    loaded.add('ComfyUI-Login');
   }
+  const login = imported?.node;
+  log('');
+  log('Import times for custom nodes:');
+  log(`   0.0 seconds: ${join(root, WS_SAVE_NODE)}`);
+  if (imported) log(`   0.0 seconds${imported.failure ? ' (IMPORT FAILED)' : ''}: ${join(root, LOGIN_NODE_DIR)}`);
+  log('');
   log('Context impl SQLiteImpl.');
   log('Starting server');
 
+  const nodes = new NodeRegistry(root, loaded);
   const hub = new WsHub();
-  const executor = new Executor(root, opts.samplerMs ?? 0, hub, log);
+  const executor = new Executor(root, nodes, opts.samplerMs ?? 0, hub, log);
   hub.executor = executor;
   let port = opts.port ?? 0;
-  const argv = ['main.py', '--listen', host, '--port', String(port), '--cpu'];
+  const argv = ['main.py', '--listen', host, '--port', String(port), '--cpu', ...(opts.corsOrigin === undefined ? [] : ['--enable-cors-header', opts.corsOrigin])];
+  const nodeDir = join(root, LOGIN_NODE_DIR);
   const routes = coreRoutes({
     root,
     executor,
+    nodes,
     systemStats: () => ({
-      system: { os: 'posix', ram_total: totalmem(), ram_free: freemem(), comfyui_version: COMFYUI_VERSION, required_frontend_version: '1.27.10', python_version: '3.12.3 (main, Aug 14 2025, 17:47:21) [GCC 13.3.0]', pytorch_version: '2.8.0+cpu', embedded_python: false, argv },
+      system: {
+        os: 'posix',
+        ram_total: totalmem(),
+        ram_free: freemem(),
+        comfyui_version: COMFYUI_VERSION,
+        required_frontend_version: FRONTEND_VERSION,
+        installed_templates_version: TEMPLATES_VERSION,
+        required_templates_version: TEMPLATES_VERSION,
+        python_version: '3.12.3 (main, Aug 14 2025, 17:47:21) [GCC 13.3.0]',
+        pytorch_version: '2.8.0+cpu',
+        embedded_python: false,
+        argv,
+      },
       devices: [{ name: 'cpu', type: 'cpu', index: null, vram_total: totalmem(), vram_free: freemem(), torch_vram_total: totalmem(), torch_vram_free: freemem() }],
     }),
+    extensionDirs: (): Record<string, string> => (login?.imported ? { 'ComfyUI-Login': join(nodeDir, 'js') } : {}),
+    nodeStaticDirs: (): Record<string, string> => (login?.imported && login.version === 'current' ? { '/old_css/': join(nodeDir, 'old_css') } : {}),
+    nodeRouteMethods: (route) => {
+      if (!login?.routes) return [];
+      if (route === '/login') return ['GET', 'HEAD', 'POST'];
+      if (route === '/logout' || (route === '/guest_mode' && login.version === 'current')) return ['GET', 'HEAD'];
+      return [];
+    },
   });
 
-  /** The middlewares in ComfyUI's order (origin check, then the login node), then the routes. */
-  async function pipeline(req: Req): Promise<Reply | 'upgraded'> {
-    if (foreignOrigin(req.raw)) {
-      log(`WARNING: request with non matching host and origin ${req.raw.headers.host} != ${req.raw.headers.origin}, returning 403`);
-      return empty(403);
-    }
-    if (req.method === 'OPTIONS') return empty(200);
-    if (login) {
-      const stop = login.authorize(req);
+  const warnedDeprecated = new Set<string>();
+  const corsOrigin = opts.corsOrigin;
+
+  /** The login node's middlewares (aiohttp_session's, then check_login_status), then the routes. */
+  async function loginAndRoutes(req: Req): Promise<Reply | 'upgraded'> {
+    const inner = async (): Promise<Reply | 'upgraded'> => {
+      const stop = login?.middleware?.(req);
       if (stop) return stop;
-      const own = await login.route(req);
-      if (own) return own;
+      return (await login?.routes?.(req)) ?? routes(req);
+    };
+    const reply = await inner();
+    return reply === 'upgraded' || !login?.sessions ? reply : login.sessions.save(req, reply);
+  }
+
+  /** ComfyUI's middlewares in order: cache control, deprecation warnings, then CORS or the origin check. */
+  async function pipeline(req: Req): Promise<Reply | 'upgraded'> {
+    if (req.path.startsWith('/scripts/ui') || req.path.startsWith('/extensions/core/')) {
+      if (!warnedDeprecated.has(req.path)) {
+        warnedDeprecated.add(req.path);
+        log(`[DEPRECATION WARNING] Detected import of deprecated legacy API: ${req.path}. This is likely caused by a custom node extension using outdated APIs. Please update your extensions or contact the extension author for an updated version.`);
+      }
     }
-    return (await routes(req)) ?? httpError(404);
+    let reply: Reply | 'upgraded';
+    if (corsOrigin !== undefined) {
+      reply = req.method === 'OPTIONS' ? empty(200) : await loginAndRoutes(req);
+      if (reply !== 'upgraded' && !reply.raised) reply = { ...reply, headers: { ...reply.headers, ...CORS_HEADERS(corsOrigin) } };
+    } else if (foreignOrigin(req.raw)) {
+      log(`WARNING: request with non matching host and origin ${req.raw.headers.host} != ${req.raw.headers.origin}, returning 403`);
+      reply = empty(403);
+    } else {
+      reply = req.method === 'OPTIONS' ? empty(200) : await loginAndRoutes(req);
+    }
+    return reply === 'upgraded' || reply.raised ? reply : cacheControl(req.path, reply);
   }
 
   async function answer(req: Req): Promise<Reply | 'upgraded'> {
     try {
       return await pipeline(req);
     } catch (e) {
-      log('Error handling request');
-      log(e instanceof NodeCrash ? `Traceback (most recent call last):\n${e.message}` : String((e as Error).stack ?? e));
+      log(`Error handling request from ${req.raw.socket.remoteAddress ?? '-'}`);
+      const known = e instanceof NodeCrash || e instanceof ValidationCrash || e instanceof PyJsonError;
+      log(known ? `Traceback (most recent call last):\n${e instanceof PyJsonError ? `json.decoder.JSONDecodeError: ${e.message}` : e.message}` : String((e as Error).stack ?? e));
       return internalError(req);
     }
   }
 
   function parse(raw: IncomingMessage, body: Buffer, upgrade?: () => void): Req {
     const url = new URL(raw.url ?? '/', 'http://comfyui.invalid');
-    const route = url.pathname.startsWith('/api/') ? url.pathname.slice(4) : url.pathname;
-    return { method: raw.method ?? 'GET', route, url, raw, body, upgrade };
+    const safe = unquote(url.pathname, '/%');
+    const route = safe.startsWith('/api/') ? safe.slice(4) : safe;
+    return { method: raw.method ?? 'GET', path: unquote(url.pathname, '/'), route, url, raw, body, upgrade };
   }
 
   const server = createServer((raw: IncomingMessage, res: ServerResponse) => {
@@ -150,11 +248,17 @@ export async function startComfyDouble(opts: ComfyDoubleOptions): Promise<ComfyD
       void answer(parse(raw, Buffer.concat(chunks))).then((reply) => {
         if (reply === 'upgraded') return;
         const body = reply.body ?? '';
-        res.writeHead(reply.status, { Server: 'Python/3.12 aiohttp/3.12.15', 'Content-Length': Buffer.byteLength(body), ...reply.headers });
-        res.end(raw.method === 'HEAD' ? undefined : body);
+        const length = reply.status === 204 ? {} : { 'Content-Length': Buffer.byteLength(body) };
+        res.writeHead(reply.status, { Server: 'Python/3.12 aiohttp/3.12.15', ...length, ...reply.headers });
+        res.end(raw.method === 'HEAD' || reply.status === 204 ? undefined : body);
         log(accessLine(raw, reply.status, Buffer.byteLength(body)));
       });
     });
+  });
+  const sockets = new Set<Duplex>();
+  server.on('connection', (sock: Duplex) => {
+    sockets.add(sock);
+    sock.once('close', () => sockets.delete(sock));
   });
 
   server.on('upgrade', (raw: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -187,11 +291,13 @@ export async function startComfyDouble(opts: ComfyDoubleOptions): Promise<ComfyD
     close: async () => {
       executor.stop();
       hub.close();
+      const closing = [...sockets].map((sock) => new Promise((ok) => sock.once('close', ok)));
       server.closeAllConnections();
-      await new Promise<void>((ok) => server.close(() => ok()));
+      for (const sock of sockets) sock.destroy();
+      await Promise.all([new Promise<void>((ok) => server.close(() => ok())), ...closing]);
       // Let in-process clients see the FIN of their pooled keep-alive sockets before a restart
       // on the same port, or their next request goes down a dead socket ("other side closed").
-      await new Promise((ok) => setTimeout(ok, 20));
+      await new Promise((ok) => setTimeout(ok, 50));
     },
   };
 }

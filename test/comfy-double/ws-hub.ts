@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Executor, Sender } from './executor.js';
-import { pyJson } from './http-kit.js';
+import { pyJson } from './pyjson.js';
 
 /** ComfyUI's BinaryEventTypes and image type numbers. */
 const PREVIEW_IMAGE = 1;

@@ -20,12 +20,12 @@ useDouble({ samplerMs: 0 }, (started) => {
 });
 
 describe('API shapes', () => {
-  it('GET /queue and GET /prompt when idle', async () => {
+  it('[L20] [L21] GET /queue and GET /prompt when idle', async () => {
     expect(await (await req('/queue')).text()).toBe('{"queue_running": [], "queue_pending": []}');
     expect(await (await req('/prompt')).text()).toBe('{"exec_info": {"queue_remaining": 0}}');
   });
 
-  it('GET /system_stats has every documented field and a CPU device', async () => {
+  it('[L22] GET /system_stats has every documented field and a CPU device', async () => {
     const stats = (await (await req('/system_stats')).json()) as { system: Record<string, unknown>; devices: Record<string, unknown>[] };
     for (const key of ['os', 'ram_total', 'ram_free', 'comfyui_version', 'python_version', 'pytorch_version', 'embedded_python', 'argv']) expect(stats.system, key).toHaveProperty(key);
     expect(stats.system.comfyui_version).toBe('0.3.64');
@@ -34,7 +34,7 @@ describe('API shapes', () => {
     expect(stats.devices[0]).toMatchObject({ name: 'cpu', type: 'cpu', index: null });
   });
 
-  it('GET /object_info/EmptyImage describes its inputs; unknown classes give {}', async () => {
+  it('[L28] GET /object_info/EmptyImage describes its inputs; unknown classes give {}', async () => {
     const info = (await (await req('/object_info/EmptyImage')).json()) as Record<string, { input: { required: Record<string, [string, Record<string, number>]> }; output: string[]; output_node: boolean }>;
     const empty = info.EmptyImage!;
     expect(Object.keys(empty.input.required)).toEqual(['width', 'height', 'batch_size', 'color']);
@@ -43,10 +43,10 @@ describe('API shapes', () => {
     expect([empty.output, empty.output_node]).toEqual([['IMAGE'], false]);
     expect(await (await req('/object_info/NoSuchNode')).json()).toEqual({});
     const all = (await (await req('/object_info')).json()) as Record<string, unknown>;
-    expect(Object.keys(all).sort()).toEqual(['CLIPLoader', 'CLIPTextEncode', 'EmptyImage', 'EmptySD3LatentImage', 'KSampler', 'ModelSamplingAuraFlow', 'SaveImage', 'UNETLoader', 'VAEDecode', 'VAELoader']);
+    expect(Object.keys(all)).toEqual(expect.arrayContaining(['CLIPLoader', 'CLIPTextEncode', 'EmptyImage', 'EmptySD3LatentImage', 'KSampler', 'ModelSamplingAuraFlow', 'SaveImage', 'UNETLoader', 'VAEDecode', 'VAELoader']));
   });
 
-  it('GET /view: 404 with an empty body when missing, 400 on path tricks', async () => {
+  it('[L27] GET /view: 404 with an empty body when missing, 400 on path tricks', async () => {
     const missing = await req('/view?filename=nothing_00001_.png&type=output&subfolder=');
     expect(missing.status).toBe(404);
     expect(await missing.text()).toBe('');
@@ -66,22 +66,24 @@ describe('API shapes', () => {
     }
   });
 
-  it('answers an unknown route 404 and a wrong method 405, as aiohttp does', async () => {
+  it('[S15] answers an unknown GET 404 and a wrong method 405 listing GET and HEAD (the web root takes every path), as aiohttp does', async () => {
     const missing = await req('/no/such/route');
     expect([missing.status, await missing.text()]).toEqual([404, '404: Not Found']);
-    const wrong = await req('/interrupt');
-    expect([wrong.status, await wrong.text()]).toEqual([405, '405: Method Not Allowed']);
+    const wrong = await req('/system_stats', { method: 'POST', body: '{}' });
+    expect([wrong.status, await wrong.text(), wrong.headers.get('allow')]).toEqual([405, '405: Method Not Allowed', 'GET,HEAD']);
+    const put = await req('/prompt', { method: 'PUT', body: '{}' });
+    expect([put.status, put.headers.get('allow')]).toEqual([405, 'GET,HEAD,POST']);
   });
 });
 
 describe('POST /prompt errors', () => {
-  it('rejects an unknown class_type with 400 invalid_prompt', async () => {
+  it('[L24] rejects an unknown class_type with 400 invalid_prompt', async () => {
     const res = await postJson('/prompt', { prompt: { '1': { class_type: 'NotANode', inputs: {} } } });
     expect(res.status).toBe(400);
     expect(await res.text()).toBe('{"error": {"type": "invalid_prompt", "message": "Cannot execute because node NotANode does not exist.", "details": "Node ID \'#1\'", "extra_info": {}}, "node_errors": {}}');
   });
 
-  it('rejects a graph without an output node with 400 prompt_no_outputs', async () => {
+  it('[L25] rejects a graph without an output node with 400 prompt_no_outputs', async () => {
     const res = await postJson('/prompt', { prompt: { '1': SMOKE_GRAPH['1'] } });
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ error: { type: 'prompt_no_outputs', message: 'Prompt has no outputs', details: '', extra_info: {} }, node_errors: {} });
@@ -107,7 +109,7 @@ describe('POST /prompt errors', () => {
     expect(((await res.json()) as { error: { type: string } }).error.type).toBe('no_prompt');
   });
 
-  it('counts prompt numbers up, and reports them in /history', async () => {
+  it('[L23] counts prompt numbers up, and reports them in /history', async () => {
     const a = (await (await postJson('/prompt', { prompt: SMOKE_GRAPH })).json()) as { prompt_id: string; number: number; node_errors: object };
     const b = (await (await postJson('/prompt', { prompt: SMOKE_GRAPH })).json()) as { prompt_id: string; number: number };
     expect(a.prompt_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);

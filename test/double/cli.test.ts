@@ -9,8 +9,8 @@ afterEach(() => {
 });
 
 /** Runs `npm run comfy-double`'s script (tsx) and resolves with its URL once it listens. */
-function launch(args: string[]): { child: ChildProcess; url: Promise<string>; output: () => string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/comfy-double/cli.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function launch(args: string[], env: Record<string, string> = {}): { child: ChildProcess; url: Promise<string>; output: () => string; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/comfy-double/cli.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   const url = new Promise<string>((ok, fail) => {
     const onData = (b: Buffer) => {
@@ -48,6 +48,26 @@ describe('npm run comfy-double', () => {
     expect((await fetch(`${await run.url}/queue`)).status).toBe(200);
     run.child.kill('SIGINT');
     expect(await run.exit).toBe(0);
+  });
+
+  it('selects the modes by flag (--login-node-version, --enable-cors-header) or environment (COMFY_DOUBLE_LOGIN_IMPORT_FAILED=1)', { timeout: 120_000 }, async () => {
+    const dir = tempRoot();
+    roots.push(dir);
+    const hash = writePassword(dir, 'cli password');
+    const pre = launch(['--port', '0', '--dir', dir, '--login-node-version', 'pre-token']);
+    const bearer = await fetch(`${await pre.url}/system_stats`, { headers: { Authorization: `Bearer ${hash}` }, redirect: 'manual' });
+    expect([bearer.status, bearer.headers.get('location')]).toEqual([302, '/login']);
+    pre.child.kill('SIGTERM');
+    expect(await pre.exit).toBe(0);
+    const cors = launch(['--port', '0', '--dir', dir, '--login-node-version', 'current', '--enable-cors-header', 'http://ui.example']);
+    expect((await fetch(`${await cors.url}/system_stats`, { headers: { Authorization: `Bearer ${hash}` } })).status).toBe(401);
+    cors.child.kill('SIGTERM');
+    expect(await cors.exit).toBe(0);
+    const failed = launch(['--port', '0', '--dir', dir], { COMFY_DOUBLE_LOGIN_IMPORT_FAILED: '1' });
+    expect((await fetch(`${await failed.url}/system_stats`)).status).toBe(200);
+    failed.child.kill('SIGTERM');
+    expect(await failed.exit).toBe(0);
+    expect(failed.output()).toContain('(IMPORT FAILED)');
   });
 
   it('rejects a bad option value with a usage error', async () => {

@@ -42,7 +42,7 @@ useDouble({ samplerMs: 0 }, (started) => {
 });
 
 describe('WebSocket /ws', () => {
-  it('opens with a status frame carrying the sid, and answers feature_flags sent first', async () => {
+  it('[L31] [L32] opens with a status frame carrying the sid, and answers feature_flags sent first', async () => {
     const { ws, id } = await client();
     expect(ws.messages[0]).toEqual({ type: 'status', data: { status: { exec_info: { queue_remaining: 0 } }, sid: id } });
     ws.ws.send(JSON.stringify({ type: 'feature_flags', data: { supports_preview_metadata: false } }));
@@ -63,7 +63,7 @@ describe('the smoke graph', () => {
   let ws: WsRecorder;
   let id: string;
 
-  it('sends ComfyUI message sequence, in order', async () => {
+  it('[L33] sends ComfyUI message sequence, in order', async () => {
     ({ ws, id } = await client());
     first = await run(ws, id, SMOKE_GRAPH);
     const seq = first.messages.map((m) => (m.type === 'status' ? `status:${(m.data.status as { exec_info: { queue_remaining: number } }).exec_info.queue_remaining}` : m.type === 'executing' ? `executing:${String(m.data.node)}` : m.type === 'progress_state' ? `progress_state:${Object.entries(m.data.nodes as Record<string, { state: string }>).map(([n, p]) => `${n}=${p.state}`).join(',')}` : m.type));
@@ -89,7 +89,7 @@ describe('the smoke graph', () => {
     expect(executed.data).toEqual({ node: '2', display_node: '2', output: { images: [{ filename: 'smoke_00001_.png', subfolder: '', type: 'output' }] }, prompt_id: first.promptId });
   });
 
-  it('writes a real 64x64 PNG of the requested colour, served by /view', async () => {
+  it('[L29] [L27] writes a real 64x64 PNG of the requested colour, served by /view', async () => {
     const file = readFileSync(join(s.root, 'output', 'smoke_00001_.png'));
     const png = decodePng(file);
     expect([png.width, png.height, png.bitDepth, png.colorType]).toEqual([64, 64, 8, 2]);
@@ -101,7 +101,7 @@ describe('the smoke graph', () => {
     expect(Buffer.from(await res.arrayBuffer()).equals(file)).toBe(true);
   });
 
-  it('records the documented history entry', async () => {
+  it('[L26] records the documented history entry', async () => {
     const history = await getJson(`/history/${first.promptId}`);
     const entry = history[first.promptId] as Record<string, unknown>;
     expect(Object.keys(entry)).toEqual(['prompt', 'outputs', 'status', 'meta']);
@@ -115,7 +115,7 @@ describe('the smoke graph', () => {
     expect(await getJson('/history/not-a-prompt')).toEqual({});
   });
 
-  it('serves an identical resubmission from cache: every node cached, same filename, no new file', async () => {
+  it('[L29] serves an identical resubmission from cache: every node cached, same filename, no new file', async () => {
     ({ ws, id } = await client());
     const again = await run(ws, id, SMOKE_GRAPH);
     expect(again.messages.find((m) => m.type === 'execution_cached')!.data.nodes).toEqual(['1', '2']);
@@ -127,7 +127,7 @@ describe('the smoke graph', () => {
     expect(readdirSync(join(s.root, 'output')).filter((f) => f.startsWith('smoke'))).toEqual(['smoke_00001_.png']);
   });
 
-  it('numbers a changed graph on: only the changed node runs', async () => {
+  it('[S17] numbers a changed graph on: only the changed node runs', async () => {
     ({ ws, id } = await client());
     const red = structuredClone(SMOKE_GRAPH);
     red['2'].inputs.filename_prefix = 'smoke';
@@ -140,15 +140,16 @@ describe('the smoke graph', () => {
     renamed['2'].inputs.filename_prefix = 'other/renamed';
     const partial = await run(ws, id, renamed);
     expect(partial.messages.find((m) => m.type === 'execution_cached')!.data.nodes).toEqual(['1']);
-    // ComfyUI reports cached nodes as executed too, with a null output when they have no UI.
-    expect(partial.messages.filter((m) => m.type === 'executed').map((m) => [m.data.node, m.data.output === null])).toEqual([['1', true], ['2', false]]);
+    // A cached upstream node is not even visited: no executing, executed or progress for it.
+    expect(partial.messages.filter((m) => m.type === 'executed').map((m) => m.data.node)).toEqual(['2']);
+    expect(partial.messages.some((m) => m.type === 'progress_state' && '1' in (m.data.nodes as object))).toBe(false);
     expect(partial.messages.find((m) => m.type === 'executed' && m.data.node === '2')!.data.output).toEqual({ images: [{ filename: 'renamed_00001_.png', subfolder: 'other', type: 'output' }] });
     expect((await fetch(`${s.comfy.url}/view?filename=renamed_00001_.png&subfolder=other`, { headers: s.auth })).status).toBe(200);
   });
 });
 
 describe('the Qwen graph in sampler mode', () => {
-  it('reports KSampler progress 1..max in order with PNG preview frames, then saves the decoded image', async () => {
+  it('[L33] [L37] reports KSampler progress 1..max in order with PNG preview frames, then saves the decoded image', async () => {
     const { ws, id } = await client();
     const { promptId, messages } = await run(ws, id, qwenGraph({ width: 256, height: 128, steps: 6, prefix: 'qwen' }));
     const progress = messages.filter((m) => m.type === 'progress');
@@ -224,7 +225,7 @@ describe('models', () => {
     expect(res.status).toBe(400);
     const body = (await res.json()) as { error: { type: string; details: string }; node_errors: Record<string, { errors: { type: string; details: string }[]; dependent_outputs: string[]; class_type: string }> };
     expect(body.error).toEqual({ type: 'prompt_outputs_failed_validation', message: 'Prompt outputs failed validation', details: '', extra_info: {} });
-    expect(body.node_errors['3']).toMatchObject({ class_type: 'VAELoader', dependent_outputs: ['10'], errors: [{ type: 'value_not_in_list', details: "vae_name: 'missing_vae.safetensors' not in ['qwen_image_vae.safetensors']" }] });
+    expect(body.node_errors['3']).toMatchObject({ class_type: 'VAELoader', dependent_outputs: ['10'], errors: [{ type: 'value_not_in_list', details: "vae_name: 'missing_vae.safetensors' not in ['qwen_image_vae.safetensors', 'pixel_space']" }] });
   });
 
   it('fails at load with a ComfyUI-style execution_error when a model file is corrupt', async () => {

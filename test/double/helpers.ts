@@ -21,44 +21,92 @@ export function writePassword(root: string, password: string, username = 'admin'
   return hash;
 }
 
+/** The ComfyUI-Login session key file; delete it and restart to end every browser session. */
+export function sessionKeyPath(root: string): string {
+  return join(root, 'custom_nodes', 'ComfyUI-Login', '.secret-key.txt');
+}
+
+/**
+ * A mode of the double on this host: the server options plus where the password is.
+ *   password: the raw password (default 'correct horse'); null leaves no PASSWORD at all.
+ *   passwordAt: 'login' (login/PASSWORD, what the recipe's entrypoint writes; default) or
+ *     'root' (<root>/PASSWORD holding only the hash, what the pre-token node reads).
+ */
+export interface DoubleMode extends Partial<Omit<ComfyDoubleOptions, 'log'>> {
+  password?: string | null;
+  passwordAt?: 'login' | 'root';
+}
+
 export interface Started {
+  /** The running double; replaced by restart(). */
   comfy: ComfyDouble;
   root: string;
+  /** The token (bcrypt hash); '' when the mode has no password. */
   hash: string;
+  password: string | null;
   logs: string[];
   auth: Record<string, string>;
+  /** Stops and starts ComfyUI on the same root and port, as a container restart would (options may change). */
+  restart(change?: Partial<ComfyDoubleOptions>): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** A double over a fresh root with a PASSWORD set; stop() closes it and deletes the root. */
-export async function startWithPassword(opts: Partial<ComfyDoubleOptions> = {}): Promise<Started> {
+/** Starts the double in a mode over a fresh root (or `mode.dir`); stop() closes it and deletes the root. */
+export async function startDouble(mode: DoubleMode = {}): Promise<Started> {
+  const { password: pw, passwordAt, ...opts } = mode;
   const root = opts.dir ?? tempRoot();
-  const hash = writePassword(root, 'correct horse');
+  const password = pw === undefined ? 'correct horse' : pw;
+  let hash = '';
+  if (password !== null && passwordAt === 'root') {
+    hash = bcrypt.hashSync(password, 4);
+    writeFileSync(join(root, 'PASSWORD'), hash);
+  } else if (password !== null) {
+    hash = writePassword(root, password);
+  }
   const logs: string[] = [];
-  const comfy = await startComfyDouble({ ...opts, dir: root, log: (l) => logs.push(l) });
-  return {
-    comfy,
+  let current: ComfyDoubleOptions = { ...opts, dir: root, log: (l) => logs.push(l) };
+  const started: Started = {
+    comfy: await startComfyDouble(current),
     root,
     hash,
+    password,
     logs,
     auth: { Authorization: `Bearer ${hash}` },
+    restart: async (change = {}) => {
+      await started.comfy.close();
+      current = { ...current, ...change, port: started.comfy.port };
+      started.comfy = await startComfyDouble(current);
+    },
     stop: async () => {
-      await comfy.close();
+      await started.comfy.close();
       rmSync(root, { recursive: true, force: true });
     },
   };
+  return started;
+}
+
+/** A double over a fresh root with a PASSWORD set; stop() closes it and deletes the root. */
+export function startWithPassword(opts: Partial<ComfyDoubleOptions> = {}): Promise<Started> {
+  return startDouble(opts);
 }
 
 /** One double for the whole test file: started before its tests (then `ready` runs), stopped after. */
-export function useDouble(opts: Partial<ComfyDoubleOptions>, ready: (s: Started) => void): void {
+export function useDouble(opts: DoubleMode, ready: (s: Started) => void): void {
   let started: Started | undefined;
   beforeAll(async () => {
-    started = await startWithPassword(opts);
+    started = await startDouble(opts);
     ready(started);
   });
   afterAll(async () => {
     await started?.stop();
   });
+}
+
+/** Logs in through the form as a browser would; resolves with the Cookie header value, or undefined if no session was set. */
+export async function loginCookie(url: string, password: string, username = 'admin'): Promise<string | undefined> {
+  const res = await fetch(`${url}/login`, { method: 'POST', body: new URLSearchParams({ username, password }), redirect: 'manual' });
+  await res.body?.cancel();
+  return res.headers.get('set-cookie')?.split(';')[0];
 }
 
 /** A list whose WebSocket recorders are closed after each test. */

@@ -70,14 +70,11 @@ async function deployment(area: string, opts: { secretFile: boolean }) {
   await fs.writeFile(configFile, JSON.stringify(config));
   const manager = new ContainerManager(config, docker);
   await manager.create();
+  // No secret mount: PASSWORD lives only in the container, put there through the engine before
+  // the first start (the recipe's entrypoint refuses to start without one when auth is required).
+  if (!opts.secretFile) await manager.writeFile(`${config.container.comfyRoot}/login/PASSWORD`, passwordFileContent(initial));
   await manager.start();
   await manager.waitFor('healthy', 30_000);
-  if (!opts.secretFile) {
-    // no secret mount: PASSWORD lives only in the container, put there through the engine
-    await manager.writeFile(`${config.container.comfyRoot}/login/PASSWORD`, passwordFileContent(initial));
-    await manager.restart();
-    await manager.waitFor('healthy', 30_000);
-  }
   return { docker, home, name, initial, secretFile, config, configFile, manager };
 }
 
