@@ -27,7 +27,7 @@ import { checkLoginNode } from './login-node.js';
 import { classifyDockerError, toDockerError } from './problems.js';
 import { cpuPercent, gpuReport, memoryUsed } from './resources.js';
 import { buildCreateSpec, desiredView, diffViews, LABEL_SPEC_HASH, observedView, specHash } from './spec.js';
-import { absentStatus, stateOf, statusOf } from './state.js';
+import { absentStatus, cleanExit, stateOf, statusOf } from './state.js';
 import { watchContainer } from './watch.js';
 
 export interface ExecResult {
@@ -111,7 +111,7 @@ export class ContainerManager {
    * another process (or the docker CLI) stopped it.
    */
   private async stoppedDeliberately(info: Docker.ContainerInspectInfo): Promise<boolean> {
-    if (info.State.Running || info.State.ExitCode === 0 || info.State.Status === 'created') return false;
+    if (info.State.Running || cleanExit(info.State.ExitCode) || info.State.Status === 'created') return false;
     const startedMs = Date.parse(info.State.StartedAt);
     const since = Math.floor(startedMs / 1000);
     const until = Math.ceil(Date.parse(info.State.FinishedAt) / 1000) + 1;
@@ -125,7 +125,7 @@ export class ContainerManager {
       // `since` has whole seconds: drop a kill that ended the previous run within the same second.
       return events.some((e) => (e.timeNano ? e.timeNano / 1e6 : (e.time ?? 0) * 1000) >= startedMs);
     } catch {
-      return info.State.ExitCode === 143; // SIGTERM: what a stop sends
+      return false;
     }
   }
 

@@ -74,7 +74,7 @@ export const REMEDIES: Record<FailureClass, Remedy> = {
     fix: { text: 'Read the message; `docker info` and `docker ps -a` show the engine and container state.' },
   },
   'container-stopped': {
-    explanation: 'The ComfyUI container is stopped: every notebook request fails to connect.',
+    explanation: 'The ComfyUI container is stopped (a clean stop: exit code 0, or 143 after SIGTERM from `docker stop`): every notebook request fails to connect.',
     fix: { text: 'Start the container.', action: 'containerStart' },
   },
   'container-crashed': {

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerState } from '../../app/contract/ops/container.js';
 import { ContainerManager } from '../../app/docker/manager.js';
+import { exitCodeText } from '../../app/docker/state.js';
 import { requireDocker } from '../support/docker.js';
 import { ensureDoubleImage } from '../support/double-image.js';
 import { freePort, makeSecret, removeContainers, testConfig, uniqueName } from './helpers.js';
@@ -96,5 +97,30 @@ describe.skipIf(!d.ok)('ContainerManager lifecycle against the real engine and t
   it('remove stops and removes; the state is absent again', async () => {
     expect((await m.remove()).phase).toBe('absent');
     await expect(m.stop()).rejects.toMatchObject({ problem: { kind: 'no-such-container' } });
+  });
+});
+
+describe.skipIf(!d.ok)('exit code 143 (SIGTERM, what tini returns after docker stop) is a clean stop', () => {
+  const docker = d.ok ? d.docker : (undefined as never);
+  const names = { term: uniqueName('docker-143'), fail: uniqueName('docker-exit1') };
+  afterAll(() => removeContainers(docker, Object.values(names)));
+
+  /** A container whose process exits by itself with `code`: no stop or kill event is recorded. */
+  async function exitedWith(name: string, code: number): Promise<ContainerManager> {
+    const image = await ensureDoubleImage(docker);
+    const c = await docker.createContainer({ name, Image: image, Entrypoint: ['/usr/bin/node', '-e', `process.exit(${code})`] });
+    await c.start();
+    await c.wait();
+    return new ContainerManager(testConfig({ name, image, hostPort: await freePort() }), docker);
+  }
+
+  it('143 without any stop request is "stopped", and its text says SIGTERM: a clean stop', async () => {
+    const s = await (await exitedWith(names.term, 143)).status();
+    expect(s).toMatchObject({ phase: 'stopped', exitCode: 143 });
+    expect(exitCodeText(s.exitCode!)).toBe('exit code 143, SIGTERM: a clean stop');
+  });
+
+  it('any other non-zero exit without a stop request is still a crash', async () => {
+    expect(await (await exitedWith(names.fail, 1)).status()).toMatchObject({ phase: 'crashed', exitCode: 1 });
   });
 });
