@@ -73,13 +73,14 @@ export class ContainerManager {
   constructor(
     private readonly config: PanelConfig,
     docker?: Docker,
+    env: NodeJS.ProcessEnv = process.env,
   ) {
     this.name = config.container.name;
     if (docker) {
       this.docker = docker;
       this.streaming = docker;
     } else {
-      const c = connectDocker(config);
+      const c = connectDocker(config, env);
       this.docker = c.docker;
       this.streaming = c.streaming;
       this.target = c.target;

@@ -13,6 +13,11 @@ const dockerKinds = [
   'name-conflict',
   'port-in-use',
   'nvidia-runtime-missing',
+  'ssh-unreachable',
+  'ssh-auth-failed',
+  'ssh-host-unknown',
+  'ssh-host-key-changed',
+  'ssh-remote-docker',
   'timeout',
   'unknown',
 ] as const satisfies readonly DockerProblem['kind'][];
