@@ -29,6 +29,19 @@ describe('classifyDockerError', () => {
     expect(p.message).toContain('/var/run/docker.sock');
   });
 
+  it('a remote engine that refuses: the fix says to start Docker on that host and check its tcp port, not `systemctl` here', () => {
+    const tcp = classifyDockerError(sys('ECONNREFUSED', '10.0.0.7'), { host: 'tcp://10.0.0.7:2376' });
+    expect(tcp).toMatchObject({ kind: 'daemon-not-running' });
+    expect(tcp.message).toMatch(/Docker engine on 10\.0\.0\.7 is not running or does not listen on port 2376/);
+    expect(tcp.fix).toMatch(/The engine runs on 10\.0\.0\.7, not here: start Docker there/);
+    expect(tcp.fix).toContain('docker -H tcp://10.0.0.7:2376 version');
+    expect(tcp.fix).not.toMatch(/^Start it: `sudo systemctl start docker`/);
+    const ssh = classifyDockerError(sys('ECONNREFUSED', '10.0.0.8'), { host: 'ssh://ops@10.0.0.8' });
+    expect(ssh.fix).toMatch(/^Start Docker on 10\.0\.0\.8: `ssh ops@10\.0\.0\.8 sudo systemctl start docker`/);
+    // A local socket keeps the local advice.
+    expect(classifyDockerError(sys('ECONNREFUSED'), { host: 'unix:///var/run/docker.sock' }).fix).not.toMatch(/runs on/);
+  });
+
   it('EACCES: permission denied, the fix names the docker group', () => {
     expect(classifyDockerError(sys('EACCES')).fix).toMatch(/docker group|docker-users/);
   });
