@@ -7,7 +7,8 @@
 # The second engine gets its own bridge (`ip link add ... type bridge`, an address outside
 # Docker's default pools, `--bridge=NAME`) and its own pool for user networks, so the two never
 # share a subnet. Never start one with --bridge=none beside another: that deletes docker0 and
-# breaks the first engine's containers.
+# breaks the first engine's containers (so does a restart with --default-address-pool and a
+# stale network store, which is why engine 2 starts with a fresh one).
 set -euo pipefail
 INSTANCE="${2:-1}"
 case "$INSTANCE" in
@@ -51,12 +52,25 @@ case "${1:-}" in
     command -v dockerd >/dev/null || { echo "dockerd not found: apt-get install -y docker.io" >&2; exit 1; }
     ensure_bridge
     mkdir -p "$D/data" "$D/exec"
-    if [ "$INSTANCE" = 2 ]; then printf '{"deprecated-key-path": "%s/key.json"}\n' "$D" >"$D/daemon.json"; fi
+    if [ "$INSTANCE" = 2 ]; then
+      printf '{"deprecated-key-path": "%s/key.json"}\n' "$D" >"$D/daemon.json"
+      # dockerd deletes docker0 (whoever owns it) when it starts with --default-address-pool and
+      # finds its old default "bridge" network in its store: start engine 2 with a fresh
+      # network store every time (its images and containers stay).
+      rm -rf "$D/data/network"
+    fi
+    had_docker0=$(ip link show docker0 >/dev/null 2>&1 && echo yes || echo no)
     nohup dockerd --iptables=false --ip6tables=false --storage-driver=vfs --data-root "$D/data" \
       --exec-root "$D/exec" -H "$DOCKER_HOST" --pidfile "$D/pid" ${EXTRA_ARGS[@]+"${EXTRA_ARGS[@]}"} >"$D/dockerd.log" 2>&1 &
     daemon=$!
     for _ in $(seq 1 60); do
-      docker version >/dev/null 2>&1 && { echo "export $VAR=$DOCKER_HOST"; exit 0; }
+      if docker version >/dev/null 2>&1; then
+        if [ "$had_docker0" = yes ] && ! ip link show docker0 >/dev/null 2>&1; then
+          echo "starting engine $INSTANCE removed docker0: the first engine's default bridge is gone; stop this engine and recreate docker0" >&2
+          exit 1
+        fi
+        echo "export $VAR=$DOCKER_HOST"; exit 0
+      fi
       kill -0 "$daemon" 2>/dev/null || break
       sleep 0.5
     done

@@ -23,7 +23,9 @@ describe.skipIf(!first.ok || !second.ok)('the second private engine (COMFY_PANEL
   beforeAll(async () => {
     const image = await ensureDoubleImage(docker2);
     hostPort = await freePort();
-    m = new ContainerManager({ ...testConfig({ name, image, hostPort, secretFile: secret.file }), docker: { host: host2, timeoutMs: 10_000 } });
+    // A loaded CI machine can take seconds per healthcheck exec: a lenient timeout.
+    const cfg = testConfig({ name, image, hostPort, secretFile: secret.file, extra: { healthcheck: { command: ['/usr/local/bin/comfy-healthcheck'], intervalSec: 1, timeoutSec: 10, retries: 3, startPeriodSec: 30 } } });
+    m = new ContainerManager({ ...cfg, docker: { host: host2, timeoutMs: 20_000 } });
   });
   afterAll(async () => {
     await removeContainers(docker2, [name]);
@@ -37,9 +39,9 @@ describe.skipIf(!first.ok || !second.ok)('the second private engine (COMFY_PANEL
     expect(i2!.DockerRootDir).not.toBe(i1!.DockerRootDir);
   });
 
-  it('runs the ComfyUI double to healthy, on its own bridge, reachable on its published port; the first engine does not see it', async () => {
+  it('runs the ComfyUI double to healthy, on its own bridge, reachable on its published port; the first engine does not see it', { timeout: 120_000 }, async () => {
     await m.start();
-    expect((await m.waitFor('healthy', 60_000)).phase).toBe('healthy');
+    expect((await m.waitFor('healthy', 100_000)).phase).toBe('healthy');
     const info = await docker2.getContainer(name).inspect();
     // Its own bridge (scripts/dockerd.sh: comfy-dockerd2, 10.231.0.0/24), not docker0's 172.17.0.0/16.
     expect(info.NetworkSettings.Networks.bridge?.IPAddress).toMatch(/^10\.231\.0\.\d+$/);
@@ -49,7 +51,7 @@ describe.skipIf(!first.ok || !second.ok)('the second private engine (COMFY_PANEL
     expect((await docker1.listContainers({ all: true, filters: { name: [name] } })).map((c) => c.Names)).toEqual([]);
   });
 
-  it('is reachable over ssh too (sshd whose sessions use this engine): the ssh ping reports its ID', async () => {
+  it('is reachable over ssh too (sshd whose sessions use this engine): the ssh ping reports its ID', { timeout: 120_000 }, async () => {
     ssh = await startSshEngine({ dockerHost: host2 });
     const p = await pingDocker(PanelConfigSchema.parse({ docker: { host: ssh.url, timeoutMs: 20_000 } }), ssh.env);
     expect(p, ssh.log()).toMatchObject({ ok: true });
