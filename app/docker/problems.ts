@@ -128,6 +128,14 @@ export function classifyDockerError(err: unknown, ctx: ProblemContext = {}): Doc
       fix: `Stop whatever listens there (find it with \`ss -ltnp 'sport = :${port ?? 'PORT'}'\` or \`docker ps\`), or change container.hostPort in the config.`,
     };
   }
+  const missingSource = /bind source path does not exist: (\S+)/i.exec(msg)?.[1];
+  if (missingSource) {
+    return {
+      kind: 'mount-source-missing',
+      message: `The bind mount source ${missingSource} does not exist on the engine's host`,
+      fix: `Create it there (\`mkdir -p ${missingSource}\`) or correct container.mounts / container.secretFile in the config.`,
+    };
+  }
   if (e.statusCode === 404 && /no such image|pull access denied|repository does not exist/i.test(msg)) {
     return {
       kind: 'no-such-image',

@@ -65,6 +65,10 @@ export const REMEDIES: Record<FailureClass, Remedy> = {
     explanation: 'Docker cannot hand the GPU to the container: the NVIDIA Container Toolkit is missing.',
     fix: { text: 'Install the NVIDIA Container Toolkit (`sudo nvidia-ctk runtime configure --runtime=docker`, restart Docker), or set container.gpus to "none".' },
   },
+  'mount-source-missing': {
+    explanation: "A folder or file the container mounts does not exist on the engine's host, so Docker will not create the container.",
+    fix: { text: 'Create the folder there, or correct container.mounts (or container.secretFile) in the config.' },
+  },
   'ssh-unreachable': {
     explanation: 'The ssh server in front of the remote Docker engine cannot be reached, so nothing there can be managed.',
     fix: { text: 'Check the host and port in docker.host (or HostName/Port in ~/.ssh/config) and that `ssh <host> docker version` works from this machine.' },

@@ -53,6 +53,7 @@ describe('classifyDockerError', () => {
     [http(500, 'driver failed programming external connectivity on endpoint x: Bind for 127.0.0.1:8188 failed: port is already allocated'), 'port-in-use'],
     [http(500, 'failed to set up container networking: listen tcp4 127.0.0.1:8188: bind: address already in use'), 'port-in-use'],
     [http(500, 'could not select device driver "nvidia" with capabilities: [[gpu]]'), 'nvidia-runtime-missing'],
+    [http(400, 'invalid mount config for type "bind": bind source path does not exist: /srv/models'), 'mount-source-missing'],
     [Object.assign(new Error('The operation was aborted due to timeout'), { name: 'TimeoutError' }), 'timeout'],
     [http(500, 'something odd'), 'unknown'],
   ] as const)('%s -> %s', (err, kind) => {

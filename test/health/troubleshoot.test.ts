@@ -13,6 +13,7 @@ const dockerKinds = [
   'name-conflict',
   'port-in-use',
   'nvidia-runtime-missing',
+  'mount-source-missing',
   'ssh-unreachable',
   'ssh-auth-failed',
   'ssh-host-unknown',

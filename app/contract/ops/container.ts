@@ -28,6 +28,7 @@ export interface DockerProblem {
     | 'name-conflict'
     | 'port-in-use'
     | 'nvidia-runtime-missing'
+    | 'mount-source-missing'
     | 'ssh-unreachable'
     | 'ssh-auth-failed'
     | 'ssh-host-unknown'
