@@ -97,9 +97,6 @@ describe.skipIf(!d.ok)('diffSpec, recreate, adopt and build', () => {
   });
 });
 
-/** A healthcheck that survives a loaded machine (each check execs node in the container). */
-const lenient = { healthcheck: { command: ['/usr/local/bin/comfy-healthcheck'], intervalSec: 1, timeoutSec: 10, retries: 3, startPeriodSec: 30 } };
-
 describe.skipIf(!d.ok)('recreate checks everything it can before it stops anything', () => {
   const docker = d.ok ? d.docker : (undefined as never);
   const secret = makeSecret('docker-precheck');
@@ -115,7 +112,7 @@ describe.skipIf(!d.ok)('recreate checks everything it can before it stops anythi
   beforeAll(async () => {
     image = await ensureDoubleImage(docker);
     port = await freePort();
-    const m = new ContainerManager(testConfig({ name, image, hostPort: port, secretFile: secret.file, extra: lenient }), docker);
+    const m = new ContainerManager(testConfig({ name, image, hostPort: port, secretFile: secret.file }), docker);
     await m.start();
     await m.waitFor('healthy', 100_000);
     startedAt = (await docker.getContainer(name).inspect()).State.StartedAt;
@@ -139,7 +136,7 @@ describe.skipIf(!d.ok)('recreate checks everything it can before it stops anythi
     ['a mount whose source does not exist', () => ({ extra: { mounts: [{ source: missingDir, target: '/workspace/ComfyUI/models', readOnly: false }] } }), 'mount-source-missing'],
   ])('%s: fails with its problem while the old container keeps serving', { timeout: 60_000 }, async (_label, change, kind) => {
     const c = change() as { image?: string; extra?: Record<string, unknown> };
-    const m = new ContainerManager(testConfig({ name, image: c.image ?? image, hostPort: port, secretFile: secret.file, extra: { ...lenient, env: { PRECHECK: '1' }, ...c.extra } }), docker);
+    const m = new ContainerManager(testConfig({ name, image: c.image ?? image, hostPort: port, secretFile: secret.file, extra: { env: { PRECHECK: '1' }, ...c.extra } }), docker);
     await expect(m.recreate()).rejects.toMatchObject({ problem: { kind } });
     await untouched();
   });
@@ -149,7 +146,7 @@ describe.skipIf(!d.ok)('recreate checks everything it can before it stops anythi
     const holder = net.createServer();
     await new Promise<void>((r) => holder.listen(taken, '127.0.0.1', r));
     try {
-      const m = new ContainerManager(testConfig({ name, image, hostPort: taken, secretFile: secret.file, extra: lenient }), docker);
+      const m = new ContainerManager(testConfig({ name, image, hostPort: taken, secretFile: secret.file }), docker);
       await expect(m.recreate()).rejects.toMatchObject({ problem: { kind: 'port-in-use' } });
       await untouched();
     } finally {
@@ -158,7 +155,7 @@ describe.skipIf(!d.ok)('recreate checks everything it can before it stops anythi
   });
 
   it('with everything in order (same port as the running one) it recreates, and no probe is left behind', { timeout: 150_000 }, async () => {
-    const m = new ContainerManager(testConfig({ name, image, hostPort: port, secretFile: secret.file, extra: { ...lenient, env: { PRECHECK: 'passed' } } }), docker);
+    const m = new ContainerManager(testConfig({ name, image, hostPort: port, secretFile: secret.file, extra: { env: { PRECHECK: 'passed' } } }), docker);
     expect((await m.recreate()).recreated).toBe(true);
     expect((await m.waitFor('healthy', 100_000)).phase).toBe('healthy');
     expect(await ours()).toEqual([`/${name}`]);
@@ -173,11 +170,11 @@ describe.skipIf(!d.ok)('container up after container.gpus changed to "none"', ()
   it('recreates the Created container the failed GPU start left behind, then starts it: no second failure, no leftover', { timeout: 150_000 }, async () => {
     const image = await ensureDoubleImage(docker);
     const port = await freePort();
-    const withGpu = new ContainerManager(testConfig({ name: names.managed, image, hostPort: port, extra: { ...lenient, gpus: 'all' } }), docker);
+    const withGpu = new ContainerManager(testConfig({ name: names.managed, image, hostPort: port, extra: { gpus: 'all' } }), docker);
     await expect(withGpu.start()).rejects.toMatchObject({ problem: { kind: 'nvidia-runtime-missing' } });
     expect((await docker.getContainer(names.managed).inspect()).State.Status).toBe('created');
 
-    const noGpu = new ContainerManager(testConfig({ name: names.managed, image, hostPort: port, extra: { ...lenient, gpus: 'none' } }), docker);
+    const noGpu = new ContainerManager(testConfig({ name: names.managed, image, hostPort: port, extra: { gpus: 'none' } }), docker);
     await noGpu.start();
     expect((await noGpu.waitFor('healthy', 100_000)).phase).toBe('healthy');
     expect(await noGpu.diffSpec()).toEqual([]);

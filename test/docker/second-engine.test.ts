@@ -23,8 +23,7 @@ describe.skipIf(!first.ok || !second.ok)('the second private engine (COMFY_PANEL
   beforeAll(async () => {
     const image = await ensureDoubleImage(docker2);
     hostPort = await freePort();
-    // A loaded CI machine can take seconds per healthcheck exec: a lenient timeout.
-    const cfg = testConfig({ name, image, hostPort, secretFile: secret.file, extra: { healthcheck: { command: ['/usr/local/bin/comfy-healthcheck'], intervalSec: 1, timeoutSec: 10, retries: 3, startPeriodSec: 30 } } });
+    const cfg = testConfig({ name, image, hostPort, secretFile: secret.file });
     m = new ContainerManager({ ...cfg, docker: { host: host2, timeoutMs: 20_000 } });
   });
   afterAll(async () => {

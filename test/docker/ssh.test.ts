@@ -201,16 +201,17 @@ describe.skipIf(!d.ok || !s.ok)('Docker over ssh against a real sshd running `do
     expect(Object.values(pool.connections())[0]?.connections).toBe(2);
   });
 
-  it('runs the whole container lifecycle over ssh: create, start, events to healthy, exec, files, logs, stop, remove', async () => {
+  it('runs the whole container lifecycle over ssh: create, start, events to healthy, exec, files, logs, stop, remove', { timeout: 180_000 }, async () => {
     const image = await ensureDoubleImage(docker);
     const name = uniqueName('docker-ssh');
     names.push(name);
     const secret = makeSecret('docker-ssh');
     try {
-      const cfg = { ...testConfig({ name, image, hostPort: await freePort(), secretFile: secret.file }), docker: { host: engine.url, timeoutMs: 20_000 } };
+      // Generous limits: on a loaded machine a container start alone can take many seconds.
+      const cfg = { ...testConfig({ name, image, hostPort: await freePort(), secretFile: secret.file }), docker: { host: engine.url, timeoutMs: 60_000 } };
       const m = new ContainerManager(cfg, undefined, engine.env);
       await m.start();
-      expect((await m.waitFor('healthy', 60_000)).phase).toBe('healthy');
+      expect((await m.waitFor('healthy', 120_000)).phase).toBe('healthy');
       expect(await m.exec(['node', '-e', 'process.stdout.write("over ssh")'])).toMatchObject({ exitCode: 0, stdout: 'over ssh' });
       expect((await m.readFile('/workspace/ComfyUI/login/PASSWORD')).toString('utf8')).toBe(`${secret.hash}\nqwen`);
       const lines: string[] = [];
