@@ -83,7 +83,7 @@ export class ContainerManager {
   readonly name: string;
   /** Short calls: bounded by config docker.timeoutMs. */
   readonly docker: Docker;
-  /** Streams and long waits (events, follow, stop, build): no idle timeout. */
+  /** Streams and long waits (events, follow, create, start, stop, build): no idle timeout. */
   private readonly streaming: Docker;
   readonly target?: DockerTarget;
 
@@ -173,7 +173,9 @@ export class ContainerManager {
     this.checkSecretFile();
     const spec = buildCreateSpec(this.config);
     try {
-      await this.docker.createContainer(spec);
+      // Create and start can take longer than a short call (copying the image's layers, GPU and
+      // network setup on a busy engine): the client without the idle timeout, like stop.
+      await this.streaming.createContainer(spec);
     } catch (e) {
       throw this.fail(e);
     }
@@ -208,12 +210,12 @@ export class ContainerManager {
     } else if (stale.length) {
       // Someone else's container, or one that ran: not replaced unasked, but a failure says why.
       try {
-        return await this.lifecycle((c) => c.start());
+        return await this.lifecycle((c) => c.start(), this.streaming);
       } catch (e) {
         throw withStaleHint(e, this.name, stale);
       }
     }
-    return this.lifecycle((c) => c.start());
+    return this.lifecycle((c) => c.start(), this.streaming);
   }
 
   /** What differs from the config, for a container that is not running (running ones are left alone). */
@@ -325,7 +327,7 @@ export class ContainerManager {
     const probeBindings = Object.fromEntries(
       Object.entries(bindings ?? {}).map(([k, list]) => [k, list.filter((b) => !oldPorts.has(`${b.HostIp ?? ''}:${b.HostPort ?? ''}`) && !oldPorts.has(`0.0.0.0:${b.HostPort ?? ''}`))]),
     );
-    const probe = await this.docker
+    const probe = await this.streaming
       .createContainer({
         ...spec,
         name: `${this.name}-precheck-${Date.now()}`,

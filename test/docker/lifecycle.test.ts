@@ -10,7 +10,8 @@ import { freePort, makeSecret, removeContainers, testConfig, uniqueName } from '
 
 const d = await requireDocker();
 
-describe.skipIf(!d.ok)('ContainerManager lifecycle against the real engine and the ComfyUI double', () => {
+// Generous limits: containers start slowly on a loaded machine (waits end as soon as the state is reached).
+describe.skipIf(!d.ok)('ContainerManager lifecycle against the real engine and the ComfyUI double', { timeout: 180_000 }, () => {
   const docker = d.ok ? d.docker : (undefined as never);
   const name = uniqueName('docker-life');
   const secret = makeSecret('docker-life');
@@ -37,7 +38,7 @@ describe.skipIf(!d.ok)('ContainerManager lifecycle against the real engine and t
     expect(s).toMatchObject({ managed: true, adopted: false, labels: { 'io.comfy-panel.managed': 'true' } });
     expect(s.labels['io.comfy-panel.spec-hash']).toMatch(/^[0-9a-f]{16}$/);
     await m.start();
-    const healthy = await m.waitFor('healthy', 20_000);
+    const healthy = await m.waitFor('healthy', 90_000);
     expect(healthy).toMatchObject({ phase: 'healthy', health: 'healthy' });
     expect((await m.status()).ports).toContainEqual(expect.objectContaining({ containerPort: 8188, hostIp: '127.0.0.1' }));
   });
@@ -74,9 +75,9 @@ describe.skipIf(!d.ok)('ContainerManager lifecycle against the real engine and t
     const stopped = await m.stop();
     expect(stopped.phase).toBe('stopped');
     await m.start();
-    await m.waitFor('healthy', 20_000);
+    await m.waitFor('healthy', 90_000);
     await m.restart();
-    expect((await m.waitFor('healthy', 20_000)).phase).toBe('healthy');
+    expect((await m.waitFor('healthy', 90_000)).phase).toBe('healthy');
   });
 
   it('a SIGKILL sent by the operator (docker kill, exit 137) is a deliberate stop: the kill event tells it from a crash', async () => {
@@ -84,7 +85,7 @@ describe.skipIf(!d.ok)('ContainerManager lifecycle against the real engine and t
     const s = await m.waitFor(['stopped', 'crashed'], 10_000);
     expect(s).toMatchObject({ phase: 'stopped', exitCode: 137 });
     await m.start();
-    await m.waitFor('healthy', 20_000);
+    await m.waitFor('healthy', 90_000);
   });
 
   it('the watcher saw each transition through Docker events', () => {

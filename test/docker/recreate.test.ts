@@ -10,7 +10,8 @@ import { freePort, makeSecret, removeContainers, testConfig, uniqueName } from '
 
 const d = await requireDocker();
 
-describe.skipIf(!d.ok)('diffSpec, recreate, adopt and build', () => {
+// Generous limits: containers start slowly on a loaded machine (waits end as soon as the state is reached).
+describe.skipIf(!d.ok)('diffSpec, recreate, adopt and build', { timeout: 180_000 }, () => {
   const docker = d.ok ? d.docker : (undefined as never);
   const secret = makeSecret('docker-recreate');
   const name = uniqueName('docker-recreate');
@@ -35,7 +36,7 @@ describe.skipIf(!d.ok)('diffSpec, recreate, adopt and build', () => {
     const base = testConfig({ name, image, hostPort: port, secretFile: secret.file });
     const m = new ContainerManager(base, docker);
     await m.start();
-    await m.waitFor('healthy', 20_000);
+    await m.waitFor('healthy', 90_000);
     expect(await m.diffSpec()).toEqual([]);
     expect(await m.recreate()).toMatchObject({ recreated: false, changes: [] });
 
@@ -48,7 +49,7 @@ describe.skipIf(!d.ok)('diffSpec, recreate, adopt and build', () => {
     const r = await changed.recreate();
     expect(r.recreated).toBe(true);
     expect(r.changes).toEqual(diff);
-    expect(await changed.waitFor('healthy', 20_000)).toMatchObject({ phase: 'healthy' });
+    expect(await changed.waitFor('healthy', 90_000)).toMatchObject({ phase: 'healthy' });
     expect(await changed.diffSpec()).toEqual([]);
     expect((await changed.status()).ports[0]?.hostPort).toBe(newPort);
     // The old container was set aside and then removed.
