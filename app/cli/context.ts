@@ -13,9 +13,10 @@ export interface CliContext {
   config(): Promise<LoadedConfig>;
   /**
    * Prints a command's result: the JSON value under --json, else the human text.
-   * Text passes through redact() as a last line of defence against secrets.
+   * Text passes through redact() as a last line of defence against secrets, except when the
+   * operator asked to see them (`reveal`, from a command's --reveal).
    */
-  print(result: { json: unknown; human: string | (() => string) }): void;
+  print(result: { json: unknown; human: string | (() => string); reveal?: boolean }): void;
   /** Prints a progress line to stderr (human mode only). */
   progress(line: string): void;
 }
@@ -30,9 +31,12 @@ export function createCliContext(globals: () => { json?: boolean; config?: strin
     },
     paths,
     config: () => (loaded ??= loadConfig(globals().config ?? paths.configFile, Boolean(globals().config))),
-    print({ json: value, human }) {
+    print({ json: value, human, reveal }) {
       if (this.json) process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-      else process.stdout.write(`${redact(typeof human === 'function' ? human() : human)}\n`);
+      else {
+        const text = typeof human === 'function' ? human() : human;
+        process.stdout.write(`${reveal ? text : redact(text)}\n`);
+      }
     },
     progress(line) {
       if (!this.json) process.stderr.write(`${redact(line)}\n`);

@@ -7,6 +7,7 @@ import type { DockerPing } from '../contract/ops/container.js';
 import { ConfigError } from '../errors.js';
 import { currentContextName, dockerConfigDir, readDockerContext } from './contexts.js';
 import { classifyDockerError } from './problems.js';
+import { SshConnectionPool, type SshDockerAgent } from './ssh.js';
 
 export interface DockerTls {
   /** Verify the server certificate against ca.pem. */
@@ -33,14 +34,25 @@ function readIfExists(dir: string | undefined, file: string): Buffer | undefined
   return existsSync(p) ? readFileSync(p) : undefined;
 }
 
+/** docker-modem accepts an http(s) agent; @types/dockerode does not list it. */
+type ModemOptions = Docker.DockerOptions & { agent?: https.Agent | SshDockerAgent };
+
+/**
+ * The process's ssh connections: every engine on the same host and user shares one (see
+ * SshConnectionPool). A caller that needs its own (a test, a fleet runtime) passes one.
+ */
+export const processSshPool = new SshConnectionPool();
+
+export interface ConnectOptions {
+  env?: NodeJS.ProcessEnv;
+  sshPool?: SshConnectionPool;
+}
+
 /**
  * Turns a Docker host URL into dockerode options. Every connection key is set explicitly:
  * docker-modem otherwise merges in DOCKER_HOST/DOCKER_CERT_PATH from the environment.
  */
-/** docker-modem accepts an https agent; @types/dockerode does not list it. */
-type ModemOptions = Docker.DockerOptions & { agent?: https.Agent };
-
-export function modemOptions(target: DockerTarget, timeoutMs?: number, env: NodeJS.ProcessEnv = process.env): ModemOptions {
+export function modemOptions(target: DockerTarget, timeoutMs?: number, env: NodeJS.ProcessEnv = process.env, sshPool: SshConnectionPool = processSshPool): ModemOptions {
   let url: URL;
   try {
     url = new URL(target.host);
@@ -53,14 +65,9 @@ export function modemOptions(target: DockerTarget, timeoutMs?: number, env: Node
     case 'npipe:':
       return { ...base, socketPath: target.host.replace(/^(unix|npipe):\/\//, '') };
     case 'ssh:':
-      return {
-        ...base,
-        protocol: 'ssh',
-        host: url.hostname,
-        port: url.port || 22,
-        username: url.username || undefined,
-        sshOptions: { agent: env.SSH_AUTH_SOCK },
-      };
+      // Plain HTTP over our own agent: each request is a `docker system dial-stdio` channel on a
+      // shared ssh connection (docker-modem's ssh transport crashes on its first timeout).
+      return { ...base, protocol: 'http', host: url.hostname, agent: sshPool.agentFor(target.host, env) };
     case 'tcp:':
     case 'http:':
     case 'https:': {
@@ -115,17 +122,18 @@ export function resolveDockerTarget(config: PanelConfig, env: NodeJS.ProcessEnv 
 }
 
 /** A client for short requests: the modem drops a request idle longer than timeoutMs. */
-export function dockerClient(target: DockerTarget, timeoutMs?: number): Docker {
-  return new Docker(modemOptions(target, timeoutMs));
+export function dockerClient(target: DockerTarget, timeoutMs?: number, opts: ConnectOptions = {}): Docker {
+  return new Docker(modemOptions(target, timeoutMs, opts.env, opts.sshPool));
 }
 
 /** Both clients the panel needs: one with the config timeout, one without for streams and long waits. */
-export function connectDocker(config: PanelConfig, env: NodeJS.ProcessEnv = process.env): { target: DockerTarget; docker: Docker; streaming: Docker } {
+export function connectDocker(config: PanelConfig, env: NodeJS.ProcessEnv = process.env, sshPool?: SshConnectionPool): { target: DockerTarget; docker: Docker; streaming: Docker } {
   const target = resolveDockerTarget(config, env);
-  return { target, docker: dockerClient(target, config.docker.timeoutMs), streaming: dockerClient(target) };
+  const opts = { env, sshPool };
+  return { target, docker: dockerClient(target, config.docker.timeoutMs, opts), streaming: dockerClient(target, undefined, opts) };
 }
 
-export async function pingDocker(config: PanelConfig, env: NodeJS.ProcessEnv = process.env): Promise<DockerPing> {
+export async function pingDocker(config: PanelConfig, env: NodeJS.ProcessEnv = process.env, sshPool?: SshConnectionPool): Promise<DockerPing> {
   const started = performance.now();
   let target: DockerTarget;
   try {
@@ -138,7 +146,7 @@ export async function pingDocker(config: PanelConfig, env: NodeJS.ProcessEnv = p
   const signal = AbortSignal.timeout(config.docker.timeoutMs);
   try {
     // dockerode forwards abortSignal on version(); its typings omit the options argument.
-    const client = dockerClient(target);
+    const client = dockerClient(target, undefined, { env, sshPool });
     const version = client.version.bind(client) as unknown as (opts: { abortSignal: AbortSignal }) => Promise<Docker.DockerVersion>;
     const v = await version({ abortSignal: signal });
     return { ok: true, ...where, serverVersion: v.Version, apiVersion: v.ApiVersion, latencyMs: Math.round(performance.now() - started) };

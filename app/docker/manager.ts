@@ -24,10 +24,10 @@ import { connectDocker, type DockerTarget } from './connection.js';
 import { DockerDemux, type Chunk } from './demux.js';
 import { pumpLogLines } from './log-lines.js';
 import { checkLoginNode, LoginNodeRuns } from './login-node.js';
-import { classifyDockerError, toDockerError } from './problems.js';
+import { classifyDockerError, DockerError, toDockerError } from './problems.js';
 import { cpuPercent, gpuReport, memoryUsed } from './resources.js';
-import { buildCreateSpec, desiredView, diffViews, LABEL_SPEC_HASH, observedView, specHash } from './spec.js';
-import { absentStatus, stateOf, statusOf } from './state.js';
+import { buildCreateSpec, desiredView, diffViews, LABEL_MANAGED, LABEL_SPEC_HASH, observedView, specHash } from './spec.js';
+import { absentStatus, cleanExit, stateOf, statusOf } from './state.js';
 import { watchContainer } from './watch.js';
 
 export interface ExecResult {
@@ -49,6 +49,23 @@ export interface LogsOptions {
 interface HttpError {
   statusCode?: number;
 }
+
+/** The entrypoint of recreate's probe container: a path no image has, see precheck(). */
+const PROBE_ENTRYPOINT = '/comfy-panel-precheck-probe';
+const LABEL_PRECHECK = 'io.comfy-panel.precheck-of';
+
+/** Docker's zero StartedAt: the container was created and never ran. */
+const neverStarted = (info: Docker.ContainerInspectInfo) => !(Date.parse(info.State.StartedAt) > 0);
+
+/** A start failure of a container that differs from the config: the fix says to recreate it first. */
+function withStaleHint(err: unknown, name: string, changes: SpecChange[]): unknown {
+  if (!(err instanceof DockerError)) return err;
+  const fields = [...new Set(changes.map((c) => c.field))].join(', ');
+  return new DockerError(
+    { ...err.problem, fix: `${name} was created with other settings than the config (${fields}): \`comfy-panel container recreate\` applies the config. ${err.problem.fix}` },
+    { cause: err },
+  );
+}
 const statusCodeOf = (e: unknown) => (e as HttpError | undefined)?.statusCode;
 
 /** Reads a whole stream into one Buffer. */
@@ -66,7 +83,7 @@ export class ContainerManager {
   readonly name: string;
   /** Short calls: bounded by config docker.timeoutMs. */
   readonly docker: Docker;
-  /** Streams and long waits (events, follow, stop, build): no idle timeout. */
+  /** Streams and long waits (events, follow, create, start, stop, build): no idle timeout. */
   private readonly streaming: Docker;
   readonly target?: DockerTarget;
 
@@ -75,13 +92,14 @@ export class ContainerManager {
     docker?: Docker,
     /** What is known about ComfyUI-Login per container run; a runtime shares one across its managers. */
     private readonly loginNodeRuns = new LoginNodeRuns(),
+    env: NodeJS.ProcessEnv = process.env,
   ) {
     this.name = config.container.name;
     if (docker) {
       this.docker = docker;
       this.streaming = docker;
     } else {
-      const c = connectDocker(config);
+      const c = connectDocker(config, env);
       this.docker = c.docker;
       this.streaming = c.streaming;
       this.target = c.target;
@@ -113,7 +131,7 @@ export class ContainerManager {
    * another process (or the docker CLI) stopped it.
    */
   private async stoppedDeliberately(info: Docker.ContainerInspectInfo): Promise<boolean> {
-    if (info.State.Running || info.State.ExitCode === 0 || info.State.Status === 'created') return false;
+    if (info.State.Running || cleanExit(info.State.ExitCode) || info.State.Status === 'created') return false;
     const startedMs = Date.parse(info.State.StartedAt);
     const since = Math.floor(startedMs / 1000);
     const until = Math.ceil(Date.parse(info.State.FinishedAt) / 1000) + 1;
@@ -127,7 +145,7 @@ export class ContainerManager {
       // `since` has whole seconds: drop a kill that ended the previous run within the same second.
       return events.some((e) => (e.timeNano ? e.timeNano / 1e6 : (e.time ?? 0) * 1000) >= startedMs);
     } catch {
-      return info.State.ExitCode === 143; // SIGTERM: what a stop sends
+      return false;
     }
   }
 
@@ -141,9 +159,9 @@ export class ContainerManager {
     return stateOf(await this.status());
   }
 
-  async create(): Promise<ContainerState> {
+  /** On a local engine, say what to do instead of Docker's "bind source path does not exist". */
+  private checkSecretFile(): void {
     const secretFile = this.config.container.secretFile;
-    // On a local engine, say what to do instead of Docker's "bind source path does not exist".
     if (secretFile && /^(unix|npipe):/.test(this.target?.host ?? 'unix:') && !existsSync(secretFile)) {
       throw new PanelError(
         `the secret file ${secretFile} (container.secretFile) does not exist yet`,
@@ -151,9 +169,15 @@ export class ContainerManager {
         'Create the credential first: `comfy-panel token init` (a new one, which also starts the container) or `comfy-panel token import` (an existing one).',
       );
     }
+  }
+
+  async create(): Promise<ContainerState> {
+    this.checkSecretFile();
     const spec = buildCreateSpec(this.config);
     try {
-      await this.docker.createContainer(spec);
+      // Create and start can take longer than a short call (copying the image's layers, GPU and
+      // network setup on a busy engine): the client without the idle timeout, like stop.
+      await this.streaming.createContainer(spec);
     } catch (e) {
       throw this.fail(e);
     }
@@ -170,10 +194,36 @@ export class ContainerManager {
     return this.state();
   }
 
-  /** Creates the container if absent, then starts it (already running is fine). */
+  /**
+   * Creates the container if absent, then starts it (already running is fine). A container the
+   * panel created that never started (a failed start left it Created) and no longer matches
+   * the config is created again first: nothing ran in it, and starting the old one would fail
+   * the same way (e.g. a GPU request after container.gpus was set to "none").
+   */
   async start(): Promise<ContainerState> {
-    if (!(await this.inspect())) await this.create();
-    return this.lifecycle((c) => c.start());
+    const info = await this.inspect();
+    if (!info) await this.create();
+    const stale = info ? await this.staleChanges(info) : [];
+    if (info && stale.length && info.Config.Labels?.[LABEL_MANAGED] === 'true' && neverStarted(info)) {
+      await this.docker.getContainer(info.Id).remove({ force: true }).catch((e: unknown) => {
+        throw this.fail(e);
+      });
+      await this.create();
+    } else if (stale.length) {
+      // Someone else's container, or one that ran: not replaced unasked, but a failure says why.
+      try {
+        return await this.lifecycle((c) => c.start(), this.streaming);
+      } catch (e) {
+        throw withStaleHint(e, this.name, stale);
+      }
+    }
+    return this.lifecycle((c) => c.start(), this.streaming);
+  }
+
+  /** What differs from the config, for a container that is not running (running ones are left alone). */
+  private async staleChanges(info: Docker.ContainerInspectInfo): Promise<SpecChange[]> {
+    if (info.State.Running) return [];
+    return this.diffSpec().catch(() => []);
   }
 
   /** SIGTERM, then SIGKILL after config stopTimeoutSec (Docker's stop does both). */
@@ -233,6 +283,8 @@ export class ContainerManager {
         'Change the compose file and run `docker compose up -d`, or recreate anyway with --force.',
       );
     }
+    // Everything that can fail without stopping anything fails here, while the old one still serves.
+    await this.precheck(info);
     const wasRunning = info.State.Running;
     const aside = `${this.name}-replaced-${Date.now()}`;
     const old = this.docker.getContainer(info.Id);
@@ -253,6 +305,50 @@ export class ContainerManager {
     }
     await old.remove({ force: true }).catch(() => undefined);
     return { recreated: true, changes, state: await this.state() };
+  }
+
+  /**
+   * Checks what creating and starting the new container would run into, before the old one is
+   * touched: the config builds a spec, the secret file and the image exist, and Docker itself
+   * accepts the spec. For that last part a probe container with the new spec (mounts, GPUs,
+   * ports) is created and started with an entrypoint that does not exist: Docker sets up mounts,
+   * devices and ports first, so the only error left when all is well is the missing entrypoint.
+   * The host port the old container holds is left out of the probe (it is freed by the stop).
+   */
+  async precheck(old?: Docker.ContainerInspectInfo): Promise<void> {
+    const spec = buildCreateSpec(this.config);
+    this.checkSecretFile();
+    const image = this.config.container.image;
+    try {
+      await this.docker.getImage(image).inspect();
+    } catch (e) {
+      throw this.fail(statusCodeOf(e) === 404 ? Object.assign(new Error(`No such image: ${image}`), { statusCode: 404 }) : e);
+    }
+    const oldPorts = new Set((old?.State.Running ? statusOf(this.name, old, false).ports : []).map((p) => `${p.hostIp}:${p.hostPort}`));
+    const bindings = spec.HostConfig?.PortBindings as Record<string, { HostIp?: string; HostPort?: string }[]> | undefined;
+    const probeBindings = Object.fromEntries(
+      Object.entries(bindings ?? {}).map(([k, list]) => [k, list.filter((b) => !oldPorts.has(`${b.HostIp ?? ''}:${b.HostPort ?? ''}`) && !oldPorts.has(`0.0.0.0:${b.HostPort ?? ''}`))]),
+    );
+    const probe = await this.streaming
+      .createContainer({
+        ...spec,
+        name: `${this.name}-precheck-${Date.now()}`,
+        Entrypoint: [PROBE_ENTRYPOINT],
+        Cmd: [],
+        Healthcheck: { Test: ['NONE'] },
+        Labels: { [LABEL_PRECHECK]: this.name },
+        HostConfig: { ...spec.HostConfig, PortBindings: probeBindings, RestartPolicy: { Name: 'no' } },
+      })
+      .catch((e: unknown) => {
+        throw this.fail(e);
+      });
+    try {
+      await probe.start();
+    } catch (e) {
+      if (!(e instanceof Error && e.message.includes(PROBE_ENTRYPOINT))) throw this.fail(e);
+    } finally {
+      await probe.remove({ force: true }).catch(() => undefined);
+    }
   }
 
   /** Takes an existing container as the managed one and says plainly what the panel can do with it. */

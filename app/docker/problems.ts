@@ -48,6 +48,30 @@ function dockerBinaryOnPath(env: NodeJS.ProcessEnv): boolean {
 const START_DAEMON =
   process.platform === 'linux' ? 'Start it: `sudo systemctl start docker` (or start Docker Desktop).' : 'Start Docker Desktop and wait until it says the engine is running.';
 
+/** A remote engine's address (tcp://, https://, ssh://) split for messages; undefined for a local socket. */
+function remoteEngine(host: string | undefined): { scheme: string; hostname: string; port: string; user: string } | undefined {
+  if (!host || !/^(tcp|https?|ssh):\/\//i.test(host)) return undefined;
+  try {
+    const u = new URL(host);
+    const scheme = u.protocol.slice(0, -1);
+    return { scheme, hostname: u.hostname, port: u.port || (scheme === 'ssh' ? '22' : scheme === 'https' ? '2376' : '2375'), user: u.username };
+  } catch {
+    return undefined;
+  }
+}
+
+/** How to get the engine at `host` running: on this machine for a socket, on that host for a remote one. */
+function startEngineFix(host: string | undefined): string {
+  const r = remoteEngine(host);
+  if (!r) return START_DAEMON;
+  const login = `${r.user ? `${r.user}@` : ''}${r.hostname}`;
+  if (r.scheme === 'ssh') return `Start Docker on ${r.hostname}: \`ssh ${login} sudo systemctl start docker\` (or start Docker Desktop there); \`docker -H ${host} version\` tests it from here.`;
+  return (
+    `The engine runs on ${r.hostname}, not here: start Docker there (e.g. \`ssh ${r.hostname} sudo systemctl start docker\`) and make sure dockerd listens on tcp port ${r.port} ` +
+    `(\`-H tcp://0.0.0.0:${r.port}\` in its service or daemon.json "hosts", with TLS on 2376) and that no firewall blocks that port; \`docker -H ${host} version\` tests it from here.`
+  );
+}
+
 /** Sorts any error from dockerode (or the connection) into a kind, a message and a fix. */
 export function classifyDockerError(err: unknown, ctx: ProblemContext = {}): DockerProblem {
   if (err instanceof DockerError) return err.problem;
@@ -75,7 +99,7 @@ export function classifyDockerError(err: unknown, ctx: ProblemContext = {}): Doc
   }
   if (e.code === 'ENOENT') {
     return dockerBinaryOnPath(ctx.env ?? process.env)
-      ? { kind: 'daemon-not-running', message: `No Docker engine socket at ${host}: the docker client is installed but the engine is not running`, fix: START_DAEMON }
+      ? { kind: 'daemon-not-running', message: `No Docker engine socket at ${host}: the docker client is installed but the engine is not running`, fix: startEngineFix(ctx.host) }
       : {
           kind: 'engine-not-installed',
           message: `Docker is not installed: no engine socket at ${host} and no docker command on PATH`,
@@ -83,7 +107,11 @@ export function classifyDockerError(err: unknown, ctx: ProblemContext = {}): Doc
         };
   }
   if (e.code === 'ECONNREFUSED') {
-    return { kind: 'daemon-not-running', message: `The Docker engine at ${host} is not running (connection refused)`, fix: START_DAEMON };
+    const remote = remoteEngine(ctx.host);
+    const message = remote
+      ? `Nothing answers at ${host} (connection refused): the Docker engine on ${remote.hostname} is not running or does not listen on port ${remote.port}`
+      : `The Docker engine at ${host} is not running (connection refused)`;
+    return { kind: 'daemon-not-running', message, fix: startEngineFix(ctx.host) };
   }
   if (/could not select device driver "nvidia"/i.test(msg)) {
     return {
@@ -98,6 +126,14 @@ export function classifyDockerError(err: unknown, ctx: ProblemContext = {}): Doc
       kind: 'port-in-use',
       message: `The host port${port ? ` ${port}` : ''} is already in use: ${msg}`,
       fix: `Stop whatever listens there (find it with \`ss -ltnp 'sport = :${port ?? 'PORT'}'\` or \`docker ps\`), or change container.hostPort in the config.`,
+    };
+  }
+  const missingSource = /bind source path does not exist: (\S+)/i.exec(msg)?.[1];
+  if (missingSource) {
+    return {
+      kind: 'mount-source-missing',
+      message: `The bind mount source ${missingSource} does not exist on the engine's host`,
+      fix: `Create it there (\`mkdir -p ${missingSource}\`) or correct container.mounts / container.secretFile in the config.`,
     };
   }
   if (e.statusCode === 404 && /no such image|pull access denied|repository does not exist/i.test(msg)) {

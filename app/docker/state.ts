@@ -16,6 +16,24 @@ export function healthOf(info: Docker.ContainerInspectInfo): Health {
   return s === 'starting' || s === 'healthy' || s === 'unhealthy' ? s : 'none';
 }
 
+/** SIGTERM's exit code (128 + 15): what ComfyUI returns under tini after `docker stop`. */
+export const SIGTERM_EXIT = 143;
+
+/**
+ * An exit nobody needs to worry about: 0, or 143 (SIGTERM). A SIGTERM is always a request to
+ * stop (docker stop, a host shutdown, an operator's kill), never ComfyUI failing by itself.
+ */
+export const cleanExit = (code: number): boolean => code === 0 || code === SIGTERM_EXIT;
+
+/** The exit code in words, for status lines and health details. */
+export function exitCodeText(code: number, oomKilled = false): string {
+  if (oomKilled) return `exit code ${code}, killed: out of memory`;
+  if (code === SIGTERM_EXIT) return `exit code ${code}, SIGTERM: a clean stop`;
+  if (code === 137) return `exit code ${code}, SIGKILL: killed (the stop timeout ran out, or the kernel killed it)`;
+  if (code > 128 && code < 160) return `exit code ${code}, signal ${code - 128}`;
+  return `exit code ${code}`;
+}
+
 /**
  * The phase from one inspect. `deliberate` says the last exit followed a stop or kill
  * request (the panel's or the operator's); only then is a non-zero exit "stopped".
@@ -38,7 +56,7 @@ export function phaseOf(info: Docker.ContainerInspectInfo, deliberate: boolean, 
       return 'stopped';
     default: // exited, dead
       if (st.OOMKilled) return 'crashed';
-      if (st.ExitCode === 0 || deliberate) return 'stopped';
+      if (cleanExit(st.ExitCode) || deliberate) return 'stopped';
       return 'crashed';
   }
 }

@@ -39,7 +39,7 @@ export const REMEDIES: Record<FailureClass, Remedy> = {
   },
   'daemon-not-running': {
     explanation: 'The Docker engine is installed but not running: nothing can reach the container.',
-    fix: { text: 'Start the engine: `sudo systemctl start docker` on Linux, or start Docker Desktop.' },
+    fix: { text: 'Start the engine: `sudo systemctl start docker` on Linux, or start Docker Desktop; for a remote engine (tcp:// or ssh://), start Docker on that host.' },
   },
   'permission-denied': {
     explanation: 'Your user may not use the Docker socket.',
@@ -65,6 +65,30 @@ export const REMEDIES: Record<FailureClass, Remedy> = {
     explanation: 'Docker cannot hand the GPU to the container: the NVIDIA Container Toolkit is missing.',
     fix: { text: 'Install the NVIDIA Container Toolkit (`sudo nvidia-ctk runtime configure --runtime=docker`, restart Docker), or set container.gpus to "none".' },
   },
+  'mount-source-missing': {
+    explanation: "A folder or file the container mounts does not exist on the engine's host, so Docker will not create the container.",
+    fix: { text: 'Create the folder there, or correct container.mounts (or container.secretFile) in the config.' },
+  },
+  'ssh-unreachable': {
+    explanation: 'The ssh server in front of the remote Docker engine cannot be reached, so nothing there can be managed.',
+    fix: { text: 'Check the host and port in docker.host (or HostName/Port in ~/.ssh/config) and that `ssh <host> docker version` works from this machine.' },
+  },
+  'ssh-auth-failed': {
+    explanation: 'The ssh server of the remote Docker engine refused every key the panel offered.',
+    fix: { text: 'Install your public key on the host (`ssh-copy-id`), load it into ssh-agent (`ssh-add`), or name it with IdentityFile in ~/.ssh/config.' },
+  },
+  'ssh-host-unknown': {
+    explanation: "The remote host's ssh key is not in known_hosts; the panel does not trust a host on first use.",
+    fix: { text: 'Check the fingerprint with the host, then connect once with `ssh <host>` and accept it (or add it with ssh-keyscan).' },
+  },
+  'ssh-host-key-changed': {
+    explanation: "The remote host's ssh key differs from the one in known_hosts (or is revoked): someone may be intercepting the connection.",
+    fix: { text: 'Ask the host\'s administrator; only if the key was replaced on purpose, remove the old entry with `ssh-keygen -R <host>` and accept the new one.' },
+  },
+  'ssh-remote-docker': {
+    explanation: 'The ssh session works, but `docker system dial-stdio` fails on the remote host, so its engine cannot be reached.',
+    fix: { text: 'Install the Docker CLI on the host and check that `ssh <host> docker version` works without a prompt.' },
+  },
   timeout: {
     explanation: 'The Docker engine did not answer in time; it may be overloaded or far away.',
     fix: { text: 'Check `docker info`; raise docker.timeoutMs for a slow or remote engine.' },
@@ -74,7 +98,7 @@ export const REMEDIES: Record<FailureClass, Remedy> = {
     fix: { text: 'Read the message; `docker info` and `docker ps -a` show the engine and container state.' },
   },
   'container-stopped': {
-    explanation: 'The ComfyUI container is stopped: every notebook request fails to connect.',
+    explanation: 'The ComfyUI container is stopped (a clean stop: exit code 0, or 143 after SIGTERM from `docker stop`): every notebook request fails to connect.',
     fix: { text: 'Start the container.', action: 'containerStart' },
   },
   'container-crashed': {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PanelConfigSchema, type PanelConfigInput } from '../../app/config/schema.js';
 import { modemOptions, resolveDockerTarget } from '../../app/docker/connection.js';
+import { SshDockerAgent } from '../../app/docker/ssh.js';
 import { ConfigError } from '../../app/errors.js';
 
 const home = mkdtempSync(path.join(os.tmpdir(), 'docker-conn-'));
@@ -99,13 +100,11 @@ describe('resolveDockerTarget: precedence like the docker CLI', () => {
   it('maps unix, npipe, ssh and plain tcp hosts, overriding whatever DOCKER_HOST the modem would merge in', () => {
     expect(modemOptions({ host: 'unix:///run/user/1000/docker.sock', source: 'config' })).toMatchObject({ socketPath: '/run/user/1000/docker.sock', host: undefined });
     expect(modemOptions({ host: 'npipe:////./pipe/docker_engine', source: 'default' })).toMatchObject({ socketPath: '//./pipe/docker_engine' });
-    expect(modemOptions({ host: 'ssh://ops@lab-host:2222', source: 'context' }, 5000, { SSH_AUTH_SOCK: '/tmp/agent' })).toMatchObject({
-      protocol: 'ssh',
-      host: 'lab-host',
-      port: '2222',
-      username: 'ops',
-      sshOptions: { agent: '/tmp/agent' },
-    });
+    // ssh: plain HTTP through the panel's own ssh agent (docker-modem's ssh transport crashes on a timeout).
+    const ssh = modemOptions({ host: 'ssh://ops@lab-host:2222', source: 'context' }, 5000, { SSH_AUTH_SOCK: '/tmp/agent', HOME: home });
+    expect(ssh).toMatchObject({ protocol: 'http', host: 'lab-host', timeout: 5000 });
+    expect(ssh.agent).toBeInstanceOf(SshDockerAgent);
+    expect((ssh.agent as SshDockerAgent).resolve()).toMatchObject({ host: 'lab-host', port: 2222, username: 'ops', agent: '/tmp/agent' });
     expect(modemOptions({ host: 'tcp://10.1.1.1', source: 'env' })).toMatchObject({ protocol: 'http', host: '10.1.1.1', port: 2375 });
     expect(() => modemOptions({ host: 'ftp://x', source: 'config' })).toThrow(/unsupported scheme ftp:/);
   });

@@ -35,6 +35,14 @@ describe('connection failures, produced for real', () => {
     expect(p.problem?.message).toContain('connection refused');
   });
 
+  it('a tcp:// engine that refuses: the fix is about that host and its port, not `systemctl start docker` here', async () => {
+    const port = await freePort();
+    const p = await pingAt(`tcp://127.0.0.1:${port}`);
+    expect(p).toMatchObject({ ok: false, problem: { kind: 'daemon-not-running' } });
+    expect(p.problem?.fix).toContain(`listens on tcp port ${port}`);
+    expect(p.problem?.fix).toContain(`docker -H tcp://127.0.0.1:${port} version`);
+  });
+
   it('no socket and no docker command: engine not installed', async () => {
     const p = await pingAt(`unix://${path.join(dir, 'never.sock')}`, 2000, { PATH: '' });
     expect(p.problem?.kind).toBe('engine-not-installed');

@@ -32,7 +32,12 @@ export function makeSecret(prefix: string): TestSecret {
   return { dir, file, hash, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** A config for one test container: fast healthchecks, no GPU, no restart policy. */
+/**
+ * A config for one test container: healthchecks every second, no GPU, no restart policy. The
+ * check may take long (each one execs node in the container, seconds on a loaded machine)
+ * and failures count only after 30 s: that delays only "unhealthy", never "healthy". Tests
+ * about unhealthy pass their own healthcheck.
+ */
 export function testConfig(opts: { name: string; image: string; hostPort: number; secretFile?: string; command?: string[]; extra?: Partial<PanelConfig['container']> }): PanelConfig {
   return PanelConfigSchema.parse({
     comfyui: { url: `http://127.0.0.1:${opts.hostPort}`, timeoutMs: 3000 },
@@ -45,7 +50,7 @@ export function testConfig(opts: { name: string; image: string; hostPort: number
       stopTimeoutSec: 3,
       ...(opts.secretFile ? { secretFile: opts.secretFile } : {}),
       ...(opts.command ? { command: opts.command } : {}),
-      healthcheck: { intervalSec: 1, timeoutSec: 1, retries: 2, startPeriodSec: 10 },
+      healthcheck: { intervalSec: 1, timeoutSec: 10, retries: 3, startPeriodSec: 30 },
       ...opts.extra,
     },
   });

@@ -3,13 +3,15 @@ import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerState } from '../../app/contract/ops/container.js';
 import { ContainerManager } from '../../app/docker/manager.js';
+import { exitCodeText } from '../../app/docker/state.js';
 import { requireDocker } from '../support/docker.js';
 import { ensureDoubleImage } from '../support/double-image.js';
 import { freePort, makeSecret, removeContainers, testConfig, uniqueName } from './helpers.js';
 
 const d = await requireDocker();
 
-describe.skipIf(!d.ok)('ContainerManager lifecycle against the real engine and the ComfyUI double', () => {
+// Generous limits: containers start slowly on a loaded machine (waits end as soon as the state is reached).
+describe.skipIf(!d.ok)('ContainerManager lifecycle against the real engine and the ComfyUI double', { timeout: 180_000 }, () => {
   const docker = d.ok ? d.docker : (undefined as never);
   const name = uniqueName('docker-life');
   const secret = makeSecret('docker-life');
@@ -36,7 +38,7 @@ describe.skipIf(!d.ok)('ContainerManager lifecycle against the real engine and t
     expect(s).toMatchObject({ managed: true, adopted: false, labels: { 'io.comfy-panel.managed': 'true' } });
     expect(s.labels['io.comfy-panel.spec-hash']).toMatch(/^[0-9a-f]{16}$/);
     await m.start();
-    const healthy = await m.waitFor('healthy', 20_000);
+    const healthy = await m.waitFor('healthy', 90_000);
     expect(healthy).toMatchObject({ phase: 'healthy', health: 'healthy' });
     expect((await m.status()).ports).toContainEqual(expect.objectContaining({ containerPort: 8188, hostIp: '127.0.0.1' }));
   });
@@ -73,9 +75,9 @@ describe.skipIf(!d.ok)('ContainerManager lifecycle against the real engine and t
     const stopped = await m.stop();
     expect(stopped.phase).toBe('stopped');
     await m.start();
-    await m.waitFor('healthy', 20_000);
+    await m.waitFor('healthy', 90_000);
     await m.restart();
-    expect((await m.waitFor('healthy', 20_000)).phase).toBe('healthy');
+    expect((await m.waitFor('healthy', 90_000)).phase).toBe('healthy');
   });
 
   it('a SIGKILL sent by the operator (docker kill, exit 137) is a deliberate stop: the kill event tells it from a crash', async () => {
@@ -83,7 +85,7 @@ describe.skipIf(!d.ok)('ContainerManager lifecycle against the real engine and t
     const s = await m.waitFor(['stopped', 'crashed'], 10_000);
     expect(s).toMatchObject({ phase: 'stopped', exitCode: 137 });
     await m.start();
-    await m.waitFor('healthy', 20_000);
+    await m.waitFor('healthy', 90_000);
   });
 
   it('the watcher saw each transition through Docker events', () => {
@@ -96,5 +98,30 @@ describe.skipIf(!d.ok)('ContainerManager lifecycle against the real engine and t
   it('remove stops and removes; the state is absent again', async () => {
     expect((await m.remove()).phase).toBe('absent');
     await expect(m.stop()).rejects.toMatchObject({ problem: { kind: 'no-such-container' } });
+  });
+});
+
+describe.skipIf(!d.ok)('exit code 143 (SIGTERM, what tini returns after docker stop) is a clean stop', () => {
+  const docker = d.ok ? d.docker : (undefined as never);
+  const names = { term: uniqueName('docker-143'), fail: uniqueName('docker-exit1') };
+  afterAll(() => removeContainers(docker, Object.values(names)));
+
+  /** A container whose process exits by itself with `code`: no stop or kill event is recorded. */
+  async function exitedWith(name: string, code: number): Promise<ContainerManager> {
+    const image = await ensureDoubleImage(docker);
+    const c = await docker.createContainer({ name, Image: image, Entrypoint: ['/usr/bin/node', '-e', `process.exit(${code})`] });
+    await c.start();
+    await c.wait();
+    return new ContainerManager(testConfig({ name, image, hostPort: await freePort() }), docker);
+  }
+
+  it('143 without any stop request is "stopped", and its text says SIGTERM: a clean stop', async () => {
+    const s = await (await exitedWith(names.term, 143)).status();
+    expect(s).toMatchObject({ phase: 'stopped', exitCode: 143 });
+    expect(exitCodeText(s.exitCode!)).toBe('exit code 143, SIGTERM: a clean stop');
+  });
+
+  it('any other non-zero exit without a stop request is still a crash', async () => {
+    expect(await (await exitedWith(names.fail, 1)).status()).toMatchObject({ phase: 'crashed', exitCode: 1 });
   });
 });

@@ -29,6 +29,19 @@ describe('classifyDockerError', () => {
     expect(p.message).toContain('/var/run/docker.sock');
   });
 
+  it('a remote engine that refuses: the fix says to start Docker on that host and check its tcp port, not `systemctl` here', () => {
+    const tcp = classifyDockerError(sys('ECONNREFUSED', '10.0.0.7'), { host: 'tcp://10.0.0.7:2376' });
+    expect(tcp).toMatchObject({ kind: 'daemon-not-running' });
+    expect(tcp.message).toMatch(/Docker engine on 10\.0\.0\.7 is not running or does not listen on port 2376/);
+    expect(tcp.fix).toMatch(/The engine runs on 10\.0\.0\.7, not here: start Docker there/);
+    expect(tcp.fix).toContain('docker -H tcp://10.0.0.7:2376 version');
+    expect(tcp.fix).not.toMatch(/^Start it: `sudo systemctl start docker`/);
+    const ssh = classifyDockerError(sys('ECONNREFUSED', '10.0.0.8'), { host: 'ssh://ops@10.0.0.8' });
+    expect(ssh.fix).toMatch(/^Start Docker on 10\.0\.0\.8: `ssh ops@10\.0\.0\.8 sudo systemctl start docker`/);
+    // A local socket keeps the local advice.
+    expect(classifyDockerError(sys('ECONNREFUSED'), { host: 'unix:///var/run/docker.sock' }).fix).not.toMatch(/runs on/);
+  });
+
   it('EACCES: permission denied, the fix names the docker group', () => {
     expect(classifyDockerError(sys('EACCES')).fix).toMatch(/docker group|docker-users/);
   });
@@ -40,6 +53,7 @@ describe('classifyDockerError', () => {
     [http(500, 'driver failed programming external connectivity on endpoint x: Bind for 127.0.0.1:8188 failed: port is already allocated'), 'port-in-use'],
     [http(500, 'failed to set up container networking: listen tcp4 127.0.0.1:8188: bind: address already in use'), 'port-in-use'],
     [http(500, 'could not select device driver "nvidia" with capabilities: [[gpu]]'), 'nvidia-runtime-missing'],
+    [http(400, 'invalid mount config for type "bind": bind source path does not exist: /srv/models'), 'mount-source-missing'],
     [Object.assign(new Error('The operation was aborted due to timeout'), { name: 'TimeoutError' }), 'timeout'],
     [http(500, 'something odd'), 'unknown'],
   ] as const)('%s -> %s', (err, kind) => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { PanelConfigSchema, type PanelConfigInput } from '../../app/config/schema.js';
 import { cpuPercent, gpuReport, memoryUsed, parseNvidiaSmi } from '../../app/docker/resources.js';
 import { buildCreateSpec, desiredView, diffViews, SECRET_TARGET, specHash } from '../../app/docker/spec.js';
-import { NO_HEALTHCHECK_GRACE_MS, phaseOf } from '../../app/docker/state.js';
+import { exitCodeText, NO_HEALTHCHECK_GRACE_MS, phaseOf } from '../../app/docker/state.js';
 import { ConfigError } from '../../app/errors.js';
 
 const config = (container: PanelConfigInput['container'] = {}) => PanelConfigSchema.parse({ container });
@@ -69,12 +69,22 @@ describe('phaseOf', () => {
     [{ Status: 'running', Running: true, Health: { Status: 'healthy' } }, false, 'healthy'],
     [{ Status: 'running', Running: true, Health: { Status: 'unhealthy' } }, false, 'unhealthy'],
     [{ Status: 'exited', ExitCode: 0 }, false, 'stopped'],
+    [{ Status: 'exited', ExitCode: 143 }, false, 'stopped'],
+    [{ Status: 'exited', ExitCode: 1 }, false, 'crashed'],
     [{ Status: 'exited', ExitCode: 137 }, false, 'crashed'],
     [{ Status: 'exited', ExitCode: 137 }, true, 'stopped'],
     [{ Status: 'exited', ExitCode: 137, OOMKilled: true }, true, 'crashed'],
     [{ Status: 'restarting', ExitCode: 1 }, false, 'crashed'],
   ] as const)('%o (deliberate %s) -> %s', (state, deliberate, phase) => {
     expect(phaseOf(inspect(state as never), deliberate)).toBe(phase);
+  });
+
+  it('says what an exit code means: 143 is a clean stop, 137 a kill, OOM first', () => {
+    expect(exitCodeText(143)).toBe('exit code 143, SIGTERM: a clean stop');
+    expect(exitCodeText(137)).toMatch(/SIGKILL/);
+    expect(exitCodeText(137, true)).toBe('exit code 137, killed: out of memory');
+    expect(exitCodeText(130)).toBe('exit code 130, signal 2');
+    expect(exitCodeText(1)).toBe('exit code 1');
   });
 
   it('without a healthcheck: starting during the grace period, then healthy', () => {

@@ -13,6 +13,12 @@ const dockerKinds = [
   'name-conflict',
   'port-in-use',
   'nvidia-runtime-missing',
+  'mount-source-missing',
+  'ssh-unreachable',
+  'ssh-auth-failed',
+  'ssh-host-unknown',
+  'ssh-host-key-changed',
+  'ssh-remote-docker',
   'timeout',
   'unknown',
 ] as const satisfies readonly DockerProblem['kind'][];

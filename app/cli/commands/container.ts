@@ -2,6 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { ContainerOverview, ContainerState, Fact } from '../../contract/ops/container.js';
 import { ContainerManager } from '../../docker/manager.js';
 import { DockerError } from '../../docker/problems.js';
+import { exitCodeText } from '../../docker/state.js';
 import type { CliContext } from '../context.js';
 
 const yesNo = (f: Fact) => (f.value === null ? 'unknown' : f.value ? 'yes' : 'NO');
@@ -10,7 +11,7 @@ const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
 function overviewText(o: ContainerOverview): string {
   const who = !o.exists ? '' : o.managed ? ', created by the panel' : o.compose ? `, adopted (compose project ${o.compose.project})` : ', adopted';
   const lines = [`${o.name}: ${o.phase}${o.health && o.health !== 'none' ? ` (health ${o.health})` : ''}${o.image ? `, image ${o.image}` : ''}${who}`];
-  if (o.exitCode !== undefined && o.phase !== 'healthy') lines.push(`  exit code ${o.exitCode}${o.oomKilled ? ', killed: out of memory' : ''}`);
+  if (o.exitCode !== undefined && o.phase !== 'healthy') lines.push(`  ${exitCodeText(o.exitCode, o.oomKilled)}`);
   if (o.ports.length) lines.push(`  ports: ${o.ports.map((p) => `${p.hostIp || '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.protocol}`).join(', ')}`);
   for (const key of ['installed', 'loaded', 'enforced'] as const) lines.push(`  login node ${key}: ${yesNo(o.loginNode[key])} — ${o.loginNode[key].detail}`);
   if (o.stats) lines.push(`  cpu ${o.stats.cpuPercent}%, memory ${mib(o.stats.memoryUsedBytes)} of ${mib(o.stats.memoryLimitBytes)}`);
@@ -19,7 +20,7 @@ function overviewText(o: ContainerOverview): string {
   return lines.join('\n');
 }
 
-const stateText = (s: ContainerState) => `${s.name}: ${s.phase}${s.exitCode !== undefined && s.phase === 'crashed' ? ` (exit code ${s.exitCode})` : ''}`;
+const stateText = (s: ContainerState) => `${s.name}: ${s.phase}${s.exitCode !== undefined && s.phase === 'crashed' ? ` (${exitCodeText(s.exitCode, s.oomKilled)})` : ''}`;
 
 /** How long `up`/`restart` wait for healthy: the start period plus a few failed checks, at least a minute. */
 function healthyWithinMs(h: { startPeriodSec: number; intervalSec: number; timeoutSec: number; retries: number }): number {

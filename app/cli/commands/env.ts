@@ -21,12 +21,13 @@ function auditText(a: EnvAudit): string {
   return lines.join('\n');
 }
 
-function diffText(d: EnvDiff): string {
+function diffText(d: EnvDiff, revealed: boolean): string {
   const lines = [`A: ${d.a}`, `B: ${d.b}`];
   for (const v of d.onlyA) lines.push(`< ${v.key}=${v.value}`);
   for (const v of d.onlyB) lines.push(`> ${v.key}=${v.value}`);
   for (const c of d.changed) lines.push(`~ ${c.key}: ${c.a}  ->  ${c.b}`);
-  lines.push(`${d.onlyA.length} only in A, ${d.onlyB.length} only in B, ${d.changed.length} changed, ${d.same.length} the same`, REVEAL_NOTE);
+  lines.push(`${d.onlyA.length} only in A, ${d.onlyB.length} only in B, ${d.changed.length} changed, ${d.same.length} the same`);
+  if (!revealed) lines.push(REVEAL_NOTE);
   return lines.join('\n');
 }
 
@@ -65,7 +66,7 @@ export function registerEnvCommands(program: Command, cli: CliContext): void {
     .action(async (a: string, b: string, opts: { dialectA?: Dialect; dialectB?: Dialect; reveal: boolean }) => {
       const { config } = await cli.config();
       const diff = await diffEnvFiles(a, b, { ...opts, config: config.env });
-      cli.print({ json: diff, human: () => diffText(diff) });
+      cli.print({ json: diff, human: () => diffText(diff, opts.reveal), reveal: opts.reveal });
     });
 
   env
@@ -79,8 +80,8 @@ export function registerEnvCommands(program: Command, cli: CliContext): void {
       const human = () =>
         shown.error
           ? `${shown.file} [${shown.dialect}]: ${shown.error.message} (line ${shown.error.line})`
-          : [`${shown.file} [${shown.dialect}]`, ...Object.entries(shown.values ?? {}).map(([k, v]) => `${k}=${v}`), REVEAL_NOTE].join('\n');
-      cli.print({ json: shown, human });
+          : [`${shown.file} [${shown.dialect}]`, ...Object.entries(shown.values ?? {}).map(([k, v]) => `${k}=${v}`), ...(opts.reveal ? [] : [REVEAL_NOTE])].join('\n');
+      cli.print({ json: shown, human, reveal: opts.reveal });
       if (shown.error) process.exitCode = 1;
     });
 

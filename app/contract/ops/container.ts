@@ -28,6 +28,12 @@ export interface DockerProblem {
     | 'name-conflict'
     | 'port-in-use'
     | 'nvidia-runtime-missing'
+    | 'mount-source-missing'
+    | 'ssh-unreachable'
+    | 'ssh-auth-failed'
+    | 'ssh-host-unknown'
+    | 'ssh-host-key-changed'
+    | 'ssh-remote-docker'
     | 'timeout'
     | 'unknown';
   message: string;

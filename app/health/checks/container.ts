@@ -1,4 +1,5 @@
 import { classifyDockerError } from '../../docker/problems.js';
+import { exitCodeText } from '../../docker/state.js';
 import { fail, ok, unknown, type HealthCheck } from '../check.js';
 import { fixFor } from '../troubleshoot.js';
 
@@ -25,10 +26,13 @@ export const containerCheck: HealthCheck = {
     switch (s.phase) {
       case 'created':
         return fail(`container ${name} was created but never started`, fixFor('container-stopped'));
-      case 'stopped':
-        return fail(`container ${name} is stopped${s.finishedAt ? ` since ${s.finishedAt}` : ''}`, fixFor('container-stopped'));
+      case 'stopped': {
+        // A stop's exit code (143: SIGTERM through tini) is said as such, so nobody reads it as a crash.
+        const how = s.exitCode ? ` (${exitCodeText(s.exitCode)})` : '';
+        return fail(`container ${name} is stopped${how}${s.finishedAt ? ` since ${s.finishedAt}` : ''}`, fixFor('container-stopped'));
+      }
       case 'crashed': {
-        const why = s.oomKilled ? 'killed for lack of memory' : `exit code ${s.exitCode ?? '?'}`;
+        const why = s.oomKilled ? 'killed for lack of memory' : s.exitCode !== undefined ? exitCodeText(s.exitCode) : 'exit code ?';
         return fail(`container ${name} crashed (${why}${s.restartCount ? `, ${s.restartCount} restarts` : ''})`, fixFor('container-crashed'));
       }
       case 'absent': // ruled out above (!s.exists); named so a new phase cannot fall into "running"
