@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { dialectLabels, dialectNames } from '../env/dialects/names.js';
 
-export const dialects = ['compose', 'dotenv', 'raw'] as const;
-export type Dialect = (typeof dialects)[number];
+/** The env dialects; the list itself lives zod-free beside their modules (app/env/dialects). */
+export const dialects = dialectNames;
+export type { Dialect } from '../env/dialects/names.js';
 
 /** What a key in an env target is filled with. The token is the bcrypt hash (see the reference). */
 export const envValueSources = ['token', 'url', 'username', 'password'] as const;
@@ -9,7 +11,7 @@ export const envValueSources = ['token', 'url', 'username', 'password'] as const
 export const EnvTargetSchema = z
   .object({
     path: z.string().min(1).describe('File to write, absolute or relative to env.root'),
-    dialect: z.enum(dialects).describe('Which reader the file is for: compose (docker compose .env/env_file), dotenv (npm/python dotenv), raw (docker run --env-file, env_file format: raw)'),
+    dialect: z.enum(dialects).describe(`Which reader the file is for: ${dialects.map((d) => `${d} (${dialectLabels[d].description})`).join('; ')}`),
     keys: z
       .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a key name: letters, digits and _, not starting with a digit'), z.enum(envValueSources))
       .describe('Key name -> the value it carries, e.g. {"COMFYUI_BEARER_TOKEN": "token"}'),
@@ -112,7 +114,7 @@ export const PanelConfigSchema = z
       .default({ username: 'comfy', healthyTimeoutSec: 300 }),
     env: z
       .object({
-        root: z.string().optional().describe('Project folder scanned for .env files'),
+        root: z.string().optional().describe("Project folder scanned for .env files, where relative target paths start; relative to the config file's folder; default: the config file's folder"),
         include: z.array(z.string()).default(['.env', '.env.*', '*.env']),
         exclude: z.array(z.string()).default(['node_modules', '.git', 'dist', 'build', 'out', '.venv', '__pycache__']),
         targets: z.array(EnvTargetSchema).default([]),

@@ -33,3 +33,8 @@ export interface ScanResult {
   entries: ScannedEntry[];
   problems: ScanProblem[];
 }
+
+/** The value token of an entry as written, quotes included. */
+export function valueToken(entry: { raw: string; valueStart: number; valueEnd: number }): string {
+  return entry.raw.slice(entry.valueStart, entry.valueEnd);
+}

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditEnvTree, diffEnvFiles, showEnvFile, type EnvAudit } from '../../app/env/index.js';
 import { fingerprint } from '../../app/redact.js';
-import { copyFixture, envConfig, FIXTURE_HASH_RAW, FIXTURE_HASH_ROOT, tempDir } from './support.js';
+import { copyFixture, envConfig, FIXTURE_HASH_RAW, FIXTURE_HASH_ROOT, scopeIn, tempDir } from './support.js';
 
 const noEnv = () => undefined;
 
@@ -16,7 +16,7 @@ describe('audit of the messy fixture tree (mirrors the original layout)', () => 
     writeFileSync(path.join(tree.root, 'node_modules', 'pkg', '.env'), 'SKIP_ME=1\n');
     mkdirSync(path.join(tree.root, 'dist'));
     writeFileSync(path.join(tree.root, 'dist', '.env'), 'SKIP_ME=1\n');
-    audit = await auditEnvTree(tree.root, envConfig(), { lookup: noEnv });
+    audit = await auditEnvTree(scopeIn(tree.root), envConfig(), { lookup: noEnv });
   });
   afterAll(() => tree.cleanup());
 
@@ -74,7 +74,8 @@ describe('audit of the messy fixture tree (mirrors the original layout)', () => 
   });
 
   it('a configured target overrides the guessed dialect; exclude patterns apply', async () => {
-    const a = await auditEnvTree(tree.root, envConfig({ targets: [{ path: 'notebooks/client.env', dialect: 'raw', keys: {} }], exclude: ['secrets', 'node_modules', 'dist'] }), { lookup: noEnv });
+    const env = envConfig({ targets: [{ path: 'notebooks/client.env', dialect: 'raw', keys: {} }], exclude: ['secrets', 'node_modules', 'dist'] });
+    const a = await auditEnvTree(scopeIn(tree.root, env), env, { lookup: noEnv });
     expect(a.files.find((f) => f.file === 'notebooks/client.env')).toMatchObject({ dialect: 'raw', dialectSource: 'config' });
     // Excluded from the walk, but still read because a compose file references it.
     expect(a.files.find((f) => f.file === 'secrets/comfy.secrets')?.dialectSource).toBe('env_file');
@@ -89,7 +90,7 @@ describe('audit of the messy fixture tree (mirrors the original layout)', () => 
       writeFileSync(path.join(t.dir, 'shared', 'base.env'), 'A=1\n');
       symlinkSync(path.join(t.dir, 'shared', 'base.env'), path.join(t.dir, '.env'));
       symlinkSync(t.dir, path.join(t.dir, 'loop'));
-      const a = await auditEnvTree(t.dir, envConfig(), { lookup: noEnv });
+      const a = await auditEnvTree(scopeIn(t.dir), envConfig(), { lookup: noEnv });
       expect(a.files.map((f) => f.file)).toEqual(['.env', 'shared/base.env']);
     } finally {
       t.cleanup();
@@ -100,7 +101,7 @@ describe('audit of the messy fixture tree (mirrors the original layout)', () => 
     const t = copyFixture();
     try {
       writeFileSync(path.join(t.root, 'comfyui', 'compose.yaml'), 'services:\n  comfyui:\n    env_file: [a\n  x: : :\n');
-      const a = await auditEnvTree(t.root, envConfig(), { lookup: noEnv });
+      const a = await auditEnvTree(scopeIn(t.root), envConfig(), { lookup: noEnv });
       expect(a.findings.find((f) => f.file === 'comfyui/compose.yaml')).toMatchObject({ kind: 'malformed', severity: 'error' });
     } finally {
       t.cleanup();
@@ -111,9 +112,9 @@ describe('audit of the messy fixture tree (mirrors the original layout)', () => 
 describe('diff and show', () => {
   const tree = copyFixture();
   afterAll(() => tree.cleanup());
-  const opts = { root: '' };
+  const opts = { scope: scopeIn('/') };
   beforeAll(() => {
-    opts.root = tree.root;
+    opts.scope = scopeIn(tree.root);
   });
 
   it('diff: onlyA, onlyB, changed, same; secrets masked unless reveal', async () => {

@@ -1,10 +1,26 @@
 /**
  * The statement scanner of compose-go's dotenv parser (dotenv/parser.go), ported
  * faithfully: cursor over the whole text, same character classes, same error texts and
- * line counting. Values are evaluated in read.ts (escapes and interpolation: compose-template.ts).
+ * line counting. Values are evaluated in compose.ts (escapes and interpolation: compose-template.ts).
+ * The one departure: where compose's message would quote text that may be a secret (a
+ * pasted hash, an unclosed quoted token), that text is replaced by its length.
  */
-import type { ScanProblem, ScanResult, ScannedEntry } from './scan.js';
-import { goQuote, isGoSpace, isHorizontalSpace, LineIndex, trimRightGoSpace } from './text.js';
+import { hasEscapedBytes } from '../../fs/lossless.js';
+import { bounded } from '../errors.js';
+import type { ScanProblem, ScanResult, ScannedEntry } from '../scan.js';
+import { isSecret } from '../secrets.js';
+import { goQuote, isGoSpace, isHorizontalSpace, LineIndex, trimRightGoSpace } from '../text.js';
+
+/**
+ * `display` (compose's rendering of `text`) unless `text` may hold a secret: a secret-looking
+ * key (given, or the part before its first `=`/`:`) or value. Long text is cut.
+ */
+function shown(text: string, display: string, key?: string): string {
+  const eq = key === undefined ? text.search(/[=:]/) : -1;
+  const [k, v] = key !== undefined ? [key, text] : eq === -1 ? ['', text] : [text.slice(0, eq), text.slice(eq + 1)];
+  if (isSecret(k, v) || isSecret('', text)) return `(${text.length} characters, not shown: they may hold a secret)`;
+  return bounded(display, 120);
+}
 
 const KEY_PUNCTUATION = new Set(['_', '.', '-', '[', ']']);
 const LETTER_OR_NUMBER = /^[\p{L}\p{N}]$/u;
@@ -54,15 +70,17 @@ export function scanCompose(text: string): ScanResult {
     let i = k;
     let sep: string | undefined;
     while (i < n) {
-      const ch = String.fromCodePoint(text.codePointAt(i) ?? 0);
+      let ch = String.fromCodePoint(text.codePointAt(i) ?? 0);
       if (ch === '=' || ch === ':' || ch === '\n') {
         sep = ch;
         break;
       }
       if (!isHorizontalSpace(ch) && !KEY_PUNCTUATION.has(ch) && !LETTER_OR_NUMBER.test(ch)) {
         const lf = text.indexOf('\n', keyStart);
-        const shown = text.slice(keyStart, lf === -1 ? n : lf);
-        return fail(start, `line ${line}: unexpected character ${goQuote(ch)} in variable name ${goQuote(shown)}`, lines.position(i).column);
+        // Go ranges over a byte that is not UTF-8 as U+FFFD.
+        if (hasEscapedBytes(ch)) ch = '\uFFFD';
+        const rest = text.slice(keyStart, lf === -1 ? n : lf);
+        return fail(start, `line ${line}: unexpected character ${goQuote(ch)} in variable name ${shown(rest, goQuote(rest))}`, lines.position(i).column);
       }
       i += ch.length;
     }
@@ -119,7 +137,8 @@ export function scanCompose(text: string): ScanResult {
     if (close === -1) {
       const lf = text.indexOf('\n', v);
       const quoteAt = lines.position(v);
-      return fail(start, `line ${line}: unterminated quoted value ${text.slice(v, lf === -1 ? n : lf)}`, quoteAt.line === line ? quoteAt.column : undefined);
+      const snippet = text.slice(v, lf === -1 ? n : lf);
+      return fail(start, `line ${line}: unterminated quoted value ${shown(snippet.slice(1), snippet, key)}`, quoteAt.line === line ? quoteAt.column : undefined);
     }
     pos = close + 1;
     // A trailing comment on the same line belongs to this statement; other text starts the next one.
