@@ -40,7 +40,11 @@ export function relativeName(root: string, file: string): string {
   return isInside(root, file) && file !== root ? path.relative(root, file).split(path.sep).join('/') : file;
 }
 
-/** Regular files (and links to them) under root; linked folders are not followed (no loops), other file types never read. */
+/**
+ * Everything under root that is not a folder: regular files, links to them (a linked env
+ * file, .env -> ../shared.env, counts) and also FIFOs, devices and sockets, which are
+ * listed so their name gets a finding, but never read. Linked folders are not followed (no loops).
+ */
 async function walk(root: string, excluded: (rel: string) => boolean): Promise<string[]> {
   const out: string[] = [];
   const visit = async (dir: string): Promise<void> => {
@@ -49,8 +53,7 @@ async function walk(root: string, excluded: (rel: string) => boolean): Promise<s
       const full = path.join(dir, e.name);
       if (excluded(relativeName(root, full))) continue;
       if (e.isDirectory()) await visit(full);
-      // A linked env file (.env -> ../shared.env) counts.
-      else if (e.isFile() || (e.isSymbolicLink() && (await kindOf(full)) === 'file')) out.push(full);
+      else if (!e.isSymbolicLink() || (await kindOf(full)) !== 'folder') out.push(full);
     }
   };
   await visit(root);
@@ -102,10 +105,10 @@ function envFileRefs(composePath: string, text: string, root: string): { refs: E
   return { refs };
 }
 
-/** What is at a path, following links: a regular file, nothing, or something else (a FIFO, a device, a folder). */
-async function kindOf(file: string): Promise<'file' | 'missing' | 'other'> {
+/** What is at a path, following links: a regular file, a folder, nothing, or something else (a FIFO, a device, a dangling or looping link). */
+async function kindOf(file: string): Promise<'file' | 'folder' | 'missing' | 'other'> {
   return fs.stat(file).then(
-    (st) => (st.isFile() ? 'file' : 'other'),
+    (st) => (st.isFile() ? 'file' : st.isDirectory() ? 'folder' : 'other'),
     (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' || e.code === 'ENOTDIR' ? 'missing' : 'other'),
   );
 }

@@ -47,14 +47,14 @@ export function decodeLossless(data: Uint8Array): string {
 }
 
 /** An escaped byte: a low surrogate U+DC80–U+DCFF not preceded by a high one. */
-const ESCAPED_BYTE = /(?<![\uD800-\uDBFF])[\uDC80-\uDCFF]/g;
+const ESCAPED_BYTE = /(?<![\uD800-\uDBFF])[\uDC80-\uDCFF]/;
+const ESCAPED_BYTES = new RegExp(ESCAPED_BYTE.source, 'g');
 
 export function encodeLossless(text: string): Buffer {
-  ESCAPED_BYTE.lastIndex = 0;
   if (!ESCAPED_BYTE.test(text)) return Buffer.from(text, 'utf8');
   const parts: Buffer[] = [];
   let last = 0;
-  for (const m of text.matchAll(ESCAPED_BYTE)) {
+  for (const m of text.matchAll(ESCAPED_BYTES)) {
     parts.push(Buffer.from(text.slice(last, m.index), 'utf8'), Buffer.from([(m[0].charCodeAt(0) - 0xdc00) & 0xff]));
     last = m.index + 1;
   }
@@ -64,7 +64,6 @@ export function encodeLossless(text: string): Buffer {
 
 /** Whether the text holds bytes that are not valid UTF-8 (escaped by decodeLossless). */
 export function hasEscapedBytes(text: string): boolean {
-  ESCAPED_BYTE.lastIndex = 0;
   return ESCAPED_BYTE.test(text);
 }
 
