@@ -128,7 +128,7 @@ export const REMEDIES: Record<FailureClass, Remedy> = {
     fix: { text: 'Single-quote the value (or rewrite the file from the panel).', action: 'envSyncApply' },
   },
   'env-readable-secret': {
-    explanation: 'A .env file holding the ComfyUI token may be read by every user of this machine, and the token opens the whole API.',
+    explanation: 'A .env file holding the ComfyUI token (or password) may be read by other users of this machine, and the token opens the whole API.',
     fix: { text: 'Make it readable by its owner only (chmod 600), or rewrite the env targets from the panel (it writes them 0600).', action: 'envSyncApply' },
   },
   'models-missing': {

@@ -13,8 +13,8 @@ function syncFixes(targets: ReadonlyMap<string, unknown>, root: string, findings
 }
 
 /**
- * The .env files under env.root agree with each other, survive their readers (no
- * compose-unsafe values) and keep the credential to their owner (no world-readable token).
+ * The .env files under env.root agree with each other and survive their readers (no
+ * compose-unsafe values); a token file others may read is a warning with its fix.
  */
 export const envConsistencyCheck: HealthCheck = {
   id: 'env-consistency',
@@ -29,16 +29,20 @@ export const envConsistencyCheck: HealthCheck = {
     const audit = await auditEnvTree(scope, ctx.config.env);
     const unsafe = audit.findings.filter((f) => f.kind === 'compose-unsafe');
     const conflicts = audit.findings.filter((f) => f.kind === 'conflict');
-    const exposed = audit.findings.filter((f) => f.kind === 'readable-secret' && f.severity === 'error');
-    const bad = [...unsafe, ...exposed, ...conflicts];
+    const bad = [...unsafe, ...conflicts];
     if (bad.length) {
-      const cls = unsafe.length ? 'compose-unsafe-hash' : exposed.length ? 'env-readable-secret' : 'env-conflict';
+      const cls = unsafe.length ? 'compose-unsafe-hash' : 'env-conflict';
       const fix = fixFor(cls, { text: bad[0]!.fix, withoutAction: !syncFixes(scope.targets, root, bad) });
       return fail(`${bad.length} problem${bad.length === 1 ? '' : 's'} in .env files: ${list(bad)}`, fix);
     }
+    // A token others may read breaks nothing today but exposes the API: a warning with its own fix, named first.
+    const exposed = audit.findings.filter((f) => f.kind === 'readable-secret');
     // Token differences are token-consistency's red; other findings are worth a look but break nothing for sure.
-    const other = audit.findings.filter((f) => f.kind !== 'token-mismatch');
-    if (other.length) return warn(`${other.length} finding${other.length === 1 ? '' : 's'} in .env files: ${list(other)}`, { text: other[0]!.fix });
+    const other = [...exposed, ...audit.findings.filter((f) => f.kind !== 'token-mismatch' && f.kind !== 'readable-secret')];
+    if (other.length) {
+      const fix = exposed.length ? fixFor('env-readable-secret', { text: exposed[0]!.fix, withoutAction: !syncFixes(scope.targets, root, exposed) }) : { text: other[0]!.fix };
+      return warn(`${other.length} finding${other.length === 1 ? '' : 's'} in .env files: ${list(other)}`, fix);
+    }
     return ok(`no conflicting or compose-unsafe values in ${audit.files.length} .env file${audit.files.length === 1 ? '' : 's'} under ${root}`);
   },
 };
