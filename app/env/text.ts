@@ -5,7 +5,11 @@ export const GO_SPACE = /[\t\n\v\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029
 const GO_SPACE_TRAIL = /[\t\n\v\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]+$/;
 
 export function isGoSpace(ch: string | undefined): boolean {
-  return ch !== undefined && GO_SPACE.test(ch);
+  if (ch === undefined) return false;
+  const c = ch.charCodeAt(0);
+  // ASCII without a regex: this runs for every character between statements.
+  if (c < 0x80) return c === 32 || (c >= 9 && c <= 13);
+  return GO_SPACE.test(ch);
 }
 
 /** compose-go's parser isSpace: horizontal whitespace only (no LF). */

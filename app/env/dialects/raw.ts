@@ -6,11 +6,10 @@
 import type { EnvFinding } from '../../contract/ops/env.js';
 import { unrepresentable } from '../errors.js';
 import type { ScanResult, ScannedEntry } from '../scan.js';
-import { GO_SPACE } from '../text.js';
+import { isGoSpace } from '../text.js';
 import { dialectLabels } from './names.js';
 import type { DialectModule } from './types.js';
 
-const LEADING_SPACE = new RegExp(`^${GO_SPACE.source}+`);
 /** bufio.Scanner's default limit: docker fails on longer lines. */
 const MAX_LINE = 64 * 1024;
 const FIX = 'Use a compose or dotenv file for multi-line values.';
@@ -25,14 +24,18 @@ function scanRaw(text: string): ScanResult {
   for (let lineNo = 1; start < text.length; lineNo++) {
     const lf = text.indexOf('\n', start);
     const end = lf === -1 ? text.length : lf + 1;
-    const body = text.slice(start, lf === -1 ? text.length : lf).replace(/\r$/, '');
-    const indent = body.length - body.replace(LEADING_SPACE, '').length;
+    let bodyEnd = lf === -1 ? text.length : lf;
+    if (text.charCodeAt(bodyEnd - 1) === 13 && bodyEnd > start) bodyEnd--;
+    let indent = 0;
+    while (start + indent < bodyEnd && isGoSpace(text[start + indent])) indent++;
+    const body = text.slice(start, bodyEnd);
     const line = body.slice(indent);
     const fail = (message: string, column: number): ScanResult => ({
       entries,
       problems: [{ offset: start, line: lineNo, column, message: `line ${lineNo}: ${message}`, severity: 'error' }],
     });
-    if (Buffer.byteLength(body) > MAX_LINE) return fail('line longer than 64 KiB (docker: bufio.Scanner: token too long)', 1);
+    // A UTF-16 unit is at most 3 UTF-8 bytes: only long lines need counting.
+    if (body.length * 3 > MAX_LINE && Buffer.byteLength(body) > MAX_LINE) return fail('line longer than 64 KiB (docker: bufio.Scanner: token too long)', 1);
     if (line !== '' && !line.startsWith('#')) {
       const eq = line.indexOf('=');
       const key = eq === -1 ? line : line.slice(0, eq);
