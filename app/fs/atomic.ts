@@ -102,7 +102,12 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
     backupPath = path.join(dir, `${path.basename(target)}.${backupStamp()}.${randomBytes(3).toString('hex')}.bak`);
     // Backups of env files and vaults hold secrets: never readable by others, whatever the original's mode.
-    await fs.writeFile(backupPath, old.data, { mode: 0o600, flag: 'wx' });
+    // A backup cut short (a full disk) is removed: half a secret file helps nobody.
+    const partial = backupPath;
+    await fs.writeFile(partial, old.data, { mode: 0o600, flag: 'wx' }).catch(async (e: unknown) => {
+      await fs.rm(partial, { force: true }).catch(() => undefined);
+      throw e;
+    });
   }
 
   const tmp = tempPathFor(target);

@@ -6,6 +6,7 @@ import type { Dialect, PanelConfig } from '../config/schema.js';
 import type { RotationResult, RotationStep, TokenAudit, TokenImportResult } from '../contract/ops/tokens.js';
 import { ContainerManager } from '../docker/manager.js';
 import { resolveEnvRoot, resolveEnvTarget } from '../env/root.js';
+import type { FileOwner } from '../fs/atomic.js';
 import { PanelError } from '../errors.js';
 import { auditCredential, findTokenByFingerprint } from './audit.js';
 import { importFromEnvFile, importFromLocation } from './adopt.js';
@@ -58,12 +59,16 @@ export function containerServer(config: PanelConfig, manager: ContainerManager):
   };
 }
 
-/** Every copy of the credential a config names: the container's PASSWORD, the host secret file, each env target. */
-export function configuredLocations(config: PanelConfig, opts: { container: ContainerFiles; envRoot: string }): CredentialLocation[] {
+/**
+ * Every copy of the credential a config names: the container's PASSWORD, the host secret
+ * file, each env target. `envRoot` comes from resolveEnvRoot (env/root.ts);
+ * `secretFileOwner`, when known, owns a secret file that has to be created (the container's user).
+ */
+export function configuredLocations(config: PanelConfig, opts: { container: ContainerFiles; envRoot: string; secretFileOwner?: FileOwner }): CredentialLocation[] {
   const out: CredentialLocation[] = [];
   const secretFile = config.container.secretFile;
   out.push(containerPasswordLocation(opts.container, config.container.comfyRoot, secretFile !== undefined));
-  if (secretFile) out.push(secretFileLocation(secretFile));
+  if (secretFile) out.push(secretFileLocation(secretFile, 'secret-file', opts.secretFileOwner ? { newOwner: opts.secretFileOwner } : {}));
   for (const target of config.env.targets) out.push(envTargetLocation(target, opts.envRoot, config.comfyui.url));
   return out;
 }

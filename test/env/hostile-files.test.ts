@@ -210,6 +210,22 @@ describe('failed writes leave no temp file holding the token', () => {
     expect(readdirSync(dir)).toEqual(['.env']);
     expect(readFileSync(file, 'utf8')).toBe('T=old\n');
   });
+
+  it('a backup cut short by a full disk is removed, and nothing is written', async () => {
+    const dir = path.join(t.dir, 'backup');
+    mkdirSync(dir);
+    const file = path.join(dir, '.env');
+    writeFileSync(file, `T='${hash}'\n`);
+    const realWrite = fsp.writeFile.bind(fsp);
+    vi.spyOn(fsp, 'writeFile').mockImplementation(async (f, data, o) => {
+      if (!String(f).endsWith('.bak')) return realWrite(f, data, o);
+      await realWrite(f, String(data).slice(0, 10), o); // half of it landed
+      throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    });
+    await expect(writeFileAtomic(file, 'T=new\n')).rejects.toThrow(/ENOSPC/);
+    vi.restoreAllMocks();
+    expect(readdirSync(dir)).toEqual(['.env']);
+  });
 });
 
 describe('hostile content', () => {
