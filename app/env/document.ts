@@ -88,19 +88,13 @@ export function parseEnvDocument(text: string, dialect: Dialect): EnvDocument {
   for (const e of scan.entries) {
     if (pos < e.start) pushGap(pos, e.start);
     line = lines.lineFrom(line, e.keyOffset);
-    const entry: EnvEntry = {
-      type: 'entry',
-      line,
-      column: e.keyOffset - lines.startOf(line) + 1,
-      key: e.key,
-      exported: e.exported,
-      inherit: e.inherit,
-      quote: e.quote,
-      written: e.written,
-      raw: body.slice(e.start, e.end),
-      valueStart: e.valueStart - e.start,
-      valueEnd: e.valueEnd - e.start,
-    };
+    // The scanner's object becomes the entry, completed in place (see ScannedEntry).
+    e.line = line;
+    e.column = e.keyOffset - lines.startOf(line) + 1;
+    e.raw = body.slice(e.start, e.end);
+    e.valueStart -= e.start;
+    e.valueEnd -= e.start;
+    const entry: EnvEntry = e;
     nodes.push(entry);
     entries.push(entry);
     pos = e.end;

@@ -101,7 +101,7 @@ export function scanCompose(text: string): ScanResult {
     if (sep === undefined) {
       // No separator before the end: compose reads an empty key and the rest as its value.
       const valueEnd = unquotedEnd(text, keyStart);
-      entries.push({ start: nodeStart, end: n, keyOffset: keyStart, key: '', exported, inherit: false, quote: 'none', valueStart: keyStart, valueEnd, written: text.slice(keyStart, valueEnd) });
+      entries.push({ start: nodeStart, end: n, keyOffset: keyStart, key: '', exported, inherit: false, quote: 'none', valueStart: keyStart, valueEnd, written: text.slice(keyStart, valueEnd), type: 'entry', line: 0, column: 0, raw: '' });
       const message = `line ${line}: the last line has no "=" and no line end, so compose reads it as the value of an empty key`;
       return { entries, problems: [{ offset: keyStart, line, column: lines.position(keyStart).column, message, severity: 'warning' }] };
     }
@@ -112,7 +112,7 @@ export function scanCompose(text: string): ScanResult {
       line++;
       pos = i + 1;
       const at = keyStart + key.length;
-      entries.push({ start: nodeStart, end: pos, keyOffset: keyStart, key, exported, inherit: true, quote: 'none', valueStart: at, valueEnd: at, written: '' });
+      entries.push({ start: nodeStart, end: pos, keyOffset: keyStart, key, exported, inherit: true, quote: 'none', valueStart: at, valueEnd: at, written: '', type: 'entry', line: 0, column: 0, raw: '' });
       prevEnd = pos;
       continue;
     }
@@ -125,7 +125,7 @@ export function scanCompose(text: string): ScanResult {
       const lf = text.indexOf('\n', v);
       line++;
       pos = lf === -1 ? n : lf + 1;
-      entries.push({ start: nodeStart, end: pos, keyOffset: keyStart, key, exported, inherit: false, quote: 'none', valueStart: v, valueEnd, written: text.slice(v, valueEnd) });
+      entries.push({ start: nodeStart, end: pos, keyOffset: keyStart, key, exported, inherit: false, quote: 'none', valueStart: v, valueEnd, written: text.slice(v, valueEnd), type: 'entry', line: 0, column: 0, raw: '' });
       prevEnd = pos;
       continue;
     }
@@ -158,7 +158,7 @@ export function scanCompose(text: string): ScanResult {
     const rest = text.slice(pos, lineEnd).replace(/\n$/, '');
     const end = REST_IS_COMMENT.test(rest) ? lineEnd : pos;
     const quote = q === "'" ? 'single' : 'double';
-    entries.push({ start: nodeStart, end, keyOffset: keyStart, key, exported, inherit: false, quote, valueStart: v, valueEnd: close + 1, written: text.slice(v + 1, close) });
+    entries.push({ start: nodeStart, end, keyOffset: keyStart, key, exported, inherit: false, quote, valueStart: v, valueEnd: close + 1, written: text.slice(v + 1, close), type: 'entry', line: 0, column: 0, raw: '' });
     prevEnd = end;
   }
 }

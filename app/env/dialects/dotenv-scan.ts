@@ -133,6 +133,10 @@ export function scanDotenv(text: string): ScanResult {
       valueStart,
       valueEnd,
       written: quoted ? token.slice(1, -1) : token,
+      type: 'entry',
+      line: 0,
+      column: 0,
+      raw: '',
     });
     prevEnd = end;
   }

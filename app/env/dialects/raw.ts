@@ -48,7 +48,7 @@ function scanRaw(text: string): ScanResult {
       const keyOffset = start + indent;
       const valueStart = eq === -1 ? keyOffset + key.length : keyOffset + eq + 1;
       const written = eq === -1 ? '' : line.slice(eq + 1);
-      entries.push({ start, end, keyOffset, key, exported: false, inherit: eq === -1, quote: 'none', valueStart, valueEnd: valueStart + written.length, written });
+      entries.push({ start, end, keyOffset, key, exported: false, inherit: eq === -1, quote: 'none', valueStart, valueEnd: valueStart + written.length, written, type: 'entry', line: 0, column: 0, raw: '' });
     }
     start = end;
   }
