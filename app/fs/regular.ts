@@ -51,12 +51,14 @@ export async function readRegularFile(file: string, maxBytes: number): Promise<R
     const chunks: Buffer[] = [];
     let total = 0;
     for (;;) {
-      const chunk = Buffer.alloc(Math.min(CHUNK, maxBytes + 1 - total));
+      // One byte more than the size says: a short read at the known size is the end, without another read.
+      const chunk = Buffer.alloc(Math.min(Math.max(stat.size + 1 - total, 1), CHUNK, maxBytes + 1 - total));
       const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
       if (bytesRead === 0) break;
       chunks.push(chunk.subarray(0, bytesRead));
       total += bytesRead;
       if (total > maxBytes) throw tooLarge(total);
+      if (bytesRead < chunk.length && total >= stat.size) break;
     }
     return { data: Buffer.concat(chunks, total), stat };
   } finally {
