@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dialects, envValueSources } from '../contract/names.js';
+import { dialectLabels, dialects, envValueSources } from '../contract/names.js';
 
 // The lists live with the contract's other names, so the UI can have them without zod.
 export { dialects, envValueSources, type Dialect } from '../contract/names.js';
@@ -7,7 +7,7 @@ export { dialects, envValueSources, type Dialect } from '../contract/names.js';
 export const EnvTargetSchema = z
   .object({
     path: z.string().min(1).describe('File to write, absolute or relative to env.root'),
-    dialect: z.enum(dialects).describe('Which reader the file is for: compose (docker compose .env/env_file), dotenv (npm/python dotenv), raw (docker run --env-file, env_file format: raw)'),
+    dialect: z.enum(dialects).describe(`Which reader the file is for: ${dialects.map((d) => `${d} (${dialectLabels[d].description})`).join('; ')}`),
     keys: z
       .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a key name: letters, digits and _, not starting with a digit'), z.enum(envValueSources))
       .describe('Key name -> the value it carries, e.g. {"COMFYUI_BEARER_TOKEN": "token"}'),
@@ -110,7 +110,7 @@ export const PanelConfigSchema = z
       .default({ username: 'comfy', healthyTimeoutSec: 300 }),
     env: z
       .object({
-        root: z.string().optional().describe('Project folder scanned for .env files'),
+        root: z.string().optional().describe("Project folder scanned for .env files, where relative target paths start; relative to the config file's folder; default: the config file's folder"),
         include: z.array(z.string()).default(['.env', '.env.*', '*.env']),
         exclude: z.array(z.string()).default(['node_modules', '.git', 'dist', 'build', 'out', '.venv', '__pycache__']),
         targets: z.array(EnvTargetSchema).default([]),

@@ -69,5 +69,28 @@ export const eventNames = ['health', 'containerState', 'log', 'generationProgres
 export const dialects = ['compose', 'dotenv', 'raw'] as const;
 export type Dialect = (typeof dialects)[number];
 
+export interface DialectLabel {
+  /** One line for pickers: which readers use files of this dialect. */
+  title: string;
+  /** A sentence for help texts and the config schema. */
+  description: string;
+}
+
+/** What the UI and the config schema say of each dialect; the modules are in app/env/dialects. */
+export const dialectLabels: Readonly<Record<Dialect, DialectLabel>> = {
+  compose: {
+    title: 'compose (docker compose .env, env_file)',
+    description: 'docker compose: the project .env and env_file; `$` starts a variable unless single-quoted',
+  },
+  dotenv: {
+    title: 'dotenv (Python / Node notebooks)',
+    description: 'npm dotenv and python-dotenv: no interpolation; `#` starts a comment even without a space',
+  },
+  raw: {
+    title: 'raw (docker run --env-file, env_file format: raw)',
+    description: 'docker run --env-file and env_file format: raw: the value is taken literally, quotes included',
+  },
+};
+
 /** What a key in an env target is filled with. The token is the bcrypt hash (see the reference). */
 export const envValueSources = ['token', 'url', 'username', 'password'] as const;

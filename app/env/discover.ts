@@ -1,12 +1,17 @@
 /**
  * Finding env files under a root: names matching env.include, plus every file a compose
- * file reads through env_file; each with the dialect its reader uses.
+ * file reads through env_file, plus the configured targets; each with the dialect its reader uses.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Node } from 'yaml';
 import type { EnvFileSummary, EnvFinding } from '../contract/ops/env.js';
-import type { Dialect, PanelConfig } from '../config/schema.js';
+import { errorMessage } from '../errors.js';
+import { decodeLossless } from '../fs/lossless.js';
+import { readRegularFile } from '../fs/regular.js';
+import type { Dialect } from './dialects/names.js';
+import { bounded } from './errors.js';
+import { isInside, type EnvConfig, type EnvScope } from './root.js';
 
 export const COMPOSE_FILE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yml', 'docker-compose.yaml'];
 /** Our own atomic-write temp files and backups, and editor leftovers, are never env files. */
@@ -32,10 +37,14 @@ function matcher(patterns: string[]): (rel: string) => boolean {
 }
 
 export function relativeName(root: string, file: string): string {
-  const rel = path.relative(root, file);
-  return rel.startsWith('..') || path.isAbsolute(rel) ? file : rel.split(path.sep).join('/');
+  return isInside(root, file) && file !== root ? path.relative(root, file).split(path.sep).join('/') : file;
 }
 
+/**
+ * Everything under root that is not a folder: regular files, links to them (a linked env
+ * file, .env -> ../shared.env, counts) and also FIFOs, devices and sockets, which are
+ * listed so their name gets a finding, but never read. Linked folders are not followed (no loops).
+ */
 async function walk(root: string, excluded: (rel: string) => boolean): Promise<string[]> {
   const out: string[] = [];
   const visit = async (dir: string): Promise<void> => {
@@ -44,8 +53,7 @@ async function walk(root: string, excluded: (rel: string) => boolean): Promise<s
       const full = path.join(dir, e.name);
       if (excluded(relativeName(root, full))) continue;
       if (e.isDirectory()) await visit(full);
-      // A linked env file (.env -> ../shared.env) counts; linked folders are not followed (no loops).
-      else if (e.isFile() || (e.isSymbolicLink() && (await exists(full)))) out.push(full);
+      else if (!e.isSymbolicLink() || (await kindOf(full)) !== 'folder') out.push(full);
     }
   };
   await visit(root);
@@ -70,7 +78,7 @@ function envFileRefs(composePath: string, text: string, root: string): { refs: E
   const err = doc.errors[0];
   if (err) {
     const line = err.linePos?.[0].line ?? 1;
-    return { refs: [], finding: { file: compose, line, kind: 'malformed', severity: 'error', message: `not valid YAML: ${err.message.split('\n')[0]}`, fix: `Fix the YAML at line ${line}.` } };
+    return { refs: [], finding: { file: compose, line, kind: 'malformed', severity: 'error', message: `not valid YAML: ${bounded(err.message.split('\n')[0] ?? '', 200)}`, fix: `Fix the YAML at line ${line}.` } };
   }
   const refs: EnvFileRef[] = [];
   const services = doc.get('services', true);
@@ -97,34 +105,63 @@ function envFileRefs(composePath: string, text: string, root: string): { refs: E
   return { refs };
 }
 
-async function exists(file: string): Promise<boolean> {
-  return fs.stat(file).then((s) => s.isFile(), () => false);
+/** What is at a path, following links: a regular file, a folder, nothing, or something else (a FIFO, a device, a dangling or looping link). */
+async function kindOf(file: string): Promise<'file' | 'folder' | 'missing' | 'other'> {
+  return fs.stat(file).then(
+    (st) => (st.isFile() ? 'file' : st.isDirectory() ? 'folder' : 'other'),
+    (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' || e.code === 'ENOTDIR' ? 'missing' : 'other'),
+  );
 }
 
-export async function discoverEnvFiles(root: string, config: PanelConfig['env']): Promise<Discovery> {
-  const excluded = matcher(config.exclude);
-  const included = matcher(config.include);
+/** A compose file larger than this is not read for env_file entries. */
+const MAX_COMPOSE_BYTES = 4 * 1024 * 1024;
+
+async function composeRefs(composePath: string, root: string): Promise<{ refs: EnvFileRef[]; finding?: EnvFinding }> {
+  let text: string;
+  try {
+    text = decodeLossless((await readRegularFile(composePath, MAX_COMPOSE_BYTES)).data);
+  } catch (e) {
+    const file = relativeName(root, composePath);
+    const why = (e as NodeJS.ErrnoException).code ?? errorMessage(e);
+    return { refs: [], finding: { file, line: 1, kind: 'unreadable', severity: 'warning', message: `cannot read this compose file (${bounded(why, 200)}), so its env_file entries are not known`, fix: `Make ${file} readable by the panel, or exclude it (env.exclude).` } };
+  }
+  return envFileRefs(composePath, text, root);
+}
+
+/**
+ * The env files of a scope: names matching env.include under its root (env.exclude
+ * skipped), every file a compose file there reads through env_file, and the scope's
+ * configured targets; each with the dialect its reader uses.
+ */
+export async function discoverEnvFiles(scope: EnvScope, patterns: Pick<EnvConfig, 'include' | 'exclude'>): Promise<Discovery> {
+  const { root, targets } = scope;
+  const excluded = matcher(patterns.exclude);
+  const included = matcher(patterns.include);
   const all = await walk(root, excluded);
   const findings: EnvFinding[] = [];
   const composeFiles = all.filter((f) => COMPOSE_FILE_NAMES.includes(path.basename(f)));
   const composeDirs = new Set(composeFiles.map((f) => path.dirname(f)));
 
-  const refs: EnvFileRef[] = [];
+  const refsByPath = new Map<string, EnvFileRef[]>();
   for (const composePath of composeFiles) {
-    const parsed = envFileRefs(composePath, await fs.readFile(composePath, 'utf8'), root);
-    refs.push(...parsed.refs);
+    const parsed = await composeRefs(composePath, root);
+    for (const r of parsed.refs) {
+      const list = refsByPath.get(r.path);
+      if (list) list.push(r);
+      else refsByPath.set(r.path, [r]);
+    }
     if (parsed.finding) findings.push(parsed.finding);
   }
 
   const candidates = new Set(all.filter((f) => included(relativeName(root, f)) && !NOT_ENV.test(f)));
-  for (const r of refs) candidates.add(r.path);
-  const targets = new Map(config.targets.map((t) => [path.resolve(root, config.root ?? '.', t.path), t.dialect]));
+  for (const p of refsByPath.keys()) candidates.add(p);
   for (const t of targets.keys()) candidates.add(t);
 
   const files: DiscoveredEnvFile[] = [];
   for (const file of [...candidates].sort()) {
-    const fileRefs = refs.filter((r) => r.path === file);
-    const present = await exists(file);
+    const fileRefs = refsByPath.get(file) ?? [];
+    // Anything but "missing" is listed: a FIFO or unreadable file gets its finding when it is loaded.
+    const present = (await kindOf(file)) !== 'missing';
     const rel = relativeName(root, file);
     if (!present) {
       for (const r of fileRefs) {
@@ -159,13 +196,13 @@ export async function discoverEnvFiles(root: string, config: PanelConfig['env'])
 }
 
 /**
- * The dialect of a single file without a full scan: the configured target (paths relative
- * to env.root, else to `root`), else compose beside a compose file, else dotenv.
+ * The dialect of a single file without a full scan: the scope's configured target, else
+ * compose beside a compose file, else dotenv.
  */
-export async function guessDialect(file: string, config: PanelConfig['env'], root: string): Promise<Dialect> {
-  const abs = path.resolve(root, file);
-  const target = config.targets.find((t) => path.resolve(root, config.root ?? '.', t.path) === abs);
-  if (target) return target.dialect;
-  for (const name of COMPOSE_FILE_NAMES) if (await exists(path.join(path.dirname(abs), name))) return 'compose';
+export async function guessDialect(file: string, scope: EnvScope): Promise<Dialect> {
+  const abs = path.resolve(scope.root, file);
+  const target = scope.targets.get(abs);
+  if (target) return target;
+  for (const name of COMPOSE_FILE_NAMES) if ((await kindOf(path.join(path.dirname(abs), name))) === 'file') return 'compose';
   return 'dotenv';
 }

@@ -2,15 +2,12 @@
  * The lossless model of an env file: every byte belongs to exactly one node, so
  * serializeEnvDocument(parseEnvDocument(text, d)) === text for any text and dialect.
  */
-import type { Dialect } from '../config/schema.js';
-import { scanCompose } from './compose-scan.js';
-import { scanDotenv } from './dotenv-scan.js';
+import { dialectModules, type Dialect } from './dialects/index.js';
 import { MAX_ENV_FILE_BYTES } from './errors.js';
-import { scanRaw } from './raw-scan.js';
-import type { QuoteStyle, ScanProblem, ScanResult } from './scan.js';
+import type { QuoteStyle, ScanProblem } from './scan.js';
 import { GO_SPACE, LineIndex } from './text.js';
 
-export type { QuoteStyle } from './scan.js';
+export { valueToken, type QuoteStyle } from './scan.js';
 
 export interface EnvEntry {
   type: 'entry';
@@ -56,10 +53,11 @@ export interface EnvDocument {
   /** The file's line ending, used for lines the panel adds. */
   eol: '\n' | '\r\n';
   nodes: EnvNode[];
+  /** The entry nodes of `nodes`, the same objects, in file order. */
+  entries: EnvEntry[];
   problems: EnvProblem[];
 }
 
-const SCANNERS: Record<Dialect, (text: string) => ScanResult> = { compose: scanCompose, dotenv: scanDotenv, raw: scanRaw };
 const BLANK = new RegExp(`^${GO_SPACE.source}*$`);
 
 export function parseEnvDocument(text: string, dialect: Dialect): EnvDocument {
@@ -69,9 +67,9 @@ export function parseEnvDocument(text: string, dialect: Dialect): EnvDocument {
   const eol = lf > 0 && body[lf - 1] === '\r' ? '\r\n' : '\n';
   const lines = new LineIndex(body);
   const guard = guardProblem(text, body, lines);
-  if (guard) return { dialect, bom, eol, nodes: body ? [{ type: 'invalid', line: 1, raw: body }] : [], problems: [guard] };
+  if (guard) return { dialect, bom, eol, nodes: body ? [{ type: 'invalid', line: 1, raw: body }] : [], entries: [], problems: [guard] };
 
-  const scan = SCANNERS[dialect](body);
+  const scan = dialectModules[dialect].scan(body);
   const nodes: EnvNode[] = [];
   const pushGap = (from: number, to: number) => {
     for (let at = from; at < to; ) {
@@ -83,23 +81,22 @@ export function parseEnvDocument(text: string, dialect: Dialect): EnvDocument {
       at = end;
     }
   };
+  const entries: EnvEntry[] = [];
   let pos = 0;
+  // Entries come in file order: their lines are found by walking forward, not searched for each.
+  let line = 1;
   for (const e of scan.entries) {
-    pushGap(pos, e.start);
-    const { line, column } = lines.position(e.keyOffset);
-    nodes.push({
-      type: 'entry',
-      line,
-      column,
-      key: e.key,
-      exported: e.exported,
-      inherit: e.inherit,
-      quote: e.quote,
-      written: e.written,
-      raw: body.slice(e.start, e.end),
-      valueStart: e.valueStart - e.start,
-      valueEnd: e.valueEnd - e.start,
-    });
+    if (pos < e.start) pushGap(pos, e.start);
+    line = lines.lineFrom(line, e.keyOffset);
+    // The scanner's object becomes the entry, completed in place (see ScannedEntry).
+    e.line = line;
+    e.column = e.keyOffset - lines.startOf(line) + 1;
+    e.raw = body.slice(e.start, e.end);
+    e.valueStart -= e.start;
+    e.valueEnd -= e.start;
+    const entry: EnvEntry = e;
+    nodes.push(entry);
+    entries.push(entry);
     pos = e.end;
   }
   pushGap(pos, body.length);
@@ -111,7 +108,7 @@ export function parseEnvDocument(text: string, dialect: Dialect): EnvDocument {
     }
     problems.sort((a, b) => a.line - b.line);
   }
-  return { dialect, bom, eol, nodes, problems };
+  return { dialect, bom, eol, nodes, entries, problems };
 }
 
 export function serializeEnvDocument(doc: EnvDocument): string {
@@ -120,12 +117,7 @@ export function serializeEnvDocument(doc: EnvDocument): string {
 
 /** Only entries, in file order. */
 export function envEntries(doc: EnvDocument): EnvEntry[] {
-  return doc.nodes.filter((n): n is EnvEntry => n.type === 'entry');
-}
-
-/** The value token of an entry as written, quotes included. */
-export function valueToken(entry: EnvEntry): string {
-  return entry.raw.slice(entry.valueStart, entry.valueEnd);
+  return doc.entries;
 }
 
 export function firstError(doc: EnvDocument): EnvProblem | undefined {

@@ -1,33 +1,57 @@
 /** Looking into single files: what a reader sees, and how two files differ. */
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { EnvDiff, EnvDiffValue, EnvShowResult } from '../contract/ops/env.js';
-import type { Dialect, PanelConfig } from '../config/schema.js';
+import { PanelError } from '../errors.js';
+import type { Dialect } from './dialects/names.js';
 import { guessDialect } from './discover.js';
 import { EnvSyntaxError } from './errors.js';
 import { readEnvFileValues } from './files.js';
 import type { Lookup } from './read.js';
+import { isInside, type EnvScope } from './root.js';
 import { isSecret, showValue } from './secrets.js';
 
 export interface InspectOptions {
-  /** Folder relative paths start from, and where configured targets live; default: the current folder. */
-  root?: string;
-  /** For the configured target dialects; default: none configured. */
-  config?: PanelConfig['env'];
+  /** Where relative file names start; default: the scope's root. */
+  base?: string;
+  /** The instance's env scope: its configured targets decide their files' dialect. Default: none, relative to the current folder. */
+  scope?: EnvScope;
+  /**
+   * Read only files whose real path (links resolved) is under the scope's root or is a
+   * configured target: browser mode must not follow a link out of the project.
+   */
+  confine?: boolean;
   /** Show secret values instead of masking them; must be asked for explicitly. */
   reveal?: boolean;
   /** compose's environment; default: this process's environment. */
   lookup?: Lookup;
 }
 
-const NO_TARGETS: PanelConfig['env'] = { include: [], exclude: [], targets: [] };
+const scopeOf = (opts: InspectOptions): EnvScope => opts.scope ?? { root: process.cwd(), targets: new Map() };
+
+/** The absolute path of a file argument; with `confine`, refused unless it really lies in the scope. */
+async function locate(file: string, opts: InspectOptions): Promise<string> {
+  const scope = scopeOf(opts);
+  const abs = path.resolve(opts.base ?? scope.root, file);
+  if (!opts.confine) return abs;
+  const outside = () =>
+    new PanelError(`${file} is outside the env root ${scope.root}`, 'env-outside-root', 'Set env.root in the configuration to the project folder, or add the file to env.targets.');
+  if (scope.targets.has(abs)) return abs;
+  if (!isInside(scope.root, abs) || abs === scope.root) throw outside();
+  // A link inside the root may point anywhere: compare real paths (a missing file is reported as missing by the read).
+  const real = await fs.realpath(abs).catch(() => undefined);
+  const realRoot = await fs.realpath(scope.root).catch(() => scope.root);
+  if (real !== undefined && !isInside(realRoot, real) && ![...scope.targets.keys()].includes(real)) throw outside();
+  return abs;
+}
 
 async function resolveDialect(file: string, dialect: Dialect | undefined, opts: InspectOptions): Promise<Dialect> {
-  return dialect ?? guessDialect(file, opts.config ?? NO_TARGETS, opts.root ?? process.cwd());
+  return dialect ?? guessDialect(file, scopeOf(opts));
 }
 
 /** What the file's reader sees (compose: interpolated against the lookup), secrets masked unless revealed. */
 export async function showEnvFile(file: string, dialect: Dialect | undefined, opts: InspectOptions = {}): Promise<EnvShowResult> {
-  const abs = path.resolve(opts.root ?? process.cwd(), file);
+  const abs = await locate(file, opts);
   const used = await resolveDialect(abs, dialect, opts);
   try {
     const values = await readEnvFileValues(abs, used, opts.lookup);
@@ -46,8 +70,7 @@ export interface DiffOptions extends InspectOptions {
 
 /** Keys only in A, only in B, changed and the same, each file read with its own dialect. */
 export async function diffEnvFiles(a: string, b: string, opts: DiffOptions = {}): Promise<EnvDiff> {
-  const root = opts.root ?? process.cwd();
-  const [absA, absB] = [path.resolve(root, a), path.resolve(root, b)];
+  const [absA, absB] = [await locate(a, opts), await locate(b, opts)];
   const valuesA = await readEnvFileValues(absA, await resolveDialect(absA, opts.dialectA, opts), opts.lookup);
   const valuesB = await readEnvFileValues(absB, await resolveDialect(absB, opts.dialectB, opts), opts.lookup);
   const reveal = opts.reveal ?? false;

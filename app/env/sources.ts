@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { PanelPaths } from '../config/paths.js';
 import type { PanelConfig } from '../config/schema.js';
 import { readCurrentCredential, type VaultKeys } from '../tokens/index.js';
+import { resolveEnvRoot } from './root.js';
 import { planEnvSync, type EnvSyncPlan, type EnvSyncValues } from './sync.js';
 
 export async function syncValuesFromPanel(config: PanelConfig, paths: PanelPaths, keys?: VaultKeys): Promise<EnvSyncValues> {
@@ -14,16 +15,12 @@ export async function syncValuesFromPanel(config: PanelConfig, paths: PanelPaths
   };
 }
 
-/** env.root from the config, else the fallback (the current folder for the CLI). */
-export function envRoot(config: PanelConfig, fallback = process.cwd()): string {
-  return path.resolve(config.env.root ?? fallback);
-}
-
 /** Backups of env files hold secrets: they go to the panel's data folder, not into the project. */
 export function envBackupDir(paths: PanelPaths): string {
   return path.join(paths.dataDir, 'backups', 'env');
 }
 
-export async function planPanelSync(config: PanelConfig, paths: PanelPaths, root = envRoot(config), keys?: VaultKeys): Promise<EnvSyncPlan> {
-  return planEnvSync(config.env.targets, root, await syncValuesFromPanel(config, paths, keys));
+/** The sync of one instance: its targets, resolved from its env root (see root.ts), filled from its vault. */
+export async function planPanelSync(config: PanelConfig, paths: PanelPaths, configFile: string, keys?: VaultKeys): Promise<EnvSyncPlan> {
+  return planEnvSync(config.env.targets, resolveEnvRoot(config.env, configFile), await syncValuesFromPanel(config, paths, keys));
 }

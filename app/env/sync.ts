@@ -11,9 +11,10 @@ import { errorMessage, PanelError } from '../errors.js';
 import { writeFileAtomic, type AtomicWriteOptions, type AtomicWriteResult } from '../fs/atomic.js';
 import { redact } from '../redact.js';
 import { relativeName } from './discover.js';
-import { ENV_NOT_FOUND, readEnvText } from './files.js';
+import { ENV_NOT_FOUND, readEnvFile, readEnvText } from './files.js';
 import { maskedLineDiff } from './line-diff.js';
 import { literalValues } from './read.js';
+import { resolveEnvTarget } from './root.js';
 import { isSecret } from './secrets.js';
 import { setEnvValues } from './set.js';
 
@@ -43,8 +44,9 @@ export interface EnvSyncPlanItem {
   newText: string;
   /** SECRET: the values this target gets. */
   updates: Record<string, string>;
+  /** The mode it is written with: 0600 when it holds a secret, else the mode it has (0644 for a new file). */
   mode: number;
-  /** The file's mode before the sync, restored by a rollback. */
+  /** The file's mode before the sync, restored by a rollback. The owner is never changed (see writeFileAtomic). */
   currentMode?: number;
   changed: boolean;
   keys: EnvSyncTargetPreview['keys'];
@@ -64,10 +66,11 @@ function secretValues(updates: Record<string, string>): string[] {
     .map(([, v]) => v);
 }
 
+/** Text (every byte kept) and mode; only regular files are read, so a FIFO target is refused, not waited on. */
 async function currentState(file: string): Promise<{ text: string; mode?: number }> {
   try {
-    const text = await readEnvText(file);
-    return { text, mode: (await fs.stat(file)).mode & 0o777 };
+    const { text, stat } = await readEnvFile(file);
+    return { text, mode: stat.mode & 0o777 };
   } catch (e) {
     if (e instanceof PanelError && e.code === ENV_NOT_FOUND) return { text: '' };
     throw e;
@@ -79,7 +82,7 @@ export async function planEnvSync(targets: EnvTarget[], root: string, values: En
   const items: EnvSyncPlanItem[] = [];
   const missing = new Set<Source>();
   for (const target of targets) {
-    const abs = path.resolve(absRoot, target.path);
+    const abs = resolveEnvTarget(absRoot, target);
     const updates: Record<string, string> = {};
     const keys: EnvSyncPlanItem['keys'] = [];
     for (const [key, source] of Object.entries(target.keys)) {
@@ -109,6 +112,12 @@ export async function planEnvSync(targets: EnvTarget[], root: string, values: En
   return { root: absRoot, items, missing: [...missing].map((source) => ({ source, reason: MISSING_REASON[source] })) };
 }
 
+/** A mode change is a change too: say it, or a mode-only change would show an empty diff. */
+function modeChange(item: EnvSyncPlanItem): string[] {
+  if (!item.exists || item.currentMode === undefined || item.currentMode === item.mode) return [];
+  return [`mode 0${item.currentMode.toString(8)} -> 0${item.mode.toString(8)}${item.mode === 0o600 ? ' (it holds a secret: only its owner may read it)' : ''}`];
+}
+
 /** What may be shown: masked diffs and statuses, no texts, no values. */
 export function previewOf(plan: EnvSyncPlan): EnvSyncPreview {
   return {
@@ -120,7 +129,7 @@ export function previewOf(plan: EnvSyncPlan): EnvSyncPreview {
       dialect: item.target.dialect,
       exists: item.exists,
       changed: item.changed,
-      diff: item.error ? [] : maskedLineDiff(item.currentText, item.newText).map((line) => redact(line, secretValues(item.updates))),
+      diff: item.error ? [] : [...modeChange(item), ...maskedLineDiff(item.currentText, item.newText).map((line) => redact(line, secretValues(item.updates)))],
       keys: item.keys,
       ...(item.error ? { error: item.error } : {}),
     })),

@@ -5,7 +5,11 @@ export const GO_SPACE = /[\t\n\v\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029
 const GO_SPACE_TRAIL = /[\t\n\v\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]+$/;
 
 export function isGoSpace(ch: string | undefined): boolean {
-  return ch !== undefined && GO_SPACE.test(ch);
+  if (ch === undefined) return false;
+  const c = ch.charCodeAt(0);
+  // ASCII without a regex: this runs for every character between statements.
+  if (c < 0x80) return c === 32 || (c >= 9 && c <= 13);
+  return GO_SPACE.test(ch);
 }
 
 /** compose-go's parser isSpace: horizontal whitespace only (no LF). */
@@ -27,6 +31,8 @@ export function goQuote(s: string): string {
     const esc = GO_ESCAPES[ch];
     const cp = ch.codePointAt(0) ?? 0;
     if (esc) out += esc;
+    // A byte that was not valid UTF-8 (see app/fs/lossless.ts): Go prints it as \xNN.
+    else if (cp >= 0xdc80 && cp <= 0xdcff) out += `\\x${(cp - 0xdc00).toString(16)}`;
     else if (GO_PRINTABLE.test(ch)) out += ch;
     else if (cp < 0x80) out += `\\x${cp.toString(16).padStart(2, '0')}`;
     else if (cp < 0x10000) out += `\\u${cp.toString(16).padStart(4, '0')}`;
@@ -37,10 +43,15 @@ export function goQuote(s: string): string {
 
 /** Maps offsets to 1-based line and column (LF counts as the line break). */
 export class LineIndex {
-  private readonly starts: number[] = [0];
+  /** Offset where each line starts (a typed array: 4 bytes a line, no regrowth). */
+  private readonly starts: Uint32Array;
 
   constructor(readonly text: string) {
-    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+    let count = 1;
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) count++;
+    this.starts = new Uint32Array(count);
+    let n = 1;
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) this.starts[n++] = i + 1;
   }
 
   /** Offset where the line holding `offset` begins. */
@@ -57,6 +68,18 @@ export class LineIndex {
       else hi = mid - 1;
     }
     return lo + 1;
+  }
+
+  /** Offset where 1-based `line` begins. */
+  startOf(line: number): number {
+    return this.starts[line - 1] ?? 0;
+  }
+
+  /** The line holding `offset`, searched forward from `line` (for offsets visited in order). */
+  lineFrom(line: number, offset: number): number {
+    let l = line;
+    while (l < this.starts.length && (this.starts[l] ?? Infinity) <= offset) l++;
+    return l;
   }
 
   position(offset: number): { line: number; column: number } {

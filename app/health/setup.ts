@@ -6,7 +6,7 @@ import type { ContainerCandidate, CredentialSource, SetupChoices, SetupDetection
 import { connectDocker, pingDocker } from '../docker/connection.js';
 import { ContainerManager } from '../docker/manager.js';
 import { LABEL_MANAGED } from '../docker/spec.js';
-import { discoverEnvFiles, type DiscoveredEnvFile } from '../env/index.js';
+import { discoverEnvFiles, envScope, type DiscoveredEnvFile } from '../env/index.js';
 import { readEnvFileValues } from '../env/files.js';
 import { errorMessage } from '../errors.js';
 import { fingerprint } from '../redact.js';
@@ -115,16 +115,20 @@ async function envCredentials(files: DiscoveredEnvFile[]): Promise<CredentialSou
 }
 
 /**
- * Everything the first-run screen offers. The .env folder is env.root, else the project
- * folder compose recorded for a candidate container, else the config folder.
+ * Everything the first-run screen offers. The .env folder it proposes (and saves as
+ * env.root when the setup is finished) is env.root when set, else the project folder
+ * compose recorded for a candidate container, else the env root every operation uses
+ * without env.root (env/root.ts: the config file's folder).
  */
 export async function detectSetup(config: PanelConfig, configFile: string): Promise<SetupDetection> {
   const found = await detectDocker(config);
-  const envRoot = path.resolve(config.env.root ?? found.composeDirs[0] ?? path.dirname(configFile));
+  const composeDir = config.env.root === undefined ? found.composeDirs[0] : undefined;
+  const scope = envScope(composeDir === undefined ? config.env : { ...config.env, root: path.resolve(composeDir) }, configFile);
+  const envRoot = scope.root;
   const skipped = [...found.skipped];
   let envFiles: DiscoveredEnvFile[] = [];
   try {
-    envFiles = (await discoverEnvFiles(envRoot, config.env)).files.filter((f) => f.exists);
+    envFiles = (await discoverEnvFiles(scope, config.env)).files.filter((f) => f.exists);
   } catch (e) {
     skipped.push({ step: 'env-files', reason: `${envRoot}: ${errorMessage(e)}` });
   }

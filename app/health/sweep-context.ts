@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { ComfyClient, probeAuth, type ProbeResult, type SystemStats } from '../comfy/client.js';
 import { listRuns, runsFile } from '../comfy/runs.js';
 import type { PanelPaths } from '../config/paths.js';
@@ -8,6 +7,7 @@ import type { RunRecord } from '../contract/ops/generate.js';
 import type { TokenAudit } from '../contract/ops/tokens.js';
 import { pingDocker } from '../docker/connection.js';
 import type { LoginNodeRuns } from '../docker/login-node.js';
+import { resolveEnvRoot } from '../env/root.js';
 import { ContainerManager } from '../docker/manager.js';
 import { auditCredential } from '../tokens/audit.js';
 import type { Credential } from '../tokens/credential.js';
@@ -34,6 +34,8 @@ export interface SweepDeps {
 export class SweepContext {
   readonly config: PanelConfig;
   readonly paths: PanelPaths;
+  readonly configFile: string;
+  /** The instance's env root (env/root.ts: env.root, else the config file's folder). */
   readonly envRoot: string;
   private readonly env: NodeJS.ProcessEnv;
   private readonly vaultKeys: VaultKeys | undefined;
@@ -47,7 +49,8 @@ export class SweepContext {
     this.env = deps.env ?? process.env;
     this.vaultKeys = deps.vaultKeys;
     this.loginNodeRuns = deps.loginNodeRuns;
-    this.envRoot = deps.config.env.root ?? path.dirname(deps.configFile);
+    this.configFile = deps.configFile;
+    this.envRoot = resolveEnvRoot(deps.config.env, deps.configFile);
   }
 
   private once<T>(key: string, lookup: () => Promise<T>): Promise<T> {

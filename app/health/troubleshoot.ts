@@ -20,6 +20,7 @@ export type FailureClass =
   | 'token-mismatch'
   | 'env-conflict'
   | 'compose-unsafe-hash'
+  | 'env-readable-secret'
   | 'models-missing'
   | 'generation-failed'
   | 'check-timeout';
@@ -149,6 +150,10 @@ export const REMEDIES: Record<FailureClass, Remedy> = {
   'compose-unsafe-hash': {
     explanation: 'A bcrypt hash is unquoted (or double-quoted) in a compose .env: compose expands its $2b$12$… parts and the token arrives mangled.',
     fix: { text: 'Single-quote the value (or rewrite the file from the panel).', action: 'envSyncApply' },
+  },
+  'env-readable-secret': {
+    explanation: 'A .env file holding the ComfyUI token (or password) may be read by other users of this machine, and the token opens the whole API.',
+    fix: { text: 'Make it readable by its owner only (chmod 600), or rewrite the env targets from the panel (it writes them 0600).', action: 'envSyncApply' },
   },
   'models-missing': {
     explanation: 'The workflow needs model files the server does not have, so generations fail before they start.',

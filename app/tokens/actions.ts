@@ -5,6 +5,8 @@ import type { PanelPaths } from '../config/paths.js';
 import type { Dialect, PanelConfig } from '../config/schema.js';
 import type { RotationResult, RotationStep, TokenAudit, TokenImportResult } from '../contract/ops/tokens.js';
 import { ContainerManager } from '../docker/manager.js';
+import { resolveEnvRoot, resolveEnvTarget } from '../env/root.js';
+import type { FileOwner } from '../fs/atomic.js';
 import { PanelError } from '../errors.js';
 import { auditCredential, findTokenByFingerprint } from './audit.js';
 import { importFromEnvFile, importFromLocation } from './adopt.js';
@@ -21,7 +23,7 @@ export interface TokenActionOptions {
   onStep?: (step: RotationStep) => void;
   /** How the vault key is kept: the runtime's (PanelContext.vaultKeys); default the 0600 key file. */
   keys?: VaultKeys;
-  /** The config file in use: relative env target paths resolve beside it when env.root is unset. */
+  /** The config file in use: the env root (and so every relative target path) follows from it, see env/root.ts. */
   configFile?: string;
   docker?: Dockerode;
   /** Replaces the container-backed server and locations (tests, fault injection). */
@@ -56,12 +58,16 @@ export function containerServer(config: PanelConfig, manager: ContainerManager):
   };
 }
 
-/** Every copy of the credential a config names: the container's PASSWORD, the host secret file, each env target. */
-export function configuredLocations(config: PanelConfig, opts: { container: ContainerFiles; envRoot: string }): CredentialLocation[] {
+/**
+ * Every copy of the credential a config names: the container's PASSWORD, the host secret
+ * file, each env target. `envRoot` comes from resolveEnvRoot (env/root.ts);
+ * `secretFileOwner`, when known, owns a secret file that has to be created (the container's user).
+ */
+export function configuredLocations(config: PanelConfig, opts: { container: ContainerFiles; envRoot: string; secretFileOwner?: FileOwner }): CredentialLocation[] {
   const out: CredentialLocation[] = [];
   const secretFile = config.container.secretFile;
   out.push(containerPasswordLocation(opts.container, config.container.comfyRoot, secretFile !== undefined));
-  if (secretFile) out.push(secretFileLocation(secretFile));
+  if (secretFile) out.push(secretFileLocation(secretFile, 'secret-file', opts.secretFileOwner ? { newOwner: opts.secretFileOwner } : {}));
   for (const target of config.env.targets) out.push(envTargetLocation(target, opts.envRoot, config.comfyui.url));
   return out;
 }
@@ -71,7 +77,7 @@ export function tokenActions(config: PanelConfig, paths: PanelPaths, opts: Token
   const vault = openVault(config, paths, opts.keys);
   let manager: ContainerManager | undefined;
   const containerManager = () => (manager ??= new ContainerManager(config, opts.docker));
-  const envRoot = config.env.root ?? path.dirname(opts.configFile ?? paths.configFile);
+  const envRoot = resolveEnvRoot(config.env, opts.configFile ?? paths.configFile);
   const locations = () => opts.locations ?? configuredLocations(config, { container: containerManager(), envRoot });
   const deps = (): RotationDeps => ({
     vault,
@@ -100,7 +106,7 @@ export function tokenActions(config: PanelConfig, paths: PanelPaths, opts: Token
       importFromLocation(vault, containerPasswordLocation(containerManager(), config.container.comfyRoot, config.container.secretFile !== undefined)),
     importFromEnv(file: string, key: string, dialect?: Dialect): Promise<TokenImportResult> {
       const abs = path.resolve(envRoot, file);
-      const target = config.env.targets.find((t) => path.resolve(envRoot, t.path) === abs);
+      const target = config.env.targets.find((t) => resolveEnvTarget(envRoot, t) === abs);
       return importFromEnvFile(vault, abs, key, dialect ?? target?.dialect ?? 'dotenv', config.credential.username);
     },
     /** SECRET: only on the user's explicit request. */

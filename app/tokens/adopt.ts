@@ -1,7 +1,6 @@
-import { promises as fs } from 'node:fs';
 import type { Dialect } from '../config/schema.js';
 import type { TokenImportResult } from '../contract/ops/tokens.js';
-import { readEnvValues } from '../env/index.js';
+import { readEnvText, readEnvValues } from '../env/index.js';
 import { errorMessage, PanelError } from '../errors.js';
 import { fingerprint, redact } from '../redact.js';
 import { isBcryptHash, type Credential } from './credential.js';
@@ -37,9 +36,9 @@ export async function importFromLocation(vault: Vault, location: CredentialLocat
 export async function importFromEnvFile(vault: Vault, file: string, key: string, dialect: Dialect, username: string): Promise<TokenImportResult> {
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = await readEnvText(file);
   } catch (e) {
-    throw new PanelError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? errorMessage(e)})`, 'import-failed', 'Check the path given to --from-env FILE:KEY.');
+    throw new PanelError(redact(errorMessage(e)), 'import-failed', 'Check the path given to --from-env FILE:KEY.');
   }
   let values: Record<string, string>;
   try {

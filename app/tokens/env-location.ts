@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { EnvTarget } from '../config/schema.js';
-import { readEnvValues, setEnvValues } from '../env/index.js';
+import { readEnvValues, resolveEnvTarget, setEnvValues } from '../env/index.js';
 import { errorMessage } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { redact } from '../redact.js';
@@ -22,8 +22,9 @@ export function envValuesFor(target: EnvTarget, cred: Credential, url: string): 
 
 /** A client .env file: each mapped key is written quoted for the file's reader by the env engine. */
 export function envTargetLocation(target: EnvTarget, root: string, url: string): CredentialLocation {
-  const file = path.resolve(root, target.path);
+  const file = resolveEnvTarget(root, target);
   const tokenKeys = Object.entries(target.keys).filter(([, s]) => s === 'token').map(([k]) => k);
+  const holdsSecret = Object.values(target.keys).some((s) => s === 'token' || s === 'password');
   return {
     name: `env:${target.path}`,
     path: file,
@@ -53,7 +54,8 @@ export function envTargetLocation(target: EnvTarget, root: string, url: string):
       const old = await hostSnapshot(file);
       const text = setEnvValues(old.content ?? '', target.dialect, envValuesFor(target, cred, url));
       await fs.mkdir(path.dirname(file), { recursive: true });
-      await writeFileAtomic(file, text, { mode: old.mode ?? 0o600, backup: false });
+      // A file holding the token or password is made 0600 (its owner is kept); others keep their mode.
+      await writeFileAtomic(file, text, { ...(holdsSecret ? { mode: 0o600 } : { newMode: 0o644 }), backup: false });
     },
     restore: (snap) => hostRestore(file, snap),
   };

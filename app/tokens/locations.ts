@@ -1,7 +1,9 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { errorMessage } from '../errors.js';
-import { writeFileAtomic } from '../fs/atomic.js';
+import { errorMessage, PanelError } from '../errors.js';
+import { writeFileAtomic, type FileOwner } from '../fs/atomic.js';
+import { decodeLossless } from '../fs/lossless.js';
+import { NOT_REGULAR, readRegularFile } from '../fs/regular.js';
 import { redact } from '../redact.js';
 import { parsePasswordFile, passwordFileContent, type Credential } from './credential.js';
 
@@ -17,8 +19,11 @@ export type ValueSource = 'token' | 'username' | 'password' | 'url';
 /** The exact prior content of a location, to restore it byte for byte. SECRET (holds the old token). */
 export interface LocationSnapshot {
   existed: boolean;
+  /** Every byte kept: bytes that are not UTF-8 are escaped (app/fs/lossless.ts) and written back as they were. */
   content?: string;
   mode?: number;
+  /** Host files: who owned it, for a restore that has to create it again. */
+  owner?: FileOwner;
 }
 
 /** One place the credential is copied to. Injectable so tests can make any write fail. */
@@ -48,10 +53,19 @@ function readingOfPasswordFile(text: string): LocationReading {
   return { state: 'present', token: parsed.hash, values: { token: parsed.hash, username: parsed.username } };
 }
 
+/** Host credential files (env targets, the secret file) are small; anything larger is not one. */
+const MAX_HOST_FILE_BYTES = 1024 * 1024;
+
+/** Only a regular file is read: a FIFO at a location's path must fail the operation, not hang it. */
+async function readHostFile(file: string) {
+  const { data, stat } = await readRegularFile(file, MAX_HOST_FILE_BYTES);
+  return { text: decodeLossless(data), stat };
+}
+
 export async function hostSnapshot(file: string): Promise<LocationSnapshot> {
   try {
-    const [content, stat] = await Promise.all([fs.readFile(file, 'utf8'), fs.stat(file)]);
-    return { existed: true, content, mode: stat.mode & 0o777 };
+    const { text, stat } = await readHostFile(file);
+    return { existed: true, content: text, mode: stat.mode & 0o777, owner: { uid: stat.uid, gid: stat.gid } };
   } catch (e) {
     if (isMissing(e)) return { existed: false };
     throw e;
@@ -65,22 +79,33 @@ export async function hostRestore(file: string, snap: LocationSnapshot): Promise
     });
     return;
   }
-  await writeFileAtomic(file, snap.content ?? '', { mode: snap.mode ?? 0o600, backup: false });
+  // The file normally still exists and keeps its owner; if it was removed meanwhile it gets its old owner back.
+  await writeFileAtomic(file, snap.content ?? '', { mode: snap.mode ?? 0o600, ...(snap.owner ? { newOwner: snap.owner } : {}), backup: false });
 }
 
 export async function readHost(file: string, interpret: (text: string) => LocationReading): Promise<LocationReading> {
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = (await readHostFile(file)).text;
   } catch (e) {
     if (isMissing(e)) return { state: 'missing', detail: 'no such file' };
+    if (e instanceof PanelError && e.code === NOT_REGULAR) return { state: 'unreadable', detail: 'not a regular file (a FIFO, device or folder)' };
     return { state: 'unreadable', detail: (e as NodeJS.ErrnoException).code ?? 'cannot read' };
   }
   return interpret(text);
 }
 
-/** The host file mounted read-only into the container; its entrypoint copies it to login/PASSWORD at start. */
-export function secretFileLocation(file: string, name = 'secret-file'): CredentialLocation {
+export interface SecretFileOptions {
+  /** Owner of the file when it has to be created: the container user's uid:gid, so a non-root container can read it. */
+  newOwner?: FileOwner;
+}
+
+/**
+ * The host file mounted read-only into the container; its entrypoint copies it to
+ * login/PASSWORD at start. Rewriting it keeps its owner, group and mode (the container
+ * user must still read it); a new one is 0600, owned by `newOwner` when given.
+ */
+export function secretFileLocation(file: string, name = 'secret-file', opts: SecretFileOptions = {}): CredentialLocation {
   return {
     name,
     path: file,
@@ -88,7 +113,7 @@ export function secretFileLocation(file: string, name = 'secret-file'): Credenti
     snapshot: () => hostSnapshot(file),
     async write(cred) {
       await fs.mkdir(path.dirname(file), { recursive: true });
-      await writeFileAtomic(file, passwordFileContent(cred), { mode: 0o600, backup: false });
+      await writeFileAtomic(file, passwordFileContent(cred), { newMode: 0o600, ...(opts.newOwner ? { newOwner: opts.newOwner } : {}), backup: false });
     },
     restore: (snap) => hostRestore(file, snap),
   };

@@ -1,9 +1,12 @@
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditEnvTree, diffEnvFiles, showEnvFile, type EnvAudit } from '../../app/env/index.js';
+import { PanelConfigSchema } from '../../app/config/schema.js';
+import { envConsistencyCheck } from '../../app/health/checks/env-consistency.js';
+import { SweepContext } from '../../app/health/sweep-context.js';
 import { fingerprint } from '../../app/redact.js';
-import { copyFixture, envConfig, FIXTURE_HASH_RAW, FIXTURE_HASH_ROOT, tempDir } from './support.js';
+import { copyFixture, envConfig, FIXTURE_HASH_RAW, FIXTURE_HASH_ROOT, scopeIn, tempDir } from './support.js';
 
 const noEnv = () => undefined;
 
@@ -16,7 +19,7 @@ describe('audit of the messy fixture tree (mirrors the original layout)', () => 
     writeFileSync(path.join(tree.root, 'node_modules', 'pkg', '.env'), 'SKIP_ME=1\n');
     mkdirSync(path.join(tree.root, 'dist'));
     writeFileSync(path.join(tree.root, 'dist', '.env'), 'SKIP_ME=1\n');
-    audit = await auditEnvTree(tree.root, envConfig(), { lookup: noEnv });
+    audit = await auditEnvTree(scopeIn(tree.root), envConfig(), { lookup: noEnv });
   });
   afterAll(() => tree.cleanup());
 
@@ -74,7 +77,8 @@ describe('audit of the messy fixture tree (mirrors the original layout)', () => 
   });
 
   it('a configured target overrides the guessed dialect; exclude patterns apply', async () => {
-    const a = await auditEnvTree(tree.root, envConfig({ targets: [{ path: 'notebooks/client.env', dialect: 'raw', keys: {} }], exclude: ['secrets', 'node_modules', 'dist'] }), { lookup: noEnv });
+    const env = envConfig({ targets: [{ path: 'notebooks/client.env', dialect: 'raw', keys: {} }], exclude: ['secrets', 'node_modules', 'dist'] });
+    const a = await auditEnvTree(scopeIn(tree.root, env), env, { lookup: noEnv });
     expect(a.files.find((f) => f.file === 'notebooks/client.env')).toMatchObject({ dialect: 'raw', dialectSource: 'config' });
     // Excluded from the walk, but still read because a compose file references it.
     expect(a.files.find((f) => f.file === 'secrets/comfy.secrets')?.dialectSource).toBe('env_file');
@@ -89,7 +93,7 @@ describe('audit of the messy fixture tree (mirrors the original layout)', () => 
       writeFileSync(path.join(t.dir, 'shared', 'base.env'), 'A=1\n');
       symlinkSync(path.join(t.dir, 'shared', 'base.env'), path.join(t.dir, '.env'));
       symlinkSync(t.dir, path.join(t.dir, 'loop'));
-      const a = await auditEnvTree(t.dir, envConfig(), { lookup: noEnv });
+      const a = await auditEnvTree(scopeIn(t.dir), envConfig(), { lookup: noEnv });
       expect(a.files.map((f) => f.file)).toEqual(['.env', 'shared/base.env']);
     } finally {
       t.cleanup();
@@ -100,7 +104,7 @@ describe('audit of the messy fixture tree (mirrors the original layout)', () => 
     const t = copyFixture();
     try {
       writeFileSync(path.join(t.root, 'comfyui', 'compose.yaml'), 'services:\n  comfyui:\n    env_file: [a\n  x: : :\n');
-      const a = await auditEnvTree(t.root, envConfig(), { lookup: noEnv });
+      const a = await auditEnvTree(scopeIn(t.root), envConfig(), { lookup: noEnv });
       expect(a.findings.find((f) => f.file === 'comfyui/compose.yaml')).toMatchObject({ kind: 'malformed', severity: 'error' });
     } finally {
       t.cleanup();
@@ -111,9 +115,9 @@ describe('audit of the messy fixture tree (mirrors the original layout)', () => 
 describe('diff and show', () => {
   const tree = copyFixture();
   afterAll(() => tree.cleanup());
-  const opts = { root: '' };
+  const opts = { scope: scopeIn('/') };
   beforeAll(() => {
-    opts.root = tree.root;
+    opts.scope = scopeIn(tree.root);
   });
 
   it('diff: onlyA, onlyB, changed, same; secrets masked unless reveal', async () => {
@@ -142,5 +146,47 @@ describe('diff and show', () => {
     const masked = await showEnvFile('secrets/comfy.secrets', 'raw', opts);
     expect(masked.values?.COMFYUI_BEARER_TOKEN).toBe(`•••• (60 chars, ${fingerprint(FIXTURE_HASH_RAW)})`);
     expect(masked.values?.COMFYUI_PASSWORD).toMatch(/^•••• \(20 chars/);
+  });
+});
+
+describe('token files others may read (readable-secret)', () => {
+  const t = tempDir('env-modes-');
+  afterAll(() => t.cleanup());
+  const hash = FIXTURE_HASH_ROOT;
+
+  it('world-readable: an error; group-readable: a warning; 0600 or no credential: nothing; a target\'s fix offers the sync', async () => {
+    const files: [string, string, number][] = [
+      ['world.env', `COMFYUI_BEARER_TOKEN='${hash}'\n`, 0o644],
+      ['group.env', `COMFYUI_PASSWORD=hunter2hunter2\n`, 0o640],
+      ['private.env', `COMFYUI_BEARER_TOKEN='${hash}'\n`, 0o600],
+      ['plain.env', 'DEBUG=1\n', 0o644],
+    ];
+    for (const [f, text, mode] of files) {
+      writeFileSync(path.join(t.dir, f), text);
+      chmodSync(path.join(t.dir, f), mode);
+    }
+    const env = envConfig({ targets: [{ path: 'world.env', dialect: 'dotenv', keys: { COMFYUI_BEARER_TOKEN: 'token' } }] });
+    const a = await auditEnvTree(scopeIn(t.dir, env), env, { lookup: noEnv });
+    const found = a.findings.filter((f) => f.kind === 'readable-secret');
+    expect(found.map((f) => [f.file, f.severity, f.key])).toEqual([
+      ['group.env', 'warning', 'COMFYUI_PASSWORD'],
+      ['world.env', 'error', 'COMFYUI_BEARER_TOKEN'],
+    ]);
+    expect(found[1]?.message).toContain('every user of this machine may read it (mode 0644)');
+    expect(found[1]?.fix).toContain(`chmod 600 ${path.join(t.dir, 'world.env')}`);
+    expect(found[1]?.fix).toContain('comfy-panel env sync');
+    expect(found[0]?.fix).not.toContain('env sync');
+    expect(JSON.stringify(found)).not.toContain('hunter2');
+  });
+
+  it('the env health check warns about it first, with the sync as its one-click fix when the file is a target', async () => {
+    const env = envConfig({ root: t.dir, targets: [{ path: 'world.env', dialect: 'dotenv', keys: { COMFYUI_BEARER_TOKEN: 'token' } }] });
+    const config = PanelConfigSchema.parse({ env });
+    const ctx = new SweepContext({ config, paths: { configFile: path.join(t.dir, 'c.json'), dataDir: t.dir, logDir: t.dir }, configFile: path.join(t.dir, 'c.json') });
+    const verdict = await envConsistencyCheck.run(ctx);
+    expect(verdict).toMatchObject({ status: 'warn', message: expect.stringMatching(/^\d+ findings in \.env files: group\.env:1 COMFYUI_PASSWORD: .*; world\.env:1 COMFYUI_BEARER_TOKEN/), fix: { failure: 'env-readable-secret' } });
+    expect(verdict.fix?.action).toBeUndefined(); // group.env is no target: the sync would not fix it
+    chmodSync(path.join(t.dir, 'group.env'), 0o600);
+    expect((await envConsistencyCheck.run(ctx)).fix).toMatchObject({ failure: 'env-readable-secret', action: 'envSyncApply' });
   });
 });

@@ -1,6 +1,8 @@
 import { parse as dotenvParse } from 'dotenv';
 import { describe, expect, it } from 'vitest';
-import { EnvSyntaxError, parseEnvDocument, readEnvValues, serializeEnvDocument } from '../../app/env/index.js';
+import { dialects } from '../../app/config/schema.js';
+import { configJsonSchema } from '../../app/config/json-schema.js';
+import { dialectLabels, dialectModules, dialectNames, EnvSyntaxError, parseEnvDocument, quoteForDialect, readDocumentValues, readEnvValues, serializeEnvDocument, type Dialect, type EnvEntry } from '../../app/env/index.js';
 import { vectors, type Vector } from './vectors.js';
 
 function read(v: Vector) {
@@ -104,5 +106,49 @@ describe('lossless documents', () => {
     expect(doc.nodes.map((n) => n.type)).toEqual(['comment', 'blank', 'entry', 'entry']);
     expect(doc.nodes[2]).toMatchObject({ key: 'A', line: 3, column: 8, exported: true, quote: 'single', written: 'x', raw: "export A='x' # note\r\n" });
     expect(doc.nodes[3]).toMatchObject({ key: 'B', line: 4, column: 1, exported: false, quote: 'double', written: 'y' });
+  });
+});
+
+describe('the dialect registry: one complete module per dialect name', () => {
+  it('every name has its module, under its own name, with every part; the labels and the config schema list the same names', () => {
+    expect(Object.keys(dialectModules)).toEqual([...dialectNames]);
+    expect(Object.keys(dialectLabels)).toEqual([...dialectNames]);
+    expect([...dialects]).toEqual([...dialectNames]);
+    for (const name of dialectNames) {
+      const m = dialectModules[name];
+      expect(m.name).toBe(name);
+      expect(m.label).toBe(dialectLabels[name]);
+      for (const part of ['scan', 'quote', 'read', 'literal', 'lint'] as const) expect(typeof m[part], `${name}.${part}`).toBe('function');
+    }
+    const schemaEnum = (configJsonSchema() as { properties: { env: { properties: { targets: { items: { properties: { dialect: { enum: string[] } } } } } } } }).properties.env.properties.targets.items.properties.dialect.enum;
+    expect(schemaEnum).toEqual([...dialectNames]);
+  });
+
+  it('each dialect writes with its own quoting, never another one\'s', () => {
+    // The three disagree on exactly these: compose needs $ protected, dotenv cuts at #, raw keeps quotes.
+    expect(quoteForDialect('a$b', 'compose')).toBe("'a$b'");
+    expect(quoteForDialect('a$b', 'raw')).toBe('a$b');
+    expect(quoteForDialect("it's $x", 'dotenv')).toBe('"it\'s $x"');
+    expect(quoteForDialect("it's $x", 'compose')).toBe('"it\'s \\$x"');
+    expect(() => quoteForDialect('a\nb', 'raw')).toThrow(/raw env files hold one line/);
+    expect(() => quoteForDialect('bad\udcffbyte', 'dotenv')).toThrow(/not valid UTF-8/);
+  });
+
+  it('lint: each dialect reports what only its reader misreads', () => {
+    const lint = (dialect: Dialect, text: string) => {
+      const doc = parseEnvDocument(text, dialect);
+      const unset = new Map<EnvEntry, string[]>();
+      let values: Record<string, string> | undefined;
+      try {
+        values = readDocumentValues(doc, { lookup: () => undefined }, { unset: (n, e) => unset.set(e, [...(unset.get(e) ?? []), n]) });
+      } catch {
+        values = undefined;
+      }
+      return dialectModules[dialect].lint({ file: 'x.env', doc, unset, ...(values ? { values } : {}) }).map((f) => [f.kind, f.line, f.key]);
+    };
+    const text = "H=$2b$12$abcdefghijklmnopqrstuv.ABCDEFGHIJKLMNOPQRSTUVWXYZ01234\nQ='quoted'\nC=abc#def\n";
+    expect(lint('compose', text)).toEqual([['compose-unsafe', 1, 'H']]);
+    expect(lint('raw', text)).toEqual([['raw-quoted', 2, 'Q']]);
+    expect(lint('dotenv', text)).toEqual([['malformed', 3, 'C']]);
   });
 });

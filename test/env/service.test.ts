@@ -44,7 +44,8 @@ describe('env operations through the contract', () => {
     const preview = (await dispatch(handlers, 'envSyncPreview', {})) as { missing: { source: string }[]; targets: { diff: string[]; keys: { status: string }[] }[] };
     expect(preview.missing.map((m) => m.source)).toEqual(['token']);
     expect(preview.targets[0]?.keys.map((k) => k.status)).toEqual(['no-value']);
-    expect(preview.targets[0]?.diff).toEqual([]);
+    // The file holds the token, so the sync would make it 0600: that is its only change.
+    expect(preview.targets[0]?.diff).toEqual(['mode 0644 -> 0600 (it holds a secret: only its owner may read it)']);
     expect(readFileSync(path.join(tree.root, '.env'), 'utf8')).toBe(before);
   });
 });

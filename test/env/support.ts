@@ -2,6 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PanelConfigSchema, type PanelConfig } from '../../app/config/schema.js';
+import { envScope, type EnvScope } from '../../app/env/index.js';
 
 export const FIXTURE = path.join(import.meta.dirname, 'fixtures', 'messy');
 
@@ -11,6 +12,11 @@ export const FIXTURE_HASH_RAW = '$2b$04$xeU8FdoVpm4/t8/fVOZs8.9PHU8Oa4u2X6XdZfOu
 
 export function envConfig(env: Record<string, unknown> = {}): PanelConfig['env'] {
   return PanelConfigSchema.parse({ env }).env;
+}
+
+/** The scope of a config file kept in `root` itself (env.root unset, so the root is its folder). */
+export function scopeIn(root: string, env: PanelConfig['env'] = envConfig()): EnvScope {
+  return envScope(env, path.join(root, 'config.json'));
 }
 
 /** A private copy of the messy fixture tree; removed by the returned cleanup. */

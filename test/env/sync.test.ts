@@ -35,7 +35,7 @@ describe('env sync: plan, apply, verify', () => {
       ['comfyui/.env', true, true],
       ['secrets/comfy.secrets', false, true],
     ]);
-    expect(preview.targets[0]?.diff).toEqual(['-2: COMFYUI_URL=http://old:1', '+2: COMFYUI_URL=http://127.0.0.1:8188', expect.stringMatching(/^\+4: COMFYUI_BEARER_TOKEN=•••• \(60 chars, fp:/)]);
+    expect(preview.targets[0]?.diff).toEqual(['mode 0644 -> 0600 (it holds a secret: only its owner may read it)', '-2: COMFYUI_URL=http://old:1', '+2: COMFYUI_URL=http://127.0.0.1:8188', expect.stringMatching(/^\+4: COMFYUI_BEARER_TOKEN=•••• \(60 chars, fp:/)]);
     expect(JSON.stringify(preview)).not.toContain(hash.slice(7));
     expect(existsSync(path.join(root, 'secrets'))).toBe(false);
   });

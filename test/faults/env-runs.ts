@@ -64,7 +64,7 @@ export async function judgeEnv(rig: HostRig & { old: Credential; next: Credentia
     const original = backup ?? (await newestBackup(envBackupDir(rig.paths), file));
     if (original) await fs.copyFile(original, path.join(root, file));
   }
-  await applyEnvSync(await planPanelSync(rig.config, rig.paths), { backupDir: envBackupDir(rig.paths) }).catch((e: unknown) => problems.push(`the re-run failed: ${errorMessage(e)}`));
+  await applyEnvSync(await planPanelSync(rig.config, rig.paths, rig.paths.configFile), { backupDir: envBackupDir(rig.paths) }).catch((e: unknown) => problems.push(`the re-run failed: ${errorMessage(e)}`));
   problems.push(...(await envProblems(root, TARGETS, rig.next, url)).map((p) => `after the re-run: ${p}`));
   const lost = await lostFiles({ before, vault: rig.vault, backupDirs: [envBackupDir(rig.paths)] });
   return { label, problems, lostFiles: lost };
@@ -113,7 +113,7 @@ export async function envRun(base: string, s: EnvFault): Promise<RunReport> {
   };
   try {
     if (s.readOnly !== undefined) undos.push(await makeReadOnlyDir(path.dirname(files[s.readOnly]!)));
-    const plan = await planPanelSync(rig.config, rig.paths);
+    const plan = await planPanelSync(rig.config, rig.paths, rig.paths.configFile);
     const res = await applyEnvSync(plan, { backupDir: envBackupDir(rig.paths), write: faultyWrite(f, s.torn) }).catch((e: unknown) => e as Error);
     await thaw();
     const url = rig.config.comfyui.url;

@@ -42,7 +42,8 @@ describe('env target locations', () => {
     const text = await fs.readFile(file, 'utf8');
     expect(text).toContain(`COMFYUI_BEARER_TOKEN='${cred.hash}'`);
     expect(text.startsWith('# GPU box\nOTHER=1\n')).toBe(true);
-    expect((await fs.stat(file)).mode & 0o777).toBe(0o640);
+    // It holds the token now: readable by its owner only (the owner itself is kept).
+    expect((await fs.stat(file)).mode & 0o777).toBe(0o600);
     const read = readEnvValues(text, 'compose', { lookup: () => undefined });
     expect(read).toMatchObject({ OTHER: '1', COMFYUI_BEARER_TOKEN: cred.hash, COMFYUI_URL: URL, COMFYUI_USER: 'comfy', COMFYUI_PASSWORD: cred.password });
     expect(await loc.read()).toMatchObject({ state: 'present', token: cred.hash });

@@ -1,8 +1,8 @@
 import { Option, type Command } from 'commander';
 import { dialects, type Dialect } from '../../config/schema.js';
 import type { EnvAudit, EnvDiff, EnvSyncPreview } from '../../contract/ops/env.js';
-import { applyEnvSync, auditEnvTree, diffEnvFiles, previewOf, showEnvFile } from '../../env/index.js';
-import { envBackupDir, envRoot, planPanelSync } from '../../env/sources.js';
+import { applyEnvSync, auditEnvTree, diffEnvFiles, envScope, previewOf, scopeAt, showEnvFile } from '../../env/index.js';
+import { envBackupDir, planPanelSync } from '../../env/sources.js';
 import type { CliContext } from '../context.js';
 
 const REVEAL_NOTE = 'Secret values are masked (length and fingerprint); pass --reveal to print them.';
@@ -49,10 +49,11 @@ export function registerEnvCommands(program: Command, cli: CliContext): void {
   env
     .command('audit')
     .description('list env files under the root and report problems; exit 1 if any finding is an error')
-    .option('--root <dir>', 'folder to scan (default: env.root, else the current folder)')
+    .option('--root <dir>', "folder to scan (default: env.root, else the config file's folder); configured targets elsewhere are left out")
     .action(async (opts: { root?: string }) => {
-      const { config } = await cli.config();
-      const audit = await auditEnvTree(opts.root ?? envRoot(config), config.env);
+      const { config, path: configFile } = await cli.config();
+      const scope = envScope(config.env, configFile);
+      const audit = await auditEnvTree(opts.root ? scopeAt(scope, opts.root) : scope, config.env);
       cli.print({ json: audit, human: () => auditText(audit) });
       if (audit.findings.some((f) => f.severity === 'error')) process.exitCode = 1;
     });
@@ -64,8 +65,9 @@ export function registerEnvCommands(program: Command, cli: CliContext): void {
     .addOption(new Option('--dialect-b <dialect>', 'reader for B (default: guessed)').choices(dialects))
     .option('--reveal', 'print secret values instead of masking them', false)
     .action(async (a: string, b: string, opts: { dialectA?: Dialect; dialectB?: Dialect; reveal: boolean }) => {
-      const { config } = await cli.config();
-      const diff = await diffEnvFiles(a, b, { ...opts, config: config.env });
+      const { config, path: configFile } = await cli.config();
+      // File arguments are the user's: they start from the current folder.
+      const diff = await diffEnvFiles(a, b, { ...opts, scope: envScope(config.env, configFile), base: process.cwd() });
       cli.print({ json: diff, human: () => diffText(diff, opts.reveal), reveal: opts.reveal });
     });
 
@@ -75,8 +77,8 @@ export function registerEnvCommands(program: Command, cli: CliContext): void {
     .addOption(new Option('--dialect <dialect>', 'reader to use (default: the configured target, else compose beside a compose file, else dotenv)').choices(dialects))
     .option('--reveal', 'print secret values instead of masking them', false)
     .action(async (file: string, opts: { dialect?: Dialect; reveal: boolean }) => {
-      const { config } = await cli.config();
-      const shown = await showEnvFile(file, opts.dialect, { config: config.env, root: process.cwd(), reveal: opts.reveal });
+      const { config, path: configFile } = await cli.config();
+      const shown = await showEnvFile(file, opts.dialect, { scope: envScope(config.env, configFile), base: process.cwd(), reveal: opts.reveal });
       const human = () =>
         shown.error
           ? `${shown.file} [${shown.dialect}]: ${shown.error.message} (line ${shown.error.line})`
@@ -90,8 +92,8 @@ export function registerEnvCommands(program: Command, cli: CliContext): void {
     .description('write the ComfyUI URL and credential into every env target of the config, quoted for its dialect (backups kept, verified by reading back)')
     .option('--dry-run', 'only show what would change (masked)', false)
     .action(async (opts: { dryRun: boolean }) => {
-      const { config } = await cli.config();
-      const plan = await planPanelSync(config, cli.paths);
+      const { config, path: configFile } = await cli.config();
+      const plan = await planPanelSync(config, cli.paths, configFile);
       const result = opts.dryRun ? previewOf(plan) : await applyEnvSync(plan, { backupDir: envBackupDir(cli.paths) });
       cli.print({ json: result, human: () => syncText(result, !opts.dryRun) });
       if (result.missing.length > 0 || result.targets.some((t) => t.error)) process.exitCode = 1;

@@ -30,7 +30,11 @@ export type EnvFindingKind =
   | 'empty-secret'
   | 'malformed'
   | 'missing-file'
-  | 'token-mismatch';
+  | 'token-mismatch'
+  /** The file is there but cannot be read: permissions, a FIFO or device, too large. */
+  | 'unreadable'
+  /** A file holding a ComfyUI credential that users other than its owner may read. */
+  | 'readable-secret';
 
 export interface EnvFinding {
   file: string;
@@ -106,7 +110,7 @@ const dialect = z.enum(dialects).optional().describe('Reader to use; default: gu
 export const envOps = {
   envAudit: op<EnvAudit>()(
     'Find the .env files under the root and report duplicates, conflicts, compose-unsafe values, missing keys and token mismatches',
-    z.object({ root: z.string().min(1).optional().describe('Folder to scan; default env.root, else the current folder') }).strict(),
+    z.object({ root: z.string().min(1).optional().describe("Folder to scan; default env.root, else the config file's folder") }).strict(),
   ),
   envDiff: op<EnvDiff>()(
     'Compare what two env files hold (each read with its own dialect); secret values masked unless reveal is true',

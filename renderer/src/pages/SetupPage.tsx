@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { dialectLabels, dialects as dialectNames } from '../../../app/contract/names.js';
 import type { EnvTarget } from '../../../app/config/schema.js';
 import type { SetupDetection } from '../../../app/contract/index.js';
 import { useAction, useClient, useOp } from '../api/hooks.js';
@@ -158,9 +159,11 @@ function EnvStep({ detection, finish }: { detection: SetupDetection; finish: (ta
               </td>
               <td>
                 <select aria-label={`Reader of ${f}`} value={picked[f] ?? 'dotenv'} disabled={!picked[f]} onChange={(e) => setPicked({ ...picked, [f]: e.target.value as EnvTarget['dialect'] })}>
-                  <option value="dotenv">dotenv</option>
-                  <option value="compose">compose</option>
-                  <option value="raw">raw</option>
+                  {dialectNames.map((d) => (
+                    <option key={d} value={d} title={dialectLabels[d].description}>
+                      {d}
+                    </option>
+                  ))}
                 </select>
               </td>
             </tr>

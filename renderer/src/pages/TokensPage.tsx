@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { dialectLabels, dialects as dialectNames, type Dialect } from '../../../app/contract/names.js';
 import type { LocationStatus, RotationResult, RotationStep, TokenAudit } from '../../../app/contract/index.js';
 import { useAction, useClient, useEvent, useOp } from '../api/hooks.js';
 import { Card, ErrorNote, Loading, OpStatus, Table } from '../components/Card.js';
@@ -13,7 +14,7 @@ function liveLight(v: boolean | null): Light {
 
 function CredentialCard({ audit }: { audit: TokenAudit }) {
   const { api } = useClient();
-  const [dialect, setDialect] = useState<'dotenv' | 'compose' | 'raw'>('dotenv');
+  const [dialect, setDialect] = useState<Dialect>('dotenv');
   const [note, setNote] = useState('');
   // The lines hold the token: they go straight to the clipboard and are never rendered.
   const copy = async () => {
@@ -59,10 +60,12 @@ function CredentialCard({ audit }: { audit: TokenAudit }) {
         <div className="row">
           <label>
             <span className="sr-only">Client dialect</span>
-            <select value={dialect} onChange={(e) => setDialect(e.target.value as typeof dialect)} aria-label="Client dialect">
-              <option value="dotenv">dotenv (Python / Node notebooks)</option>
-              <option value="compose">docker compose .env</option>
-              <option value="raw">raw (docker run --env-file)</option>
+            <select value={dialect} onChange={(e) => setDialect(e.target.value as Dialect)} aria-label="Client dialect">
+              {dialectNames.map((d) => (
+                <option key={d} value={d}>
+                  {dialectLabels[d].title}
+                </option>
+              ))}
             </select>
           </label>
           <button onClick={() => void copy()}>Copy client env lines</button>

@@ -2,12 +2,20 @@
  * compose-go's template.Substitute: `$$`, `$NAME`, `${NAME}` and the six operators,
  * with its brace balancing, lazy arguments and exact error texts.
  */
-import { goQuote } from './text.js';
+import { EnvValueError } from '../errors.js';
+import { goQuote } from '../text.js';
+import type { Lookup } from './types.js';
 
-export type Lookup = (name: string) => string | undefined;
+/**
+ * `${…}` expressions nested (or chained after one another, which compose also evaluates
+ * recursively) deeper than this are refused rather than evaluated: a hostile file with
+ * thousands of levels would otherwise overflow the stack. compose itself reads such a
+ * value; no real file comes near this.
+ */
+export const MAX_TEMPLATE_DEPTH = 200;
 
 /** A template error; the message is compose's own text. */
-export class TemplateError extends Error {
+export class TemplateError extends EnvValueError {
   /** An invalid template quotes the text of the substitute() call it happened in. */
   needsTemplate = false;
 
@@ -35,14 +43,15 @@ const PATTERN = new RegExp(`\\$(?:(\\$)|(${N0}${N1}*)|\\{(?:(${N0}${N1}*(?::?[-+
 const NAME = new RegExp(`^${N0}${N1}*`);
 const OPERATORS = [':?', '?', ':-', '-', ':+', '+'] as const;
 
-/** Interpolate like compose; throws TemplateError (use `.text` for compose's message). */
-export function substitute(template: string, lookup: Lookup, hooks: SubstituteHooks = {}): string {
+/** Interpolate like compose; throws TemplateError with compose's message. */
+export function substitute(template: string, lookup: Lookup, hooks: SubstituteHooks = {}, depth = 0): string {
+  if (depth > MAX_TEMPLATE_DEPTH) throw new TemplateError(`more than ${MAX_TEMPLATE_DEPTH} nested or chained \${…} expressions in one value; the panel does not evaluate it`);
   try {
     return template.replace(PATTERN, (whole: string, escaped?: string, named?: string, braced?: string) => {
       if (escaped) return '$';
       if (named) return plain(named, lookup, hooks);
       if (braced === undefined) throw TemplateError.invalid();
-      return substituteBraced(whole, lookup, hooks);
+      return substituteBraced(whole, lookup, hooks, depth);
     });
   } catch (e) {
     if (e instanceof TemplateError && e.needsTemplate) {
@@ -59,7 +68,7 @@ function plain(name: string, lookup: Lookup, hooks: SubstituteHooks): string {
   return value ?? '';
 }
 
-function substituteBraced(whole: string, lookup: Lookup, hooks: SubstituteHooks): string {
+function substituteBraced(whole: string, lookup: Lookup, hooks: SubstituteHooks, depth: number): string {
   // The regex ran to the last `}` on the line; balance braces to find the real end.
   const close = firstBalancedClose(whole);
   const rest = close === -1 ? '' : whole.slice(close + 1);
@@ -71,7 +80,7 @@ function substituteBraced(whole: string, lookup: Lookup, hooks: SubstituteHooks)
   const arg = afterName.slice(op.length);
   const value = lookup(name);
   const empty = value === undefined || value === '';
-  const sub = (t: string) => substitute(t, lookup, hooks);
+  const sub = (t: string) => substitute(t, lookup, hooks, depth + 1);
   let result: string;
   switch (op) {
     case ':-':
@@ -95,7 +104,7 @@ function substituteBraced(whole: string, lookup: Lookup, hooks: SubstituteHooks)
       result = value;
       break;
   }
-  return result + sub(rest);
+  return result + substitute(rest, lookup, hooks, depth + 1);
 }
 
 function firstBalancedClose(s: string): number {

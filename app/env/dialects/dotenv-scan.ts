@@ -3,13 +3,12 @@
  * capture added around the separator only) run over the text with CRLF and CR turned
  * into LF, mapped back to the original offsets so documents stay lossless.
  */
-import type { ScanProblem, ScanResult, ScannedEntry } from './scan.js';
-import { LineIndex } from './text.js';
+import type { ScanProblem, ScanResult, ScannedEntry } from '../scan.js';
+import { LineIndex } from '../text.js';
 
 const LINE =
   /(?:^|^)\s*(?:export\s+)?([\w.-]+)((?:\s*=\s*?|:\s+?))(\s*'(?:\\'|[^'])*'|\s*"(?:\\"|[^"])*"|\s*`(?:\\`|[^`])*`|[^#\r\n]+)?\s*(?:#.*)?(?:$|$)/gm;
 const EXPORT = /export\s+/y;
-const LINE_BREAKS = new Set(['\n', '\u2028', '\u2029']);
 const QUOTES: Record<string, ScannedEntry['quote']> = { "'": 'single', '"': 'double', '`': 'backtick' };
 
 /** dotenv's value processing: trim, strip one pair of matching quotes, `\n`/`\r` in double quotes. */
@@ -68,8 +67,14 @@ function trimEnd(s: string, from: number, to: number): number {
 }
 
 function hasLineBreak(s: string, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (LINE_BREAKS.has(s[i]!)) return true;
+  for (let i = from; i < to; i++) if (isLineBreak(s, i)) return true;
   return false;
+}
+
+/** CR, LF, U+2028 and U+2029: where dotenv's multiline regex sees a line end. */
+function isLineBreak(s: string, i: number): boolean {
+  const c = s.charCodeAt(i);
+  return c === 10 || c === 13 || c === 0x2028 || c === 0x2029;
 }
 
 export function scanDotenv(text: string): ScanResult {
@@ -80,19 +85,25 @@ export function scanDotenv(text: string): ScanResult {
   const entries: ScannedEntry[] = [];
   const problems: ScanProblem[] = [];
   let prevEnd = 0;
-  for (const m of norm.matchAll(LINE)) {
-    if (m[1] === undefined || m[2] === undefined || m[0] === '') continue;
+  // Plain offsets rather than span tuples, exec rather than matchAll: on a 20,000-line file the garbage collector dominated.
+  LINE.lastIndex = 0;
+  for (let m = LINE.exec(norm); m !== null; m = LINE.exec(norm)) {
+    // An empty match (never expected from this pattern) must not stall the scan.
+    if (m[0] === '') LINE.lastIndex++;
+    const key = m[1];
+    const sep = m[2];
+    if (key === undefined || sep === undefined || m[0] === '') continue;
     const statementStart = skipSpace(norm, m.index, m.index + m[0].length);
     // Group offsets worked out from the match (the /d flag would cost twice the regex time).
     EXPORT.lastIndex = statementStart;
     const exported = EXPORT.exec(norm);
-    const keyStart = exported && norm.startsWith(m[1], statementStart + exported[0].length) ? statementStart + exported[0].length : statementStart;
-    const keySpan = [keyStart, keyStart + m[1].length] as const;
-    const sepSpan = [keySpan[1], keySpan[1] + m[2].length] as const;
-    const valueSpan = m[3] === undefined ? undefined : ([sepSpan[1], sepSpan[1] + m[3].length] as const);
-    const lead = valueSpan ? skipSpace(norm, valueSpan[0], valueSpan[1]) - valueSpan[0] : 0;
-    const normValueEnd = valueSpan ? Math.max(valueSpan[0] + lead, trimEnd(norm, valueSpan[0] + lead, valueSpan[1])) : sepSpan[1];
-    const valueStart = valueSpan ? toOriginal(valueSpan[0] + lead) : toOriginal(sepSpan[1]);
+    const keyStart = exported && norm.startsWith(key, statementStart + exported[0].length) ? statementStart + exported[0].length : statementStart;
+    const keyEnd = keyStart + key.length;
+    const sepEnd = keyEnd + sep.length;
+    const rawValue = m[3];
+    const valueFrom = rawValue === undefined ? sepEnd : skipSpace(norm, sepEnd, sepEnd + rawValue.length);
+    const normValueEnd = rawValue === undefined ? sepEnd : Math.max(valueFrom, trimEnd(norm, valueFrom, sepEnd + rawValue.length));
+    const valueStart = toOriginal(valueFrom);
     const valueEnd = toOriginal(normValueEnd);
     const token = text.slice(valueStart, valueEnd);
     const first = token[0] ?? '';
@@ -101,28 +112,31 @@ export function scanDotenv(text: string): ScanResult {
       const at = lines().position(valueStart);
       problems.push({ offset: valueStart, ...at, severity: 'warning', message: `line ${at.line}: the ${first} quote is not closed at the end of the value, so dotenv keeps it as part of the value` });
     }
-    // Line boundaries as dotenv's regex sees them: CR, LF, U+2028 and U+2029 all end a line.
     let lineStart = statementStart;
-    while (lineStart > 0 && !LINE_BREAKS.has(norm[lineStart - 1] ?? '')) lineStart--;
+    while (lineStart > 0 && !isLineBreak(norm, lineStart - 1)) lineStart--;
     let lineEnd = normValueEnd;
-    while (lineEnd < norm.length && !LINE_BREAKS.has(norm[lineEnd] ?? '')) lineEnd++;
-    if (hasLineBreak(norm, keySpan[1], valueSpan ? valueSpan[0] + lead : sepSpan[1])) {
-      const at = lines().position(toOriginal(keySpan[0]));
-      problems.push({ offset: toOriginal(keySpan[0]), ...at, severity: 'warning', message: `line ${at.line}: ${m[1]} has no value on its own line, so dotenv takes the next line as its value` });
+    while (lineEnd < norm.length && !isLineBreak(norm, lineEnd)) lineEnd++;
+    if (hasLineBreak(norm, keyEnd, valueFrom)) {
+      const at = lines().position(toOriginal(keyStart));
+      problems.push({ offset: toOriginal(keyStart), ...at, severity: 'warning', message: `line ${at.line}: ${key} has no value on its own line, so dotenv takes the next line as its value` });
     }
     const start = Math.max(prevEnd, toOriginal(lineStart));
     const end = lineEnd >= norm.length ? text.length : toOriginal(lineEnd + 1);
     entries.push({
       start,
       end,
-      keyOffset: toOriginal(keySpan[0]),
-      key: m[1] ?? '',
-      exported: statementStart < keySpan[0],
+      keyOffset: toOriginal(keyStart),
+      key,
+      exported: statementStart < keyStart,
       inherit: false,
       quote: quoted ? (QUOTES[first] ?? 'none') : 'none',
       valueStart,
       valueEnd,
       written: quoted ? token.slice(1, -1) : token,
+      type: 'entry',
+      line: 0,
+      column: 0,
+      raw: '',
     });
     prevEnd = end;
   }
