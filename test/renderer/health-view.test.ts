@@ -37,7 +37,7 @@ describe('the headline', () => {
 });
 
 const at = (min: number) => new Date(Date.UTC(2026, 0, 1, 12, min)).toISOString();
-const point = (min: number, status: HistoryPoint['status'], message = status, latencyMs = 10): HistoryPoint => ({ status, checkedAt: at(min), latencyMs, message });
+const point = (min: number, status: HistoryPoint['status'], message: string = status, latencyMs = 10): HistoryPoint => ({ status, checkedAt: at(min), latencyMs, message });
 
 function view(history: HistoryPoint[]): HealthStatusView {
   const last = history.at(-1)!;

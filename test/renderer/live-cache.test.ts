@@ -16,8 +16,8 @@ function fakeEvents() {
     on<E extends EventName>(event: E, l: (p: PanelEvents[E]) => void) {
       const set = listeners.get(event) ?? new Set();
       listeners.set(event, set);
-      set.add(l as Listener);
-      return () => void set.delete(l as Listener);
+      set.add(l);
+      return () => void set.delete(l);
     },
     emit<E extends EventName>(event: E, payload: PanelEvents[E] & { instance?: string }) {
       listeners.get(event)?.forEach((l) => (l as (p: unknown) => void)(payload));

@@ -45,11 +45,15 @@ export function CheckTile({ check, now, fix }: { check: CheckSummary; now: numbe
       tabIndex={-1}
     >
       <header className="check-head">
-        <div className="check-name">
-          <h3 id={headingId}>{title}</h3>
-          <code className="check-id">{check.id}</code>
+        <h3 id={headingId} title={title}>
+          {title}
+        </h3>
+        <div className="check-sub">
+          <span className="check-when" title={`${check.id}, checked ${new Date(check.checkedAt).toLocaleString()}`}>
+            <code className="check-id">{check.id}</code> · <time dateTime={check.checkedAt}>{ago(check.checkedAt, now)}</time>
+          </span>
+          <StatusLight status={check.status} label={title} />
         </div>
-        <StatusLight status={check.status} label={title} />
       </header>
       <div className="check-body">
         <p className="check-message" ref={messageRef} title={expanded ? undefined : check.message}>
@@ -69,9 +73,8 @@ export function CheckTile({ check, now, fix }: { check: CheckSummary; now: numbe
         <Heartbeat points={check.history} label={`${title} history`} />
         <Sparkline points={check.history} label={stats ? `${title} latency: median ${ms(stats.median)}, max ${ms(stats.max)}` : `${title} latency: no result yet`} />
         <div className="check-meta">
-          <span title="Share of OK and Warning among the results of the last 24 hours (Unknown not counted)">24 h {uptimeText(check.uptime24h)}</span>
           <span>
-            {ms(check.latencyMs)} · {ago(check.checkedAt, now)}
+            <span title="Share of OK and Warning among the results of the last 24 hours (Unknown not counted)">24 h {uptimeText(check.uptime24h)}</span> · <span title="How long the last run took">{ms(check.latencyMs)}</span>
           </span>
           <span className="check-links">
             {clamped || expanded || (check.fix?.explanation && check.status !== 'ok') ? (
@@ -116,7 +119,7 @@ function CheckHistory({ check, now, onClose }: { check: CheckSummary; now: numbe
         <StatusLight status={check.status} label={title} /> {check.message}
       </p>
       {check.status !== 'ok' && check.fix ? (
-        <div className="check-fix">
+        <div className={`detail-fix detail-fix-${check.status}`}>
           {check.fix.explanation ? <p>{check.fix.explanation}</p> : null}
           <p>
             <strong>Fix:</strong> {check.fix.text}
