@@ -32,8 +32,9 @@ function usePanel(): Panel {
 export function newQueryClient(): QueryClient {
   return new QueryClient({
     defaultOptions: {
-      // Events keep cached data fresh; a remount within 15 s reuses it, a later one checks again.
-      queries: { retry: false, staleTime: 15_000 },
+      // Events and operations keep cached data fresh; a remount within a minute reuses it, a later
+      // one (or the window regaining focus) checks again, for what no event reports yet.
+      queries: { retry: false, staleTime: 60_000 },
       // Results live with the component that asked; nothing lingers in a cache afterwards.
       mutations: { retry: false, gcTime: 0 },
     },
@@ -71,7 +72,7 @@ export interface OpState<T> {
 export interface OpOptions {
   /** False: fetched only by reload() (e.g. a preview the operator asks for). */
   enabled?: boolean;
-  /** How long cached data counts as current when a component mounts (default 15 s; Infinity: never refetched on mount). */
+  /** How long cached data counts as current when a component mounts (default 60 s; Infinity: never refetched on mount). */
   staleTime?: number;
   refetchOnWindowFocus?: boolean;
 }
