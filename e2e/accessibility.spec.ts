@@ -18,6 +18,23 @@ for (const theme of ['light', 'dark'] as const) {
         expect(problems, `${id} page, ${theme} theme`).toEqual([]);
       }
       await snap(page, `a11y-generate-${theme}`);
+
+      // The dialogs too: a check's history and a confirmation.
+      const axe = async (what: string) => {
+        const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa']).analyze();
+        expect(results.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`), `${what}, ${theme} theme`).toEqual([]);
+      };
+      await page.goto(`${panel.origin}/#/dashboard`);
+      await page.getByRole('button', { name: 'History of Docker engine' }).click();
+      await expect(page.getByRole('dialog')).toBeVisible();
+      await axe('the history dialog');
+      await page.keyboard.press('Escape');
+      await expect(page.getByRole('dialog')).toHaveCount(0);
+      await page.goto(`${panel.origin}/#/container`);
+      await page.getByTestId('container-state').getByRole('button', { name: 'Restart' }).click();
+      await expect(page.getByRole('dialog')).toContainText('Restart ComfyUI?');
+      await axe('the confirmation dialog');
+      await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
     } finally {
       panel.proc.kill('SIGTERM');
     }

@@ -67,7 +67,8 @@ export async function newStack(name: string): Promise<Stack> {
   const secretFile = path.join(secrets, 'comfyui-password');
   // ComfyUI-Login's PASSWORD format: hash, newline, username, no trailing newline.
   writeFileSync(secretFile, `${credential.hash}\n${credential.username}`, { mode: 0o600 });
-  const containerName = `e2e-${name}-${process.pid}-${Date.now() % 100_000}`;
+  // E2E_PREFIX: a session sharing the engine names its containers its own way (e.g. ui-).
+  const containerName = `${process.env.E2E_PREFIX ?? 'e2e'}-${name}-${process.pid}-${Date.now() % 100_000}`;
   const config = {
     comfyui: { url: `http://127.0.0.1:${port}`, timeoutMs: 5_000 },
     container: {

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { GenerationProgress, GenerationResult, GenerationTimings, RunRecord } from '../contract/ops/generate.js';
+import type { GenerationProgress, GenerationResult, GenerationTimings } from '../contract/ops/generate.js';
 import { errorMessage, PanelError } from '../errors.js';
 import type { ComfyClient } from './client.js';
 import { ComfyError } from './errors.js';
 import { preflight, type PreflightOptions } from './preflight.js';
-import { appendRun } from './runs.js';
+import { appendRun, runRecord } from './runs.js';
 import type { ImageRef } from './shapes.js';
 import { PromptTracker, type PromptOutcome } from './tracker.js';
 import { applyParams, withDefaultSeed, type GenerationParams, type Workflow } from './workflow.js';
@@ -109,7 +109,8 @@ export async function runGeneration(opts: RunGenerationOptions): Promise<Generat
   const t0 = performance.now();
   const { client, signal } = opts;
   const runId = opts.runId ?? randomUUID();
-  const graph = applyParams(opts.workflow.graph, withDefaultSeed(opts.workflow.graph, opts.params ?? {}));
+  const params = withDefaultSeed(opts.workflow.graph, opts.params ?? {});
+  const graph = applyParams(opts.workflow.graph, params);
   const emit = opts.onProgress ?? (() => undefined);
   const tracker = new PromptTracker(graph, runId, emit);
   const clientId = `comfy-panel-${runId}`;
@@ -202,9 +203,6 @@ export async function runGeneration(opts: RunGenerationOptions): Promise<Generat
   } else {
     tracker.progress('done', { message: `${images.length} image(s) saved` });
   }
-  if (opts.historyFile) {
-    const record: RunRecord = { time: new Date().toISOString(), ...result };
-    await appendRun(opts.historyFile, record);
-  }
+  if (opts.historyFile) await appendRun(opts.historyFile, runRecord(result, params));
   return result;
 }

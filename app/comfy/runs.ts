@@ -1,10 +1,17 @@
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { PanelPaths } from '../config/paths.js';
-import type { RunRecord } from '../contract/ops/generate.js';
+import type { GenerationResult, RunParams, RunRecord } from '../contract/ops/generate.js';
 
 export function runsFile(paths: PanelPaths): string {
   return path.join(paths.dataDir, 'generation-runs.jsonl');
+}
+
+/** A run's history line: its result and the parameters it ran with, so the UI can show and reuse them. */
+export function runRecord(result: GenerationResult, params: RunParams, time = new Date()): RunRecord {
+  const { prompt, negative, seed, width, height, steps } = params;
+  const kept = Object.fromEntries(Object.entries({ prompt, negative, seed, width, height, steps }).filter(([, v]) => v !== undefined)) as RunParams;
+  return { time: time.toISOString(), ...result, params: kept };
 }
 
 export async function appendRun(file: string, record: RunRecord): Promise<void> {

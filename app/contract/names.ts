@@ -94,3 +94,22 @@ export const dialectLabels: Readonly<Record<Dialect, DialectLabel>> = {
 
 /** What a key in an env target is filled with. The token is the bcrypt hash (see the reference). */
 export const envValueSources = ['token', 'url', 'username', 'password'] as const;
+
+/**
+ * The human title of each health check, by id, for the UI (the id stays visible in small print).
+ * The same titles as the checks' own `HealthCheck.title` (test/renderer/check-titles.test.ts holds
+ * them equal); an id missing here is shown as itself.
+ */
+export const checkTitles: Readonly<Record<string, string>> = {
+  docker: 'Docker engine',
+  container: 'Container running',
+  'docker-health': 'Container healthcheck',
+  'login-node': 'ComfyUI-Login',
+  'auth-rejects-anonymous': 'Anonymous requests refused',
+  'auth-accepts-token': 'Vault token accepted',
+  'token-consistency': 'Token copies agree',
+  'env-consistency': '.env files consistent',
+  gpu: 'GPU',
+  'comfyui-version': 'ComfyUI version',
+  generation: 'Last smoke generation',
+};

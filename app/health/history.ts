@@ -104,7 +104,7 @@ export class HealthHistory {
   }
 
   strip(id: string): HistoryPoint[] {
-    return (this.data.checks[id]?.recent ?? []).map((r) => ({ status: r.status, checkedAt: r.checkedAt }));
+    return (this.data.checks[id]?.recent ?? []).map((r) => ({ status: r.status, checkedAt: r.checkedAt, latencyMs: r.latencyMs, message: r.message }));
   }
 
   /** Percent up among up+down results of the last 24 hours (one decimal), null when there is none. */

@@ -49,7 +49,12 @@ export function App() {
   return (
     <div className="app">
       <header className="topbar">
-        <h1 className="brand">ComfyUI Control Panel</h1>
+        <h1 className="brand" aria-label="ComfyUI Control Panel">
+          <img src="icon.svg" alt="" />
+          <span>
+            ComfyUI<span className="brand-rest"> Control Panel</span>
+          </span>
+        </h1>
         <nav aria-label="Pages">
           <ul>
             {PAGES.map((p) => (
@@ -62,13 +67,13 @@ export function App() {
           </ul>
         </nav>
         <div className="topbar-end">
-          <span className="muted" data-testid="app-version">
+          <span className="muted version" data-testid="app-version">
             {info.data ? `v${info.data.version} · ${info.data.mode}` : ''}
           </span>
           <label className="theme-pick">
             <span className="sr-only">Theme</span>
             <select value={theme} onChange={(e) => setTheme(e.target.value as typeof theme)} aria-label="Theme">
-              <option value="system">System theme</option>
+              <option value="system">System</option>
               <option value="light">Light</option>
               <option value="dark">Dark</option>
             </select>
@@ -76,7 +81,7 @@ export function App() {
         </div>
       </header>
       <main id="main" aria-label={active.title}>
-        {firstRun ? <SetupPage onDone={info.reload} /> : active.render()}
+        {firstRun ? <SetupPage onSkip={info.reload} /> : active.render()}
       </main>
     </div>
   );

@@ -41,13 +41,16 @@ describe('runGeneration against the double', () => {
     expect(events.map((e) => e.phase)).toEqual(expect.arrayContaining(['queued', 'running', 'downloading', 'done']));
     expect(events.at(-1)).toMatchObject({ phase: 'done', percent: 100, promptId: result.promptId });
     const [record] = await listRuns(historyFile, 5);
-    expect(record).toMatchObject({ ok: true, runId: result.runId, images: result.images, workflow: 'smoke' });
+    expect(record).toMatchObject({ ok: true, runId: result.runId, images: result.images, workflow: 'smoke', params: { width: 48, height: 32 } });
     expect(JSON.stringify(record)).not.toContain(d.hash);
   });
 
   it('qwen in sampler mode: per-step progress in order, percent never goes back and ends at 100', async () => {
-    const { result, events } = await run({ workflow: await loadWorkflow('qwen'), params: { steps: 6, width: 64, height: 64, prompt: 'a red fox', seed: 5 } });
+    const historyFile = path.join(out, 'qwen-runs.jsonl');
+    const { result, events } = await run({ workflow: await loadWorkflow('qwen'), params: { steps: 6, width: 64, height: 64, prompt: 'a red fox', seed: 5 }, historyFile });
     expect(result.ok).toBe(true);
+    // The history can reopen the run: its prompt and seed are recorded with it.
+    expect((await listRuns(historyFile, 1))[0]?.params).toEqual({ prompt: 'a red fox', seed: 5, width: 64, height: 64, steps: 6 });
     expect(pngSize(await readFile(result.images[0]!))).toEqual({ width: 64, height: 64 });
     const steps = events.filter((e) => e.step).map((e) => e.step!.value);
     expect(steps).toEqual([1, 2, 3, 4, 5, 6]);
@@ -107,6 +110,15 @@ describe('runGeneration against the double', () => {
     expect(unchecked.result).toMatchObject({ ok: false, errorKind: 'invalid-prompt' });
     expect(unchecked.result.error).toMatch(/node FancyUpscaler does not exist.*used by node 9/);
     expect(unchecked.events.at(-1)).toMatchObject({ phase: 'failed' });
+  });
+
+  it('a run without a seed records the seed it drew, so the history can repeat it', async () => {
+    const historyFile = path.join(out, 'drawn-seed.jsonl');
+    const { result } = await run({ workflow: await loadWorkflow('qwen'), params: { steps: 1, width: 32, height: 32, prompt: 'a lighthouse' }, historyFile });
+    expect(result.ok).toBe(true);
+    const [record] = await listRuns(historyFile, 1);
+    expect(record?.params).toMatchObject({ prompt: 'a lighthouse' });
+    expect(Number.isInteger(record?.params?.seed)).toBe(true);
   });
 
   it('a wrong token fails with the 401 message and records no secret', async () => {

@@ -45,9 +45,21 @@ export interface GenerationResult {
   errorKind?: string;
 }
 
+/** What a run was asked for; the seed is the one used (drawn at random when none was given). */
+export interface RunParams {
+  prompt?: string;
+  negative?: string;
+  seed?: number;
+  width?: number;
+  height?: number;
+  steps?: number;
+}
+
 export interface RunRecord extends GenerationResult {
   /** ISO time the run ended. */
   time: string;
+  /** Absent in records written before runs kept them. */
+  params?: RunParams;
 }
 
 export interface GeneratedImage {

@@ -32,6 +32,10 @@ export interface CheckResult {
 export interface HistoryPoint {
   status: CheckStatus;
   checkedAt: string;
+  /** How long the check took: the dashboard's latency sparkline. */
+  latencyMs: number;
+  /** The check's one-line message then (no secrets): what the history view shows for an incident. */
+  message: string;
 }
 
 export interface CheckSummary extends CheckResult {

@@ -1,4 +1,4 @@
-import type { ContainerPhase } from '../../../app/contract/index.js';
+import { useEffect, useState } from 'react';
 import type { Light } from './StatusLight.js';
 
 export function bytes(n: number): string {
@@ -25,16 +25,25 @@ export function ago(iso: string | undefined, now = Date.now()): string {
   return `${Math.round(s / 86_400)} d ago`;
 }
 
-export const phaseLight: Record<ContainerPhase, Light> = {
-  healthy: 'ok',
-  starting: 'busy',
-  created: 'warn',
-  unhealthy: 'fail',
-  crashed: 'fail',
-  stopped: 'warn',
-  absent: 'unknown',
-};
-
 export function factLight(value: boolean | null): Light {
   return value === null ? 'unknown' : value ? 'ok' : 'fail';
+}
+
+/** A length of time for people: "42 s", "3 min", "2 h 5 min". */
+export function duration(msec: number): string {
+  const s = Math.round(msec / 1000);
+  if (s < 60) return `${s} s`;
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m} min`;
+  return `${Math.floor(m / 60)} h${m % 60 ? ` ${m % 60} min` : ''}`;
+}
+
+/** The current time, refreshed every `everyMs`, for "ago" labels that keep counting. */
+export function useNow(everyMs = 5_000): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(t);
+  }, [everyMs]);
+  return now;
 }

@@ -1,10 +1,11 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { AdoptReport, ContainerOverview, Fact } from '../../../app/contract/index.js';
-import { useAction, useClient, useEvent, useOp } from '../api/hooks.js';
+import { useAction, useCall, useContainerTransition, useEvent, useOp } from '../api/hooks.js';
 import { Card, ErrorNote, Loading, Table } from '../components/Card.js';
-import { bytes, factLight, phaseLight } from '../components/format.js';
+import { bytes, factLight } from '../components/format.js';
 import { LogView } from '../components/LogView.js';
 import { StatusLight } from '../components/StatusLight.js';
+import { displayPhase, phaseLight, type DisplayPhase } from '../lib/container.js';
 import { LogStore } from '../stores/log-store.js';
 
 function FactRow({ name, fact }: { name: string; fact: Fact }) {
@@ -18,12 +19,26 @@ function FactRow({ name, fact }: { name: string; fact: Fact }) {
   );
 }
 
-function StateCard({ status, reload }: { status: ContainerOverview; reload: () => void }) {
+const PHASE_WORDS: Record<DisplayPhase, string> = {
+  healthy: 'healthy',
+  starting: 'starting…',
+  restarting: 'restarting…',
+  stopping: 'stopping…',
+  created: 'created, not started',
+  unhealthy: 'unhealthy',
+  crashed: 'crashed',
+  stopped: 'stopped',
+  absent: 'absent',
+};
+
+/** The container's state and controls. A click shows its transition at once (starting…, restarting…) until Docker reports the move. */
+function StateCard({ status }: { status: ContainerOverview }) {
   const start = useAction('containerStart');
   const stop = useAction('containerStop');
   const restart = useAction('containerRestart');
-  const busy = start.busy || stop.busy || restart.busy;
-  const act = (run: (i: Record<string, never>) => Promise<unknown>) => () => void run({}).then(reload);
+  const transition = useContainerTransition();
+  const phase = displayPhase(status, transition);
+  const moving = Boolean(transition) || start.busy || stop.busy || restart.busy;
   const error = start.error ?? stop.error ?? restart.error;
   return (
     <Card
@@ -31,22 +46,23 @@ function StateCard({ status, reload }: { status: ContainerOverview; reload: () =
       testId="container-state"
       actions={
         <>
-          <button className="primary" onClick={act(start.run)} disabled={busy || status.phase === 'healthy' || status.phase === 'starting'}>
-            {start.busy ? 'Starting…' : 'Start'}
+          <button className="primary" onClick={() => void start.run({})} disabled={moving || phase === 'healthy' || phase === 'starting' || phase === 'unhealthy'}>
+            Start
           </button>
-          <button onClick={act(stop.run)} disabled={busy || !status.exists || status.phase === 'stopped'}>
-            {stop.busy ? 'Stopping…' : 'Stop'}
+          <button onClick={() => void stop.run({})} disabled={moving || !status.exists || phase === 'stopped' || phase === 'created'}>
+            Stop
           </button>
-          <button onClick={act(restart.run)} disabled={busy || !status.exists}>
-            {restart.busy ? 'Restarting…' : 'Restart'}
+          <button onClick={() => void restart.run({})} disabled={moving || !status.exists}>
+            Restart
           </button>
         </>
       }
     >
       <dl className="facts">
         <dt>State</dt>
-        <dd data-testid="container-phase">
-          <StatusLight status={busy ? 'busy' : phaseLight[status.phase]} label="Container state" /> {status.phase}
+        <dd data-testid="container-phase" data-phase={phase}>
+          <StatusLight status={phaseLight[phase]} label="Container state" /> {PHASE_WORDS[phase]}
+          {status.health && status.health !== 'none' && status.health !== phase && !transition ? <span className="muted"> (Docker healthcheck: {status.health})</span> : null}
         </dd>
         <dt>Name</dt>
         <dd>
@@ -77,7 +93,7 @@ function StateCard({ status, reload }: { status: ContainerOverview; reload: () =
             : (status.gpu.reason ?? 'No GPU')}
         </dd>
       </dl>
-      {status.reasons.length ? (
+      {status.reasons.length && !transition ? (
         <ul className="error-note" aria-label="Why the container is not OK">
           {status.reasons.map((r) => (
             <li key={r}>{r}</li>
@@ -91,7 +107,7 @@ function StateCard({ status, reload }: { status: ContainerOverview; reload: () =
 }
 
 /** What the panel can change on this container, and how it differs from the configuration. */
-function ConfigurationCard({ onChanged }: { onChanged: () => void }) {
+function ConfigurationCard() {
   const adopt = useAction('containerAdopt');
   const recreate = useAction('containerRecreate');
   const build = useAction('containerBuild');
@@ -140,7 +156,7 @@ function ConfigurationCard({ onChanged }: { onChanged: () => void }) {
                   </tr>
                 ))}
               </Table>
-              <button className="danger" disabled={recreate.busy} onClick={() => void recreate.run({ force: false }).then((r) => r && (setReport(undefined), onChanged()))}>
+              <button className="danger" disabled={recreate.busy} onClick={() => void recreate.run({ force: false }).then((r) => r && setReport(undefined))}>
                 {recreate.busy ? 'Recreating…' : 'Recreate to apply'}
               </button>
             </>
@@ -153,35 +169,33 @@ function ConfigurationCard({ onChanged }: { onChanged: () => void }) {
   );
 }
 
-/** The container's state with its controls, loading its own status; used on the Dashboard. */
+/** The container's state with its controls, from the shared status query; used on the Dashboard. */
 export function ContainerCard() {
   const status = useOp('containerStatus', {});
-  useEvent('containerState', () => status.reload());
   if (status.error) return <Card title="Container"><ErrorNote message={status.error} /></Card>;
   if (!status.data) return <Card title="Container"><Loading what="container status" /></Card>;
-  return <StateCard status={status.data} reload={status.reload} />;
+  return <StateCard status={status.data} />;
 }
 
 export function ContainerPage() {
-  const client = useClient();
+  const call = useCall();
   const status = useOp('containerStatus', {});
   const store = useMemo(() => new LogStore(), []);
   const [copied, setCopied] = useState('');
 
-  useEvent('containerState', () => status.reload());
   useEvent('log', (line) => store.append([line]));
   useEffect(() => {
     let live = true;
-    void client.api.containerLogs({ tail: 500 }).then(
+    void call('containerLogs', { tail: 500 }).then(
       (r) => live && store.append(r.lines),
       () => undefined,
     );
-    void client.api.containerLogsFollow({ follow: true }).catch(() => undefined);
+    void call('containerLogsFollow', { follow: true }).catch(() => undefined);
     return () => {
       live = false;
-      void client.api.containerLogsFollow({ follow: false }).catch(() => undefined);
+      void call('containerLogsFollow', { follow: false }).catch(() => undefined);
     };
-  }, [client, store]);
+  }, [call, store]);
 
   const copy = (text: string) => {
     const report = [`# ComfyUI Control Panel diagnostics ${new Date().toISOString()}`, JSON.stringify(status.data ?? {}, null, 2), '# log (secrets redacted by the panel)', text].join('\n');
@@ -198,7 +212,7 @@ export function ContainerPage() {
       {status.error ? <ErrorNote message={status.error} /> : null}
       {s ? (
         <>
-          <StateCard status={s} reload={status.reload} />
+          <StateCard status={s} />
           <Card title="ComfyUI-Login" testId="login-node">
             <ul className="facts-list">
               <FactRow name="Installed" fact={s.loginNode.installed} />
@@ -206,7 +220,7 @@ export function ContainerPage() {
               <FactRow name="Enforced" fact={s.loginNode.enforced} />
             </ul>
           </Card>
-          {s.exists ? <ConfigurationCard onChanged={status.reload} /> : null}
+          {s.exists ? <ConfigurationCard /> : null}
         </>
       ) : null}
       <section className="card wide" aria-label="Logs">

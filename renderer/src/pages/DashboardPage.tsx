@@ -1,79 +1,99 @@
-import { useEffect, useState } from 'react';
-import type { CheckResult, CheckSummary, HealthStatusView } from '../../../app/contract/index.js';
+import { useState } from 'react';
+import type { AuthProbeReport, CheckSummary, HealthStatusView, OpName } from '../../../app/contract/index.js';
 import { isOpName } from '../../../app/contract/names.js';
-import { useAction, useClient, useEvent, useOp } from '../api/hooks.js';
-import { Card, ErrorNote, Loading, OpStatus } from '../components/Card.js';
-import { ago, ms } from '../components/format.js';
-import { Heartbeat } from '../components/Heartbeat.js';
+import { useAction, useOp } from '../api/hooks.js';
+import { Card, ErrorNote, OpStatus } from '../components/Card.js';
+import { CheckTile } from '../components/CheckTile.js';
+import { ago, ms, useNow } from '../components/format.js';
 import { StatusLight } from '../components/StatusLight.js';
+import { checkTitle, summarize } from '../lib/health.js';
 import { ContainerCard } from './ContainerPage.js';
 
-function FixButton({ check, onDone }: { check: CheckResult; onDone: () => void }) {
-  const { api } = useClient();
-  const [state, setState] = useState<{ busy?: boolean; error?: string }>({});
-  const action = check.fix?.action;
-  if (!action || !isOpName(action)) return null;
+/** A check's one-click fix; a fix that restarts ComfyUI or rewrites files asks first (useAction). */
+function FixAction({ action, input, title }: { action: OpName; input: Record<string, unknown>; title: string }) {
+  const fix = useAction(action);
+  const sweep = useAction('healthRun');
   const run = async () => {
-    setState({ busy: true });
-    try {
-      await (api[action] as (input: unknown) => Promise<unknown>)(check.fix?.input ?? {});
-      setState({});
-      onDone();
-    } catch (e) {
-      setState({ error: (e as Error).message });
-    }
+    // Cancelled or failed: nothing ran, so nothing to re-check.
+    if ((await fix.run(input)) === undefined) return;
+    await sweep.run({});
   };
   return (
     <>
-      <button onClick={() => void run()} disabled={state.busy}>
-        {state.busy ? 'Fixing…' : 'Fix it'}
+      <button onClick={() => void run()} disabled={fix.busy || sweep.busy} aria-label={`Fix it: ${title}`}>
+        {fix.busy ? 'Fixing…' : sweep.busy ? 'Checking…' : 'Fix it'}
       </button>
-      {state.error ? <ErrorNote message={state.error} /> : null}
+      {fix.error ? <ErrorNote message={fix.error} /> : null}
     </>
   );
 }
 
-function CheckTile({ check, onFixed }: { check: CheckSummary; onFixed: () => void }) {
-  return (
-    <article className={`check check-${check.status}`} aria-label={`Check ${check.id}`} data-testid={`check-${check.id}`} data-status={check.status}>
-      <div className="check-head">
-        <h3>{check.id}</h3>
-        <StatusLight status={check.status} label={check.id} />
-      </div>
-      <div>{check.message}</div>
-      {check.status !== 'ok' && check.fix ? (
-        <div className="check-fix">
-          {check.fix.explanation ? <div>{check.fix.explanation}</div> : null}
-          <strong>Fix:</strong> {check.fix.text} <FixButton check={check} onDone={onFixed} />
-        </div>
-      ) : null}
-      <Heartbeat points={check.history} label={`${check.id} history`} />
-      <div className="check-meta muted">
-        <span>uptime 24 h: {check.uptime24h === null ? '—' : `${check.uptime24h.toFixed(1)} %`}</span>
-        <span>
-          {ms(check.latencyMs)} · {ago(check.checkedAt)}
-        </span>
-      </div>
-    </article>
-  );
+function FixButton({ check }: { check: CheckSummary }) {
+  const action = check.fix?.action;
+  if (!action || !isOpName(action)) return null;
+  return <FixAction action={action} input={check.fix?.input ?? {}} title={checkTitle(check.id)} />;
 }
 
-function mergeLive(view: HealthStatusView, live: Record<string, CheckResult>): CheckSummary[] {
-  return view.checks.map((c) => {
-    const l = live[c.id];
-    return l && l.checkedAt > c.checkedAt ? { ...c, ...l, history: [...c.history, { status: l.status, checkedAt: l.checkedAt }].slice(-50) } : c;
-  });
+function focusCheck(id: string) {
+  const tile = document.querySelector<HTMLElement>(`[data-testid="check-${CSS.escape(id)}"]`);
+  tile?.scrollIntoView({ block: 'center' });
+  tile?.focus();
+}
+
+function SummaryBar({ view }: { view?: HealthStatusView }) {
+  const runAll = useAction('healthRun');
+  const now = useNow();
+  const s = view ? summarize(view.checks) : { light: 'unknown' as const, headline: 'Reading the latest results…', groups: [] };
+  return (
+    <section className="summary-bar" aria-label="Overall health">
+      <div className="summary-main">
+        <StatusLight status={s.light} label="Overall" />
+        <div className="summary-text" data-testid="health-headline" aria-live="polite">
+          <p className="headline">{s.headline}</p>
+          {s.groups.length ? (
+            <ul className="summary-groups">
+              {s.groups.map((g) => (
+                <li key={g.status} className={`group-${g.status}`}>
+                  <span className="group-word">{g.word}:</span>{' '}
+                  {g.ids.map((id, i) => (
+                    <span key={id}>
+                      {i ? ', ' : ''}
+                      <button className="link" onClick={() => focusCheck(id)}>
+                        {checkTitle(id)}
+                      </button>
+                    </span>
+                  ))}
+                </li>
+              ))}
+            </ul>
+          ) : null}
+        </div>
+      </div>
+      <div className="summary-end">
+        {view ? (
+          <span className="muted">
+            last check {ago(view.lastCheckAt ?? undefined, now)}
+            {view.nextCheckAt ? ` · next in ${Math.max(0, Math.round((Date.parse(view.nextCheckAt) - now) / 1000))} s` : ''}
+          </span>
+        ) : null}
+        <button className="primary" onClick={() => void runAll.run({})} disabled={runAll.busy}>
+          {runAll.busy ? 'Checking…' : 'Run all checks now'}
+        </button>
+      </div>
+      {runAll.error ? <ErrorNote message={runAll.error} /> : null}
+    </section>
+  );
 }
 
 function ProbeCard() {
   const probe = useAction('healthProbe');
-  const [report, setReport] = useState<Awaited<ReturnType<typeof probe.run>>>();
+  const [report, setReport] = useState<AuthProbeReport>();
   return (
     <Card
       title="Auth success rate"
       testId="auth-probe"
       actions={
-        <button onClick={() => void probe.run({}).then(setReport)} disabled={probe.busy}>
+        <button onClick={() => void probe.run({}).then((r) => r && setReport(r))} disabled={probe.busy}>
           {probe.busy ? 'Probing…' : 'Probe now'}
         </button>
       }
@@ -90,7 +110,11 @@ function ProbeCard() {
             p50 {ms(report.p50)} · p95 {ms(report.p95)} · p99 {ms(report.p99)}
           </dd>
           <dt>By status</dt>
-          <dd>{Object.entries(report.byStatus).map(([s, n]) => `${s}: ${n}`).join(', ')}</dd>
+          <dd>
+            {Object.entries(report.byStatus)
+              .map(([s, n]) => `${s}: ${n}`)
+              .join(', ')}
+          </dd>
         </dl>
       ) : null}
       {probe.error ? <ErrorNote message={probe.error} /> : null}
@@ -100,22 +124,22 @@ function ProbeCard() {
 
 function TokenCard() {
   const audit = useOp('tokenAudit', {});
-  const v = audit.data?.vault;
+  const a = audit.data;
   return (
     <Card title="Token" testId="token-card" actions={<a href="#/tokens">Manage</a>}>
       <OpStatus state={audit} what="token" />
-      {v && !v.present ? <p>No credential in the vault yet.</p> : null}
-      {v?.present ? (
+      {a && !a.vault.present ? <p>No credential in the vault yet.</p> : null}
+      {a?.vault.present ? (
         <dl className="facts">
           <dt>Fingerprint</dt>
           <dd>
-            <code>{v.fingerprint}</code>
+            <code data-testid="token-card-fingerprint">{a.vault.fingerprint}</code>
           </dd>
           <dt>Age</dt>
-          <dd>{ago(v.createdAt)}</dd>
+          <dd>{ago(a.vault.createdAt)}</dd>
           <dt>Copies</dt>
           <dd>
-            <StatusLight status={audit.data!.consistent ? 'ok' : 'fail'} label="Token copies" /> {audit.data!.locations.filter((l) => l.status === 'match').length} of {audit.data!.locations.length} match
+            <StatusLight status={a.consistent ? 'ok' : 'fail'} label="Token copies" /> {a.locations.filter((l) => l.status === 'match').length} of {a.locations.length} match
           </dd>
         </dl>
       ) : null}
@@ -125,8 +149,6 @@ function TokenCard() {
 
 function LastGenerationCard() {
   const latest = useOp('generateLatest', {});
-  // The generation check reads the run history, so its result means the newest run is recorded.
-  useEvent('health', (r) => r.id === 'generation' && latest.reload());
   const last = latest.data?.run;
   const image = latest.data?.preview?.dataUrl;
   return (
@@ -155,43 +177,14 @@ function LastGenerationCard() {
 
 export function DashboardPage() {
   const status = useOp('healthStatus', {});
-  const runAll = useAction('healthRun');
-  const [live, setLive] = useState<Record<string, CheckResult>>({});
-  const [now, setNow] = useState(() => Date.now());
-  useEvent('health', (r) => setLive((m) => ({ ...m, [r.id]: r })));
-  useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), 5_000);
-    return () => clearInterval(t);
-  }, []);
+  const now = useNow();
   const view = status.data;
-  const checks = view ? mergeLive(view, live) : [];
-  const failing = checks.filter((c) => c.status === 'fail');
-  const warning = checks.filter((c) => c.status === 'warn');
-  const headline = !view ? '' : checks.length === 0 ? 'No checks have run yet' : failing.length ? `${failing.length} of ${checks.length} checks failing` : warning.length ? `All critical checks OK, ${warning.length} warning(s)` : `All ${checks.length} checks OK`;
   return (
-    <div>
-      <div className="summary-bar" aria-live="polite">
-        <StatusLight status={!view ? 'unknown' : failing.length ? 'fail' : warning.length ? 'warn' : checks.length ? 'ok' : 'unknown'} label="Overall" />
-        <span className="headline" data-testid="health-headline">
-          {headline}
-        </span>
-        {view ? (
-          <span className="muted">
-            last check {ago(view.lastCheckAt ?? undefined, now)}
-            {view.nextCheckAt ? ` · next in ${Math.max(0, Math.round((Date.parse(view.nextCheckAt) - now) / 1000))} s` : ''}
-          </span>
-        ) : null}
-        <button className="primary" onClick={() => void runAll.run({}).then(status.reload)} disabled={runAll.busy}>
-          {runAll.busy ? 'Checking…' : 'Run all checks now'}
-        </button>
-      </div>
-      {status.loading && !view ? <Loading what="health checks" /> : null}
+    <div className="dashboard">
+      <SummaryBar view={view} />
       {status.error ? <ErrorNote message={status.error} /> : null}
-      {runAll.error ? <ErrorNote message={runAll.error} /> : null}
       <section className="checks" aria-label="Health checks">
-        {checks.map((c) => (
-          <CheckTile key={c.id} check={c} onFixed={() => void runAll.run({}).then(status.reload)} />
-        ))}
+        {view?.checks.map((c) => <CheckTile key={c.id} check={c} now={now} fix={<FixButton check={c} />} />)}
       </section>
       <div className="grid">
         <ContainerCard />

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { dialectLabels, dialects as dialectNames } from '../../../app/contract/names.js';
 import type { EnvTarget } from '../../../app/config/schema.js';
 import type { SetupDetection } from '../../../app/contract/index.js';
-import { useAction, useClient, useOp } from '../api/hooks.js';
+import { useAction, useCall, useOp } from '../api/hooks.js';
 import { Card, ErrorNote, OpStatus } from '../components/Card.js';
 import { StatusLight } from '../components/StatusLight.js';
 
@@ -189,11 +189,12 @@ function EnvStep({ detection, finish }: { detection: SetupDetection; finish: (ta
   );
 }
 
-/** First run: four skippable steps that leave a valid config file. */
-export function SetupPage({ onDone }: { onDone: () => void }) {
-  const { api } = useClient();
+/** First run: four skippable steps that leave a valid config file; saving it refreshes every query, and the dashboard replaces this page. */
+export function SetupPage({ onSkip }: { onSkip: () => void }) {
+  const call = useCall();
   const detect = useOp('setupDetect', {});
   const apply = useAction('setupApply');
+  const save = useAction('configSave');
   const [step, setStep] = useState(0);
   const [dockerHost, setDockerHost] = useState<string>();
   const [container, setContainer] = useState<string>();
@@ -204,9 +205,8 @@ export function SetupPage({ onDone }: { onDone: () => void }) {
   };
   const finish = async (targets: EnvTarget[]) => {
     try {
-      const view = await api.configGet({});
-      await api.configSave({ config: { ...view.config, env: { ...view.config.env, root: detect.data?.envRoot, targets: [...view.config.env.targets, ...targets] } } });
-      onDone();
+      const view = await call('configGet', {});
+      await save.run({ config: { ...view.config, env: { ...view.config.env, root: detect.data?.envRoot, targets: [...view.config.env.targets, ...targets] } } });
     } catch (e) {
       setError((e as Error).message);
     }
@@ -240,10 +240,10 @@ export function SetupPage({ onDone }: { onDone: () => void }) {
       ) : null}
       {detect.data && step === 2 ? <CredentialStep detection={detect.data} container={container ?? detect.data.containers.find((c) => c.configured)?.name} next={() => setStep(3)} /> : null}
       {detect.data && step === 3 ? <EnvStep detection={detect.data} finish={(t) => void finish(t)} /> : null}
-      {apply.error ? <ErrorNote message={apply.error} /> : null}
+      {apply.error ?? save.error ? <ErrorNote message={(apply.error ?? save.error)!} /> : null}
       {error ? <ErrorNote message={error} /> : null}
       <p>
-        <button onClick={() => void saveChoices().then(onDone)}>Skip setup and use the defaults</button>
+        <button onClick={() => void saveChoices().then(onSkip)}>Skip setup and use the defaults</button>
       </p>
     </div>
   );

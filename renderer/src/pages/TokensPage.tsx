@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { dialectLabels, dialects as dialectNames, type Dialect } from '../../../app/contract/names.js';
 import type { LocationStatus, RotationResult, RotationStep, TokenAudit } from '../../../app/contract/index.js';
-import { useAction, useClient, useEvent, useOp } from '../api/hooks.js';
+import { useAction, useCall, useEvent, useOp } from '../api/hooks.js';
 import { Card, ErrorNote, Loading, OpStatus, Table } from '../components/Card.js';
 import { ago, ms } from '../components/format.js';
 import { StatusLight, type Light } from '../components/StatusLight.js';
@@ -13,13 +13,13 @@ function liveLight(v: boolean | null): Light {
 }
 
 function CredentialCard({ audit }: { audit: TokenAudit }) {
-  const { api } = useClient();
+  const call = useCall();
   const [dialect, setDialect] = useState<Dialect>('dotenv');
   const [note, setNote] = useState('');
   // The lines hold the token: they go straight to the clipboard and are never rendered.
   const copy = async () => {
     try {
-      const { lines } = await api.tokenClientEnv({ dialect });
+      const { lines } = await call('tokenClientEnv', { dialect });
       await navigator.clipboard.writeText(`${lines.join('\n')}\n`);
       setNote(`Copied ${lines.length} lines for ${dialect} readers. They contain the token: paste them only into the client's env file.`);
     } catch (e) {
@@ -76,20 +76,18 @@ function CredentialCard({ audit }: { audit: TokenAudit }) {
   );
 }
 
-function RotateCard({ present, onDone }: { present: boolean; onDone: () => void }) {
+function RotateCard({ present }: { present: boolean }) {
   const rotate = useAction('tokenRotate');
   const init = useAction('tokenInit');
-  const [confirming, setConfirming] = useState(false);
   const [steps, setSteps] = useState<RotationStep[]>([]);
   const [result, setResult] = useState<RotationResult>();
   useEvent('rotationStep', (s) => setSteps((list) => [...list.filter((x) => !(x.rotationId === s.rotationId && x.step === s.step)), s]));
+  // The dialog (confirmations.tsx) says which files are rewritten and which container restarts.
   const go = async () => {
-    setConfirming(false);
     setSteps([]);
     setResult(undefined);
     const r = present ? await rotate.run({}) : await init.run({ force: false });
-    setResult(r);
-    onDone();
+    if (r) setResult(r);
   };
   const busy = rotate.busy || init.busy;
   return (
@@ -98,19 +96,9 @@ function RotateCard({ present, onDone }: { present: boolean; onDone: () => void 
         Writes a new password and hash to every location, restarts ComfyUI, and checks that the new token is accepted and the old one refused. Any failure puts the old
         credential back everywhere.
       </p>
-      {confirming ? (
-        <div className="row" role="group" aria-label="Confirm rotation">
-          <span>ComfyUI restarts and every client needs the new token. Continue?</span>
-          <button className="danger" onClick={() => void go()}>
-            Yes, {present ? 'rotate' : 'create'} now
-          </button>
-          <button onClick={() => setConfirming(false)}>Cancel</button>
-        </div>
-      ) : (
-        <button className="primary" onClick={() => setConfirming(true)} disabled={busy}>
-          {busy ? 'Working…' : present ? 'Rotate now' : 'Create credential'}
-        </button>
-      )}
+      <button className="primary" onClick={() => void go()} disabled={busy}>
+        {busy ? 'Working…' : present ? 'Rotate now' : 'Create credential'}
+      </button>
       {steps.length ? (
         <ol className="facts-list" aria-label="Rotation steps" data-testid="rotation-steps">
           {steps.map((s) => (
@@ -137,8 +125,8 @@ function RotateCard({ present, onDone }: { present: boolean; onDone: () => void 
   );
 }
 
-function HistoryCard({ reloadKey }: { reloadKey: string }) {
-  const history = useOp('tokenHistory', { limit: 20 }, reloadKey);
+function HistoryCard() {
+  const history = useOp('tokenHistory', { limit: 20 });
   return (
     <Card title="Audit history" testId="token-history" wide>
       <OpStatus state={history} what="audit history" />
@@ -178,7 +166,7 @@ export function TokensPage() {
       {a ? (
         <>
           <CredentialCard audit={a} />
-          <RotateCard present={a.vault.present} onDone={audit.reload} />
+          <RotateCard present={a.vault.present} />
           <Card title="Live server" testId="live-facts" actions={<button onClick={audit.reload}>Check again</button>}>
             <ul className="facts-list">
               <li>
@@ -223,7 +211,7 @@ export function TokensPage() {
                   {a.distinctTokens.map((t) => (
                     <li key={t.fingerprint}>
                       <code>{t.fingerprint}</code> ({t.knownAs}, in {t.locations.join(', ')}){' '}
-                      <button disabled={unify.busy} onClick={() => void unify.run({ to: t.fingerprint }).then(audit.reload)}>
+                      <button disabled={unify.busy} onClick={() => void unify.run({ to: t.fingerprint })}>
                         Use this one everywhere
                       </button>
                     </li>
@@ -233,7 +221,7 @@ export function TokensPage() {
             ) : null}
             {unify.error ? <ErrorNote message={unify.error} /> : null}
           </Card>
-          <HistoryCard reloadKey={a.vault.fingerprint ?? ''} />
+          <HistoryCard />
         </>
       ) : null}
     </div>
