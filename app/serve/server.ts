@@ -108,7 +108,10 @@ export async function startBrowserServer(opts: BrowserServerOptions): Promise<Br
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  wss.on('error', () => undefined); // only a listening wss emits it; noServer never does, but never let it throw
   server.on('upgrade', (req, socket, head) => {
+    // A client that resets mid-handshake must not take the process down.
+    socket.on('error', () => socket.destroy());
     const refused = guard.foreignHeaders(req);
     const pathname = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
     if (refused || pathname !== '/api/events' || !guard.authenticated(req)) {
@@ -127,6 +130,9 @@ export async function startBrowserServer(opts: BrowserServerOptions): Promise<Br
       }),
     );
     ws.on('close', () => unsubscribe.forEach((off) => off()));
+    // A malformed frame (bad UTF-8, unmasked, bad opcode or close code, RSV bits, oversized)
+    // is an 'error' on this socket: ws has already sent the close code; drop the client, never the process.
+    ws.on('error', () => ws.terminate());
     ws.on('message', () => ws.close(1008, 'this socket only pushes events'));
   }
 
