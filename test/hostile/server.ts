@@ -32,6 +32,8 @@ export type Behaviour =
   // WebSocket (/ws) behaviours:
   /** Messages as fast as the socket takes them, until the client goes. */
   | { kind: 'flood' }
+  /** These JSON messages right after the handshake, then silence. */
+  | { kind: 'messages'; messages: unknown[] }
   /** One text message of `bytes` bytes. */
   | { kind: 'huge-message'; bytes: number }
   /** One protocol-breaking frame (a name from badFrames(false)). */
@@ -116,6 +118,9 @@ function upgrade(req: IncomingMessage, socket: Duplex, b: Behaviour | undefined)
   switch (b.kind) {
     case 'flood':
       return pour(socket, frame({ opcode: 1, payload: JSON.stringify({ type: 'status', data: { status: { exec_info: { queue_remaining: 0 } }, sid: 'x' } }) }));
+    case 'messages':
+      for (const m of b.messages) socket.write(frame({ opcode: 1, payload: JSON.stringify(m) }));
+      return;
     case 'huge-message':
       socket.write(frame({ opcode: 1, claimedLength: BigInt(b.bytes) }));
       for (let left = b.bytes; left > 0; left -= CHUNK.length) socket.write(left >= CHUNK.length ? CHUNK : CHUNK.subarray(0, left));
