@@ -129,9 +129,10 @@ export const PanelConfigSchema = z
         retries: z.int().min(0).max(10).default(1),
         checkTimeoutMs: z.int().min(100).max(120_000).default(5_000),
         probeRequests: z.int().min(1).max(10_000).default(50),
+        checkMemoryMb: z.int().min(16).max(8_192).default(256).describe('Heap limit of a heavy check (the .env audit), run in a worker so it can never exhaust the panel'),
       })
       .strict()
-      .default({ intervalSec: 60, retries: 1, checkTimeoutMs: 5_000, probeRequests: 50 }),
+      .default({ intervalSec: 60, retries: 1, checkTimeoutMs: 5_000, probeRequests: 50, checkMemoryMb: 256 }),
   })
   .strict();
 

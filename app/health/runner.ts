@@ -49,15 +49,17 @@ function thrown(err: unknown): Verdict {
 /** One attempt, bounded by the timeout whatever the check does: a hanging check is abandoned. */
 async function attempt(check: HealthCheck, ctx: SweepContext, timeoutMs: number): Promise<{ verdict: Verdict; latencyMs: number }> {
   const started = performance.now();
+  const abandon = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<Verdict>((resolve) => {
     timer = setTimeout(() => resolve(fail(`${check.title}: no answer within ${timeoutMs} ms`, fixFor('check-timeout'))), timeoutMs);
   });
   try {
-    const verdict = await Promise.race([check.run(ctx).catch(thrown), timedOut]);
+    const verdict = await Promise.race([check.run(ctx, abandon.signal).catch(thrown), timedOut]);
     return { verdict, latencyMs: Math.round(performance.now() - started) };
   } finally {
     clearTimeout(timer);
+    abandon.abort(); // a check still running past its verdict (a timeout) stops its work
   }
 }
 
