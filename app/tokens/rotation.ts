@@ -8,7 +8,7 @@ import { appendAuditEntry } from './audit-log.js';
 import { createCredential, type Credential } from './credential.js';
 import { archiveJournal, createJournal, openJournalSecrets, readJournal, writeJournal, type Journal, type JournalSecrets, type JournalStep } from './journal.js';
 import type { CredentialLocation, LocationSnapshot } from './locations.js';
-import { acquireRotationLock } from './lock.js';
+import { withCredentialLock } from './lock.js';
 import type { Vault } from './vault.js';
 
 /** The server side of a rotation, injectable so any step can be made to fail. */
@@ -190,15 +190,12 @@ async function recoverPending(deps: RotationDeps): Promise<RotationResult | unde
 
 /** `token recover`: settle an interrupted rotation, if any. */
 export async function recoverRotation(deps: RotationDeps): Promise<RotationResult> {
-  const release = await acquireRotationLock(deps.vault.dir);
-  try {
+  return withCredentialLock(deps.vault.dir, 'a rotation recovery', async () => {
     const res = await recoverPending(deps);
     if (res) return res;
     const current = (await deps.vault.read())?.current;
     return result('recover', new StepRunner('none', undefined, () => []), 'nothing-to-do', current, undefined);
-  } finally {
-    await release();
-  }
+  });
 }
 
 /** Backs up every location and writes the sealed journal: after this a crash can always be rolled back. Nothing is changed yet. */
@@ -295,14 +292,11 @@ async function rotateLocked(deps: RotationDeps, plan: RotationPlan): Promise<Rot
  * An interrupted earlier rotation is settled first.
  */
 export async function rotateCredential(deps: RotationDeps, plan: RotationPlan): Promise<RotationResult> {
-  const release = await acquireRotationLock(deps.vault.dir);
-  try {
+  return withCredentialLock(deps.vault.dir, `a credential ${plan.kind === 'rotate' ? 'rotation' : plan.kind}`, async () => {
     const recovered = await recoverPending(deps);
     if (recovered?.outcome === 'rollback-failed') {
       throw new PanelError(`an interrupted rotation (${recovered.rotationId}) could not be settled: ${recovered.error ?? recovered.failedStep}`, 'recovery-failed', 'Fix the cause, then run `comfy-panel token recover`.');
     }
-    return await rotateLocked(deps, plan);
-  } finally {
-    await release();
-  }
+    return rotateLocked(deps, plan);
+  });
 }

@@ -13,21 +13,13 @@ import type { Credential } from '../../app/tokens/credential.js';
 import { envValuesFor } from '../../app/tokens/env-location.js';
 import { JOURNAL_FILE, openJournalSecrets, readJournal, type Journal, type JournalSecrets } from '../../app/tokens/journal.js';
 import type { CredentialLocation, ValueSource } from '../../app/tokens/locations.js';
-import { LOCK_FILE } from '../../app/tokens/lock.js';
+import { credentialLockHolder } from '../../app/tokens/lock.js';
 import type { ComfyServerControl } from '../../app/tokens/rotation.js';
 import type { Vault } from '../../app/tokens/vault.js';
 
 /** A lock left by a killed process is taken over by the next rotation; one held by a live process (this one) is a leak. */
 async function lockHeldByLiveProcess(dir: string): Promise<boolean> {
-  const text = await fs.readFile(path.join(dir, LOCK_FILE), 'utf8').catch(() => undefined);
-  if (text === undefined) return false;
-  const { pid } = JSON.parse(text) as { pid: number };
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return (await credentialLockHolder(dir)) !== undefined;
 }
 
 function expectedValue(cred: Credential, source: ValueSource, url: string): string | undefined {
