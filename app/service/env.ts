@@ -1,8 +1,11 @@
 import path from 'node:path';
 import type { PanelHandlers } from '../contract/index.js';
-import { auditEnvTree, applyEnvSync, diffEnvFiles, previewOf, showEnvFile } from '../env/index.js';
+import { auditEnvTree, diffEnvFiles, previewOf, showEnvFile } from '../env/index.js';
 import { envBackupDir, envRoot, planPanelSync } from '../env/sources.js';
 import { PanelError } from '../errors.js';
+import { actorName } from '../tokens/audit-log.js';
+import { syncEnvTargets } from '../tokens/env-sync.js';
+import { openVault } from '../tokens/vault.js';
 import type { PanelContext } from './context.js';
 
 export function envHandlers(ctx: PanelContext) {
@@ -22,6 +25,8 @@ export function envHandlers(ctx: PanelContext) {
     envDiff: async ({ a, b, reveal }) => diffEnvFiles(allowed(a), allowed(b), inspect(reveal)),
     envShow: async ({ file, dialect, reveal }) => showEnvFile(allowed(file), dialect, inspect(reveal)),
     envSyncPreview: async () => previewOf(await planPanelSync(config(), ctx.paths)),
-    envSyncApply: async () => applyEnvSync(await planPanelSync(config(), ctx.paths), { backupDir: envBackupDir(ctx.paths) }),
+    // A credential operation: under the credential lock and journaled (a rotation and a sync never interleave).
+    envSyncApply: async () =>
+      syncEnvTargets({ vault: openVault(config(), ctx.paths), plan: () => planPanelSync(config(), ctx.paths), actor: actorName('ui'), apply: { backupDir: envBackupDir(ctx.paths) } }),
   } satisfies Partial<PanelHandlers>;
 }

@@ -59,7 +59,7 @@ describe('rotation, in process: a dependency fails at every call, then at random
       expect(run.trace).toContain('server.restart');
       calls[secretFile ? 'withSecretFile' : 'without'] = run.trace.length;
     }
-    expect(calls.withSecretFile).toBe(calls.without + 2); // its snapshot and its write
+    expect(calls.withSecretFile).toBe(calls.without + 3); // its snapshot, its write and its re-read before the commit
   });
 
   it('each call k fails once or for good, before or after its effect', async () => {

@@ -59,7 +59,7 @@ type Judged = Pick<HostRig, 'config' | 'paths' | 'server' | 'locations' | 'vault
 
 /** What the rotation checks read: the server must refuse `old` and every token a journal generated, unless the vault holds it. */
 async function rotationView(rig: Judged, old: Credential): Promise<RotationView> {
-  const known = [old, ...(await readJournals(rig.vault)).map((j) => j.secrets.next)];
+  const known = [old, ...(await readJournals(rig.vault)).flatMap((j) => ('next' in j.secrets ? [j.secrets.next] : []))];
   return { vault: rig.vault, locations: rig.locations, server: rig.server, url: rig.config.comfyui.url, known };
 }
 

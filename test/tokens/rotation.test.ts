@@ -71,7 +71,7 @@ describe('rotation', () => {
     s = await setup('ok');
     const res = await rotateCredential(s.deps, { kind: 'rotate' });
     expect(res).toMatchObject({ ok: true, outcome: 'committed', kind: 'rotate' });
-    expect(res.steps.map((x) => x.name)).toEqual(['generate', 'backup', 'stage', 'write', 'restart', 'wait-healthy', 'verify', 'commit']);
+    expect(res.steps.map((x) => x.name)).toEqual(['generate', 'backup', 'stage', 'write', 'restart', 'wait-healthy', 'verify', 'recheck', 'commit']);
     const state = (await s.vault.read()) as VaultState;
     expect(state.previous).toEqual(s.old);
     expect(state.current.hash).not.toBe(s.old.hash);
@@ -80,7 +80,7 @@ describe('rotation', () => {
     expect(Object.values(await credentialFiles(s.deploy))).toEqual([passwordFileContent(state.current), passwordFileContent(state.current)]);
     expect((await s.server.probe(state.current.hash)).status).toBe(200);
     expect((await s.server.probe(s.old.hash)).status).toBe(401);
-    expect(s.steps.filter((x) => x.status === 'ok')).toHaveLength(8);
+    expect(s.steps.filter((x) => x.status === 'ok')).toHaveLength(9);
     // the journal moved to backups/ with its backups sealed; nothing readable holds a secret
     const archived = await fs.readdir(path.join(s.vault.dir, 'backups'));
     expect(archived.some((f) => f.startsWith(`rotation-${res.rotationId}`))).toBe(true);
@@ -88,7 +88,7 @@ describe('rotation', () => {
     expectNoSecrets(everything, s.old, state.current);
     const [entry] = (await auditLines(s.vault)).map((l) => JSON.parse(l));
     expect(entry).toMatchObject({ actor: 'cli:test@host', rotationId: res.rotationId, outcome: 'committed', fingerprint: res.fingerprint, previousFingerprint: res.previousFingerprint });
-    expect(entry.steps).toHaveLength(8);
+    expect(entry.steps).toHaveLength(9);
   });
 
   const failures: { step: string; arrange: (s: Setup) => void }[] = [
