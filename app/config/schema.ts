@@ -123,6 +123,17 @@ export const PanelConfigSchema = z
         exclude: ['node_modules', '.git', 'dist', 'build', 'out', '.venv', '__pycache__'],
         targets: [],
       }),
+    backups: z
+      .object({
+        keep: z
+          .int()
+          .min(0)
+          .max(1_000)
+          .default(3)
+          .describe('Backups kept per file (the vault, each env target) and per kind of journal; older ones hold old credentials and are deleted after each successful rotation or env sync'),
+      })
+      .strict()
+      .default({ keep: 3 }),
     health: z
       .object({
         intervalSec: z.int().min(5).max(86_400).default(60),

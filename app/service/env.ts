@@ -5,6 +5,7 @@ import { envBackupDir, envRoot, planPanelSync } from '../env/sources.js';
 import { PanelError } from '../errors.js';
 import { actorName } from '../tokens/audit-log.js';
 import { syncEnvTargets } from '../tokens/env-sync.js';
+import { retentionOf } from '../tokens/retention.js';
 import { openVault } from '../tokens/vault.js';
 import type { PanelContext } from './context.js';
 
@@ -27,6 +28,6 @@ export function envHandlers(ctx: PanelContext) {
     envSyncPreview: async () => previewOf(await planPanelSync(config(), ctx.paths)),
     // A credential operation: under the credential lock and journaled (a rotation and a sync never interleave).
     envSyncApply: async () =>
-      syncEnvTargets({ vault: openVault(config(), ctx.paths), plan: () => planPanelSync(config(), ctx.paths), actor: actorName('ui'), apply: { backupDir: envBackupDir(ctx.paths) } }),
+      syncEnvTargets({ vault: openVault(config(), ctx.paths), plan: () => planPanelSync(config(), ctx.paths), actor: actorName('ui'), apply: { backupDir: envBackupDir(ctx.paths) }, retention: retentionOf(config(), envBackupDir(ctx.paths)) }),
   } satisfies Partial<PanelHandlers>;
 }

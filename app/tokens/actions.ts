@@ -14,7 +14,9 @@ import type { SecretKeyStore } from './keystore.js';
 import { envTargetLocation } from './env-location.js';
 import { containerPasswordLocation, secretFileLocation, type ContainerFiles, type CredentialLocation } from './locations.js';
 import { recoverRotation, rotateCredential, type ComfyServerControl, type RotationDeps } from './rotation.js';
+import { retentionOf } from './retention.js';
 import { openVault } from './vault.js';
+import { envBackupDir } from '../env/sources.js';
 
 export interface TokenActionOptions {
   /** "cli:user@host" or "ui:user@host" (see actorName). */
@@ -80,6 +82,7 @@ export function tokenActions(config: PanelConfig, paths: PanelPaths, opts: Token
     server: opts.server ?? containerServer(config, containerManager()),
     actor: opts.actor,
     username: config.credential.username,
+    retention: retentionOf(config, envBackupDir(paths)),
     ...(opts.onStep ? { onStep: opts.onStep } : {}),
   });
 

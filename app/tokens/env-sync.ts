@@ -12,6 +12,7 @@ import { backupStamp, writeFileAtomic } from '../fs/atomic.js';
 import { fingerprint } from '../redact.js';
 import { archiveJournal, createJournal, openJournalSecrets, readJournal, type SyncJournal, type SyncSecrets } from './journal.js';
 import { withCredentialLock } from './lock.js';
+import { pruneBackups, type RetentionPolicy } from './retention.js';
 import type { Vault } from './vault.js';
 
 export interface EnvSyncDeps {
@@ -20,6 +21,8 @@ export interface EnvSyncDeps {
   plan: () => Promise<EnvSyncPlan>;
   actor: string;
   apply?: Omit<ApplyOptions, 'beforeWrite'>;
+  /** Old backups pruned after a successful sync; none without. */
+  retention?: RetentionPolicy;
 }
 
 const digest = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
@@ -109,6 +112,7 @@ export async function syncEnvTargets(deps: EnvSyncDeps): Promise<EnvSyncResult> 
     try {
       const result = await applyEnvSync(plan, { ...deps.apply, beforeWrite: async (items) => void (journal = await journalSync(vault, deps.actor, items)) });
       if (journal) await archiveJournal(vault, journal);
+      if (deps.retention) await pruneBackups(vault.dir, deps.retention).catch(() => undefined); // the sync stands; the next one prunes again
       return result;
     } catch (e) {
       // Rolled back by applyEnvSync: nothing is left to settle. A failed rollback keeps the journal.

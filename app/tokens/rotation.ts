@@ -22,6 +22,7 @@ import {
 } from './journal.js';
 import type { CredentialLocation, LocationSnapshot } from './locations.js';
 import { withCredentialLock } from './lock.js';
+import { pruneBackups, type RetentionPolicy } from './retention.js';
 import type { Vault } from './vault.js';
 
 /** The server side of a rotation, injectable so any step can be made to fail. */
@@ -41,6 +42,8 @@ export interface RotationDeps {
   /** Username for a new credential. */
   username: string;
   onStep?: (step: RotationStep) => void;
+  /** Old backups pruned after a committed rotation (they hold old credentials); none without. */
+  retention?: RetentionPolicy;
 }
 
 export type RotationPlan = { kind: 'rotate' } | { kind: 'init'; force?: boolean } | { kind: 'unify'; to: Credential };
@@ -346,6 +349,7 @@ async function rotateLocked(deps: RotationDeps, plan: RotationPlan): Promise<Rot
   }
   // Committed: a failure to archive the journal only leaves a 'verified' journal, which recovery settles forward.
   await archiveJournal(vault, journal).catch(() => undefined);
+  if (deps.retention) await runner.run('prune-backups', () => pruneBackups(vault.dir, deps.retention!)).catch(() => undefined); // the step records a failure; the rotation stands
   return logged(deps, result(plan.kind, runner, 'committed', cred, old), startedAt);
 }
 

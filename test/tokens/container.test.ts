@@ -148,7 +148,7 @@ describe.skipIf(!d.ok)('token commands against the ComfyUI double container', ()
     expect(r.code).toBe(0);
     const res = r.json();
     expect(res).toMatchObject({ ok: true, outcome: 'committed', previousFingerprint: fingerprint(dep.initial.hash) });
-    expect(res.steps.map((s: { name: string }) => s.name)).toEqual(['generate', 'backup', 'stage', 'write', 'restart', 'wait-healthy', 'verify', 'recheck', 'commit']);
+    expect(res.steps.map((s: { name: string }) => s.name)).toEqual(['generate', 'backup', 'stage', 'write', 'restart', 'wait-healthy', 'verify', 'recheck', 'commit', 'prune-backups']);
     const state = (await vaultState())!;
     secrets.push(state.current.hash, state.current.password!);
     expect(fingerprint(state.current.hash)).toBe(res.fingerprint);

@@ -5,6 +5,7 @@ import { auditEnvTree, diffEnvFiles, previewOf, showEnvFile } from '../../env/in
 import { envBackupDir, envRoot, planPanelSync } from '../../env/sources.js';
 import { actorName } from '../../tokens/audit-log.js';
 import { syncEnvTargets } from '../../tokens/env-sync.js';
+import { retentionOf } from '../../tokens/retention.js';
 import { openVault } from '../../tokens/vault.js';
 import type { CliContext } from '../context.js';
 
@@ -96,7 +97,7 @@ export function registerEnvCommands(program: Command, cli: CliContext): void {
       const plan = () => planPanelSync(config, cli.paths);
       const result = opts.dryRun
         ? previewOf(await plan())
-        : await syncEnvTargets({ vault: openVault(config, cli.paths), plan, actor: actorName('cli'), apply: { backupDir: envBackupDir(cli.paths) } });
+        : await syncEnvTargets({ vault: openVault(config, cli.paths), plan, actor: actorName('cli'), apply: { backupDir: envBackupDir(cli.paths) }, retention: retentionOf(config, envBackupDir(cli.paths)) });
       cli.print({ json: result, human: () => syncText(result, !opts.dryRun) });
       if (result.missing.length > 0 || result.targets.some((t) => t.error)) process.exitCode = 1;
     });
