@@ -10,6 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { PanelError } from '../errors.js';
 import { packageRoot } from '../package-root.js';
+import { fingerprintKeyHandle } from '../redact.js';
 import type { IsolatedTask, IsolatedTasks } from './worker-tasks.js';
 
 export interface WorkerBudget {
@@ -71,5 +72,6 @@ function workerScript(): string {
 
 /** Runs one of the heavy tasks (worker-tasks.ts) in its own worker. */
 export function runIsolated<K extends IsolatedTask>(task: K, input: Parameters<IsolatedTasks[K]>[0], budget: WorkerBudget): Promise<Awaited<ReturnType<IsolatedTasks[K]>>> {
-  return runInWorker(workerScript(), { task, input }, budget);
+  // The worker fingerprints values in its messages: with this install's key, like the main thread.
+  return runInWorker(workerScript(), { task, input, fingerprintKey: fingerprintKeyHandle() }, budget);
 }

@@ -1,5 +1,5 @@
 import type { LocationAudit, LocationStatus, TokenAudit } from '../contract/ops/tokens.js';
-import { fingerprint } from '../redact.js';
+import { fingerprint, matchesFingerprint } from '../redact.js';
 import type { Credential } from './credential.js';
 import { PanelError } from '../errors.js';
 import { JOURNAL_DAMAGED, readJournal, type Journal } from './journal.js';
@@ -101,10 +101,10 @@ export async function findTokenByFingerprint(
   username: string,
 ): Promise<Credential | undefined> {
   const state = await deps.vault.read();
-  for (const known of [state?.current, state?.previous]) if (known && fingerprint(known.hash) === fp) return known;
+  for (const known of [state?.current, state?.previous]) if (known && matchesFingerprint(known.hash, fp)) return known;
   for (const loc of deps.locations) {
     const r = await loc.read();
-    if (r.state === 'present' && fingerprint(r.token) === fp) {
+    if (r.state === 'present' && matchesFingerprint(r.token, fp)) {
       return { hash: r.token, username: r.values.username ?? username, createdAt: new Date().toISOString() };
     }
   }

@@ -61,3 +61,16 @@ describe('the env-consistency check', () => {
     expect(await envConsistencyCheck.run(ctx)).toMatchObject({ status: 'fail', fix: { failure: 'compose-unsafe-hash' } });
   });
 });
+
+describe('fingerprints from the worker', () => {
+  it('are the same as the main thread computes (one key per install, shared with the worker)', async () => {
+    const { fingerprint } = await import('../../app/redact.js');
+    const root = path.join(home, 'fp');
+    mkdirSync(path.join(root, 'deploy'), { recursive: true });
+    writeFileSync(path.join(root, 'deploy', 'compose.yaml'), 'services:\n  nb:\n    image: x\n    env_file: .env\n');
+    const hash = `$2b$12$Q${'q'.repeat(52)}`;
+    writeFileSync(path.join(root, 'deploy', '.env'), `COMFYUI_BEARER_TOKEN=${hash}\n`);
+    const ctx = new SweepContext({ config: parseConfig({ env: { root } }), paths, configFile: path.join(home, 'config.json') });
+    expect((await envConsistencyCheck.run(ctx)).message).toContain(fingerprint(hash));
+  });
+});

@@ -84,6 +84,12 @@ export interface AuditEntry {
   outcome: RotationResult['outcome'];
   failedStep?: string;
   durationMs: number;
+  /**
+   * Set on entries whose fingerprints are keyed with the install's key. Entries written before
+   * keyed fingerprints lack it: theirs are unkeyed SHA-256 and will not match today's (a
+   * fingerprint of either kind is still accepted by `token unify --to`).
+   */
+  keyedFingerprints?: boolean;
 }
 
 export interface TokenImportResult {
