@@ -44,7 +44,12 @@ export const PanelConfigSchema = z
         context: z.string().optional().describe('Docker context name to use instead of the current one'),
         tlsVerify: z.boolean().optional(),
         certPath: z.string().optional().describe('Folder with ca.pem, cert.pem, key.pem for tcp+TLS'),
-        timeoutMs: z.int().min(100).max(120_000).default(5_000),
+        timeoutMs: z
+          .int()
+          .min(100)
+          .max(120_000)
+          .default(5_000)
+          .describe('Deadline of one engine call; calls that change the container get 6 times that, stop and restart also their stop timeout'),
       })
       .strict()
       .default({ timeoutMs: 5_000 }),

@@ -6,6 +6,7 @@ import type { PanelConfig } from '../config/schema.js';
 import type { DockerPing } from '../contract/ops/container.js';
 import { ConfigError } from '../errors.js';
 import { currentContextName, dockerConfigDir, readDockerContext } from './contexts.js';
+import { withDeadlines } from './deadline.js';
 import { classifyDockerError } from './problems.js';
 
 export interface DockerTls {
@@ -114,15 +115,15 @@ export function resolveDockerTarget(config: PanelConfig, env: NodeJS.ProcessEnv 
   return { host: defaultHost(), source: 'default' };
 }
 
-/** A client for short requests: the modem drops a request idle longer than timeoutMs. */
+/** A client whose every call has a deadline (deadline.ts): timeoutMs, or 5 s. */
 export function dockerClient(target: DockerTarget, timeoutMs?: number): Docker {
-  return new Docker(modemOptions(target, timeoutMs));
+  return withDeadlines(new Docker(modemOptions(target, timeoutMs)), timeoutMs ?? 5_000);
 }
 
-/** Both clients the panel needs: one with the config timeout, one without for streams and long waits. */
+/** Both clients the panel needs: one for short calls, one without an idle timeout for streams and long waits; both with deadlines. */
 export function connectDocker(config: PanelConfig, env: NodeJS.ProcessEnv = process.env): { target: DockerTarget; docker: Docker; streaming: Docker } {
   const target = resolveDockerTarget(config, env);
-  return { target, docker: dockerClient(target, config.docker.timeoutMs), streaming: dockerClient(target) };
+  return { target, docker: dockerClient(target, config.docker.timeoutMs), streaming: withDeadlines(new Docker(modemOptions(target)), config.docker.timeoutMs) };
 }
 
 export async function pingDocker(config: PanelConfig, env: NodeJS.ProcessEnv = process.env): Promise<DockerPing> {

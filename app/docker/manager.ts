@@ -21,6 +21,7 @@ import { PanelError } from '../errors.js';
 import { archiveEntry, packFile, readArchiveFile, type ArchiveFile } from './archive.js';
 import { buildImage, type BuildOptions } from './build.js';
 import { connectDocker, type DockerTarget } from './connection.js';
+import { withDeadlines } from './deadline.js';
 import { DockerDemux, type Chunk } from './demux.js';
 import { pumpLogLines } from './log-lines.js';
 import { checkLoginNode } from './login-node.js';
@@ -76,8 +77,9 @@ export class ContainerManager {
   ) {
     this.name = config.container.name;
     if (docker) {
-      this.docker = docker;
-      this.streaming = docker;
+      // A client handed in (tests, the service) gets the same deadlines as one made here.
+      this.docker = withDeadlines(docker, config.docker.timeoutMs);
+      this.streaming = this.docker;
     } else {
       const c = connectDocker(config);
       this.docker = c.docker;
