@@ -28,7 +28,7 @@ import { checkLoginNode } from './login-node.js';
 import { classifyDockerError, toDockerError } from './problems.js';
 import { cpuPercent, gpuReport, memoryUsed } from './resources.js';
 import { buildCreateSpec, desiredView, diffViews, LABEL_SPEC_HASH, observedView, specHash } from './spec.js';
-import { absentStatus, stateOf, statusOf } from './state.js';
+import { absentStatus, stateOf, statusOf, unknownStatus } from './state.js';
 import { watchContainer } from './watch.js';
 
 export interface ExecResult {
@@ -442,12 +442,12 @@ export class ContainerManager {
     return buildImage(this.streaming, { tag: this.config.container.image, ...opts, onProgress });
   }
 
-  /** The status view when Docker itself failed: the problem says what to do. */
+  /** The status view when Docker itself failed: phase unknown (not absent), and the problem says what to do. */
   static unreachable(name: string, err: unknown): ContainerOverview {
     const problem = classifyDockerError(err);
     const unknown = { value: null, detail: 'Docker is not reachable' };
     return {
-      ...absentStatus(name),
+      ...unknownStatus(name),
       loginNode: { installed: unknown, loaded: unknown, enforced: unknown },
       stats: null,
       gpu: { gpus: null, reason: 'Docker is not reachable' },

@@ -69,14 +69,19 @@ async function deployment(area: string, opts: { secretFile: boolean }) {
   const configFile = path.join(home, 'config.json');
   await fs.writeFile(configFile, JSON.stringify(config));
   const manager = new ContainerManager(config, docker);
-  await manager.create();
-  await manager.start();
-  await manager.waitFor('healthy', 30_000);
-  if (!opts.secretFile) {
-    // no secret mount: PASSWORD lives only in the container, put there through the engine
-    await manager.writeFile(`${config.container.comfyRoot}/login/PASSWORD`, passwordFileContent(initial));
-    await manager.restart();
+  try {
+    await manager.create();
+    await manager.start();
     await manager.waitFor('healthy', 30_000);
+    if (!opts.secretFile) {
+      // no secret mount: PASSWORD lives only in the container, put there through the engine
+      await manager.writeFile(`${config.container.comfyRoot}/login/PASSWORD`, passwordFileContent(initial));
+      await manager.restart();
+      await manager.waitFor('healthy', 30_000);
+    }
+  } catch (e) {
+    await removeContainers(docker, [name]); // a set-up that failed must not leave its container behind
+    throw e;
   }
   return { docker, home, name, initial, secretFile, config, configFile, manager };
 }

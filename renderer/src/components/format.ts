@@ -33,6 +33,7 @@ export const phaseLight: Record<ContainerPhase, Light> = {
   crashed: 'fail',
   stopped: 'warn',
   absent: 'unknown',
+  unknown: 'unknown',
 };
 
 export function factLight(value: boolean | null): Light {
