@@ -99,6 +99,23 @@ describe('rotation, in process: a dependency fails at every call, then at random
   }, 240_000);
 });
 
+describe('rotation vs env sync, in process: a sync starts after every dependency call of a rotation', () => {
+  const family = 'rotation vs env sync';
+
+  it('the shipped (locked) sync is refused at every call; an unlocked writer before the re-read makes the rotation roll back', async () => {
+    const clean = await rotationRun(nextBase(), { plan: { at: [], phase: 'before', persist: false }, secretFile: true });
+    // The re-read before the commit starts at the first location read: an unlocked writer after it can only be stopped by the lock.
+    const firstRead = clean.trace.findIndex((l) => l.endsWith('.read')) + 1;
+    expect(firstRead).toBeGreaterThan(1);
+    for (let k = 1; k <= clean.trace.length; k++) {
+      tally.add(family, await rotationRun(nextBase(), { plan: { at: [], phase: 'before', persist: false }, secretFile: true, concurrentSync: { at: k, mode: 'locked' } }));
+      if (k < firstRead) tally.add(family, await rotationRun(nextBase(), { plan: { at: [], phase: 'before', persist: false }, secretFile: true, concurrentSync: { at: k, mode: 'unlocked' } }));
+    }
+    expectAllGood(family);
+    expect(new Set(tally.endings(family))).toEqual(new Set(['old', 'new']));
+  }, 240_000);
+});
+
 describe('env sync, in process: a write fails, tears, or its target is read-only', () => {
   const family = 'env sync in-process';
   const n = TARGETS.length;
