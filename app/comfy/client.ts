@@ -27,8 +27,8 @@ export interface ComfyClientOptions {
 export const MAX_JSON_BYTES = 32 * 1024 * 1024;
 /** A 16k x 16k PNG stays under this. */
 export const MAX_IMAGE_BYTES = 512 * 1024 * 1024;
-/** /system_stats is a few KB; the probe reads its answer only to know it completed. */
-export const MAX_PROBE_BYTES = 1024 * 1024;
+/** /system_stats is a few KB (more with many GPUs); the probe reads its answer only to know it completed. */
+export const MAX_PROBE_BYTES = 256 * 1024;
 
 export interface ProbeResult {
   /** HTTP status, or null when no complete answer came in time (unreachable, timed out, cut off or too large). */
@@ -222,13 +222,14 @@ export class ComfyClient {
     throw errorForStatus(res.status, res.headers.get('content-type') ?? '', what, this.#token !== undefined);
   }
 
-  async #json<S extends z.ZodType>(method: 'GET' | 'POST', path: string, schema: S, body?: unknown): Promise<z.output<S>> {
+  async #json<S extends z.ZodType>(method: 'GET' | 'POST', path: string, schema: S, body?: unknown, limit?: number): Promise<z.output<S>> {
     const answer = await this.#request(method, path, body);
-    return parseBody(answer.what, (await answer.read()).toString('utf8'), schema);
+    return parseBody(answer.what, (await answer.read(limit)).toString('utf8'), schema);
   }
 
+  /** A few KB from ComfyUI: read no more than the probe does (health asks for it every sweep). */
   systemStats(): Promise<SystemStats> {
-    return this.#json('GET', '/system_stats', SystemStatsSchema);
+    return this.#json('GET', '/system_stats', SystemStatsSchema, undefined, Math.min(MAX_PROBE_BYTES, this.#maxJson));
   }
 
   async queue(): Promise<QueueView> {
