@@ -19,15 +19,15 @@ const home = mkdtempSync(path.join(os.tmpdir(), 'health-hostile-'));
 const paths = panelPaths({ COMFY_PANEL_HOME: home });
 let h: HostileComfy;
 beforeAll(async () => {
-  h = await startHostileComfy({ '/system_stats': { kind: 'huge-version', bytes: 10 * 1024 * 1024 } });
+  h = await startHostileComfy({ '/system_stats': { kind: 'huge-version', bytes: 200_000 } });
 });
 afterAll(async () => {
   await h.close();
   rmSync(home, { recursive: true, force: true });
 });
 
-describe('health against a server with a 10 MB version string', () => {
-  it('stores and emits a bounded message, sweep after sweep', async () => {
+describe('health against a server with a huge version string', () => {
+  it('stores and emits a bounded message, sweep after sweep (200 KB: read, then cut; 10 MB: refused as too large)', async () => {
     const config = parseConfig({ comfyui: { url: h.url, timeoutMs: 5_000 }, health: { intervalSec: 3600, retries: 0, checkTimeoutMs: 10_000, probeRequests: 1 } });
     const emitted: CheckResult[] = [];
     const monitor = new HealthMonitor({
@@ -37,12 +37,15 @@ describe('health against a server with a 10 MB version string', () => {
       onResult: (r) => emitted.push(r),
     });
     for (let i = 0; i < 3; i++) await monitor.sweep();
-    expect(emitted).toHaveLength(3);
-    for (const r of emitted) {
+    h.set('/system_stats', { kind: 'huge-version', bytes: 10 * 1024 * 1024 });
+    for (let i = 0; i < 2; i++) await monitor.sweep();
+    expect(emitted).toHaveLength(5);
+    for (const r of emitted.slice(0, 3)) {
       expect(r.status).toBe('ok');
       expect(r.message.length).toBeLessThanOrEqual(MAX_MESSAGE_CHARS);
       expect(r.message).toMatch(/^ComfyUI v+…$/);
     }
+    for (const r of emitted.slice(3)) expect(r).toMatchObject({ status: 'fail', message: expect.stringMatching(/larger than \d+ bytes/) });
     expect(statSync(historyFile(paths)).size).toBeLessThan(20_000);
     const status = await monitor.status();
     expect(JSON.stringify(status).length).toBeLessThan(20_000);
