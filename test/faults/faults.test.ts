@@ -70,7 +70,7 @@ describe('rotation, in process: a dependency fails at every call, then at random
         }
       }
     }
-  }, 240_000);
+  }, 360_000);
 
   it('each target refuses writes in turn (full disk), with and without the secret file', async () => {
     for (const readOnly of [...LOCATION_NAMES, 'vault']) {
@@ -127,7 +127,7 @@ describe('env sync, in process: a write fails, tears, or its target is read-only
       tally.add(family, await envRun(nextBase(), { plan: { at: [], phase: 'before', persist: false }, readOnly: k - 1 }));
       tally.add(family, await envRun(nextBase(), { plan: { at: [], phase: 'before', persist: false }, diskFullAfter: k }));
     }
-  }, 60_000);
+  }, 120_000);
 
   it('random sequences', async () => {
     const scenarios = fc.sample(
@@ -141,7 +141,7 @@ describe('env sync, in process: a write fails, tears, or its target is read-only
     );
     for (const s of scenarios) tally.add(family, await envRun(nextBase(), s));
     expectAllGood(family);
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('killed process: SIGKILL around a dependency call, then the next start recovers', () => {
@@ -157,13 +157,13 @@ describe('killed process: SIGKILL around a dependency call, then the next start 
     expectAllGood(family);
     expect(tally.endings(family).at(-1)).toBe('new');
     expect(tally.endings(family)).toContain('old');
-  }, 120_000);
+  }, 180_000);
 
   it('an env sync killed before and after each write', async () => {
     const family = 'env sync killed';
     for (let k = 1; k <= TARGETS.length; k++) for (const p of ['before', 'after'] as const) tally.add(family, await killedSyncRun(nextBase(), k, p));
     expectAllGood(family);
-  }, 60_000);
+  }, 120_000);
 });
 
 describe.skipIf(!d.ok)('container: the engine goes away or ComfyUI crashes in the container', () => {
