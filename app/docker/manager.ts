@@ -21,13 +21,14 @@ import { PanelError } from '../errors.js';
 import { archiveEntry, packFile, readArchiveFile, type ArchiveFile } from './archive.js';
 import { buildImage, type BuildOptions } from './build.js';
 import { connectDocker, type DockerTarget } from './connection.js';
+import { withDeadlines } from './deadline.js';
 import { DockerDemux, type Chunk } from './demux.js';
 import { pumpLogLines } from './log-lines.js';
 import { checkLoginNode, LoginNodeRuns } from './login-node.js';
 import { classifyDockerError, DockerError, toDockerError } from './problems.js';
 import { cpuPercent, gpuReport, memoryUsed } from './resources.js';
 import { buildCreateSpec, desiredView, diffViews, LABEL_MANAGED, LABEL_SPEC_HASH, observedView, specHash } from './spec.js';
-import { absentStatus, cleanExit, stateOf, statusOf } from './state.js';
+import { absentStatus, cleanExit, stateOf, statusOf, unknownStatus } from './state.js';
 import { watchContainer } from './watch.js';
 
 export interface ExecResult {
@@ -96,8 +97,9 @@ export class ContainerManager {
   ) {
     this.name = config.container.name;
     if (docker) {
-      this.docker = docker;
-      this.streaming = docker;
+      // A client handed in (tests, the service) gets the same deadlines as one made here.
+      this.docker = withDeadlines(docker, config.docker.timeoutMs);
+      this.streaming = this.docker;
     } else {
       const c = connectDocker(config, env);
       this.docker = c.docker;
@@ -538,12 +540,12 @@ export class ContainerManager {
     return buildImage(this.streaming, { tag: this.config.container.image, ...opts, onProgress });
   }
 
-  /** The status view when Docker itself failed: the problem says what to do. */
+  /** The status view when Docker itself failed: phase unknown (not absent), and the problem says what to do. */
   static unreachable(name: string, err: unknown): ContainerOverview {
     const problem = classifyDockerError(err);
     const unknown = { value: null, detail: 'Docker is not reachable' };
     return {
-      ...absentStatus(name),
+      ...unknownStatus(name),
       loginNode: { installed: unknown, loaded: unknown, enforced: unknown },
       stats: null,
       gpu: { gpus: null, reason: 'Docker is not reachable' },
