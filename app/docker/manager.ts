@@ -41,8 +41,8 @@ export interface LogsOptions {
   /** Lines from the end to start with; 'all' for everything. Default 200. */
   tail?: number | 'all';
   follow?: boolean;
-  /** Only lines since this time (e.g. the last start). */
-  since?: Date;
+  /** Only lines since this time; 'start': since the container's current run began (whatever tail says). */
+  since?: Date | 'start';
   onLine: (line: LogLine) => void | Promise<void>;
   signal?: AbortSignal;
 }
@@ -465,13 +465,18 @@ export class ContainerManager {
    */
   async logs(opts: LogsOptions): Promise<number> {
     const info = await this.inspectOrFail();
+    const fromStart = opts.since === 'start';
+    const since = opts.since === 'start' ? new Date(info.State.StartedAt) : opts.since;
     const query = {
       stdout: true,
       stderr: true,
       timestamps: true,
-      ...(opts.tail === 'all' ? {} : { tail: opts.tail ?? 200 }),
-      ...(opts.since ? { since: Math.floor(opts.since.getTime() / 1000) } : {}),
+      ...(opts.tail === 'all' || fromStart ? {} : { tail: opts.tail ?? 200 }),
+      ...(since && !Number.isNaN(since.getTime()) ? { since: Math.floor(since.getTime() / 1000) } : {}),
     };
+    // `since` has whole seconds: a previous run's last lines in the start's second are dropped here.
+    const startMs = fromStart ? (since?.getTime() ?? Number.NaN) : Number.NaN;
+    const onLine = Number.isNaN(startMs) ? opts.onLine : (l: LogLine) => (Date.parse(l.time) >= startMs - 1 ? opts.onLine(l) : undefined);
     const container = this.streaming.getContainer(this.name);
     let source: Readable;
     try {
@@ -482,7 +487,7 @@ export class ContainerManager {
       if (opts.signal?.aborted) return 0;
       throw this.fail(e);
     }
-    return pumpLogLines(source, { tty: info.Config.Tty, onLine: opts.onLine, signal: opts.signal });
+    return pumpLogLines(source, { tty: info.Config.Tty, onLine, signal: opts.signal });
   }
 
   /** One-shot CPU and memory use; null when the container is not running. */
