@@ -166,16 +166,21 @@ describe.skipIf(!d.ok)('recreate checks everything it can before it stops anythi
 describe.skipIf(!d.ok)('container up after container.gpus changed to "none"', () => {
   const docker = d.ok ? d.docker : (undefined as never);
   const names = { managed: uniqueName('docker-gpus'), foreign: uniqueName('docker-gpus') };
-  afterAll(() => removeContainers(docker, Object.values(names)));
+  // The recipe's entrypoint refuses to start without a PASSWORD when auth is required.
+  const secret = makeSecret('docker-gpus');
+  afterAll(async () => {
+    await removeContainers(docker, Object.values(names));
+    secret.cleanup();
+  });
 
   it('recreates the Created container the failed GPU start left behind, then starts it: no second failure, no leftover', { timeout: 150_000 }, async () => {
     const image = await ensureDoubleImage(docker);
     const port = await freePort();
-    const withGpu = new ContainerManager(testConfig({ name: names.managed, image, hostPort: port, extra: { gpus: 'all' } }), docker);
+    const withGpu = new ContainerManager(testConfig({ name: names.managed, image, hostPort: port, secretFile: secret.file, extra: { gpus: 'all' } }), docker);
     await expect(withGpu.start()).rejects.toMatchObject({ problem: { kind: 'nvidia-runtime-missing' } });
     expect((await docker.getContainer(names.managed).inspect()).State.Status).toBe('created');
 
-    const noGpu = new ContainerManager(testConfig({ name: names.managed, image, hostPort: port, extra: { gpus: 'none' } }), docker);
+    const noGpu = new ContainerManager(testConfig({ name: names.managed, image, hostPort: port, secretFile: secret.file, extra: { gpus: 'none' } }), docker);
     await noGpu.start();
     expect((await noGpu.waitFor('healthy', 100_000)).phase).toBe('healthy');
     expect(await noGpu.diffSpec()).toEqual([]);

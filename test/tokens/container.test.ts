@@ -83,7 +83,8 @@ async function deployment(area: string, opts: { secretFile: boolean }) {
   return { docker, home, name, initial, secretFile, config, configFile, manager };
 }
 
-describe.skipIf(!d.ok)('token commands against the ComfyUI double container', () => {
+// Each rotation restarts a real container (twice when it rolls back): minutes on a loaded engine.
+describe.skipIf(!d.ok)('token commands against the ComfyUI double container', { timeout: 240_000 }, () => {
   let dep: Awaited<ReturnType<typeof deployment>>;
   const printed: string[] = [];
   const secrets: string[] = [];
@@ -232,7 +233,7 @@ describe.skipIf(!d.ok)('token commands against the ComfyUI double container', ()
       'rollback-wait-healthy:ok',
       'rollback-verify:ok',
     ]);
-    await vi.waitFor(async () => expect((await handlers.tokenAudit({})).pendingRotation).toBeUndefined());
+    await vi.waitFor(async () => expect((await handlers.tokenAudit({})).pendingRotation).toBeUndefined(), { timeout: 60_000, interval: 250 });
     const audit = await handlers.tokenAudit({});
     expect(audit).toMatchObject({ consistent: true, vault: { fingerprint: fingerprint(before.hash) } });
   });
@@ -259,7 +260,7 @@ describe.skipIf(!d.ok)('token commands against the ComfyUI double container', ()
   });
 });
 
-describe.skipIf(!d.ok)('rotation writing login/PASSWORD through the engine (no secret file)', () => {
+describe.skipIf(!d.ok)('rotation writing login/PASSWORD through the engine (no secret file)', { timeout: 240_000 }, () => {
   let dep: Awaited<ReturnType<typeof deployment>>;
   beforeAll(async () => {
     dep = await deployment('tokens-archive', { secretFile: false });
