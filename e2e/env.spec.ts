@@ -56,7 +56,8 @@ test('Env page: findings, a masked diff, then a sync that each reader reads back
     // Only the mode off: the plan says so, instead of "will change" over an empty diff.
     chmodSync(notebook, 0o644);
     await sync.getByRole('button', { name: 'Preview again' }).click();
-    await expect(sync).toContainText('notebooks/.env (dotenv) — only the mode changes: to 0600');
+    await expect(sync).toContainText('notebooks/.env (dotenv) — only the mode changes, the contents are already right');
+    await expect(sync).toContainText('mode 0644 -> 0600 (it holds a secret: only its owner may read it)');
   } finally {
     panel.proc.kill('SIGTERM');
   }

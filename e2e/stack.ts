@@ -78,7 +78,9 @@ export async function newStack(name: string): Promise<Stack> {
       gpus: 'none',
       secretFile,
       stopTimeoutSec: 2,
-      healthcheck: { intervalSec: 1, timeoutSec: 2, retries: 2, startPeriodSec: 1 },
+      // Checked every second, but patient: on a loaded machine one exec of the check can take seconds,
+      // and a container marked unhealthy at start-up fails every spec that needs it healthy.
+      healthcheck: { intervalSec: 1, timeoutSec: 10, retries: 3, startPeriodSec: 30 },
     },
     env: {
       root: project,

@@ -21,7 +21,9 @@ describe('env page', () => {
 
   it('says what a sync changes, and a mode-only change is not an empty "will change"', () => {
     expect(targetChange(target({}), false)).toBe('will change: sets A');
-    expect(targetChange(target({ diff: [], keys: [{ key: 'A', source: 'token', status: 'unchanged' }] }), false)).toBe('only the mode changes: to 0600 (owner-only, it holds a secret); the contents are already right');
+    const modeOnly = target({ diff: ['mode 0644 -> 0600 (it holds a secret: only its owner may read it)'], keys: [{ key: 'A', source: 'token', status: 'unchanged' }] });
+    expect(targetChange(modeOnly, false)).toBe('only the mode changes, the contents are already right');
+    expect(targetChange(modeOnly, true)).toBe('mode changed, the contents are already right');
     expect(targetChange(target({ exists: false }), false)).toBe('will be created; sets A');
     expect(targetChange(target({ changed: false }), false)).toBe('already up to date');
     expect(targetChange(target({ error: 'malformed line 3' }), false)).toBe('malformed line 3');

@@ -15,9 +15,8 @@ export function targetChange(t: EnvSyncTargetPreview, applied: boolean): string 
   const set = t.keys.filter((k) => k.status === 'set').map((k) => k.key);
   const keys = set.length ? `sets ${set.join(', ')}` : '';
   if (!t.exists) return `${applied ? 'created' : 'will be created'}${keys ? `; ${keys}` : ''}`;
-  // Changed with an identical text: only the mode differs, and the sync changes a mode only to make
-  // a file holding a secret owner-only. The plan does not carry the current mode (yet).
-  if (t.diff.length === 0) return `${applied ? 'mode changed' : 'only the mode changes'}: to 0600 (owner-only, it holds a secret); the contents are already right`;
+  // Changed with an identical text: the plan's diff says the mode change ("mode 0644 -> 0600 ...").
+  if (t.diff.every((line) => line.startsWith('mode '))) return `${applied ? 'mode changed' : 'only the mode changes'}, the contents are already right`;
   return `${applied ? 'written' : 'will change'}${keys ? `: ${keys}` : ''}`;
 }
 
