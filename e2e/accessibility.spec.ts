@@ -3,6 +3,8 @@ import { expect, snap, test } from './panel.js';
 import { openPanel, useStack } from './stack.js';
 
 const stack = useStack('a11y', { up: true, adopt: true });
+// Five pages, each scanned by axe-core: minutes on a loaded machine.
+test.setTimeout(300_000);
 
 // Every page, in both themes, checked by axe-core for WCAG 2 A/AA problems (labels, contrast, roles).
 for (const theme of ['light', 'dark'] as const) {
