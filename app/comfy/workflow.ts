@@ -5,6 +5,7 @@ import { ConfigError } from '../errors.js';
 import qwenGraph from '../../assets/workflows/qwen-image.json' with { type: 'json' };
 import smokeGraph from '../../assets/workflows/smoke.json' with { type: 'json' };
 import type { ApiGraph } from './shapes.js';
+import type { RunParams } from '../contract/ops/generate.js';
 
 export type WorkflowSource = 'smoke' | 'qwen' | { file: string };
 
@@ -14,14 +15,8 @@ export interface Workflow {
   graph: ApiGraph;
 }
 
-/** What a run may change in a graph; each applies to the node found by its role. */
-export interface GenerationParams {
-  prompt?: string;
-  negative?: string;
-  seed?: number;
-  width?: number;
-  height?: number;
-  steps?: number;
+/** What a run may change in a graph (the contract's RunParams and the file prefix); each applies to the node found by its role. */
+export interface GenerationParams extends RunParams {
   filenamePrefix?: string;
 }
 

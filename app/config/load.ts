@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parse as parseJson, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import type { z } from 'zod';
 import { ConfigError, PanelError } from '../errors.js';
-import { readRegularFile } from '../fs/regular-file.js';
+import { readRegularFile, TOO_LARGE } from '../fs/regular.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { PanelConfigSchema, type PanelConfig } from './schema.js';
 
@@ -62,9 +62,9 @@ export const MAX_CONFIG_BYTES = 1024 * 1024;
 export async function loadConfig(file: string, explicit: boolean): Promise<LoadedConfig> {
   let text: string;
   try {
-    text = (await readRegularFile(file, MAX_CONFIG_BYTES)).toString('utf8');
+    text = (await readRegularFile(file, MAX_CONFIG_BYTES)).data.toString('utf8');
   } catch (e) {
-    if (e instanceof PanelError) throw new ConfigError(e.message, e.code === 'file-too-large' ? 'A panel config is a few KB: is this the right file?' : 'Point --config at the JSON config file itself.');
+    if (e instanceof PanelError) throw new ConfigError(e.message, e.code === TOO_LARGE ? 'A panel config is a few KB: is this the right file?' : 'Point --config at the JSON config file itself.');
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && !explicit) return { config: parseConfig({}), path: file, configured: false };
     if (code === 'ENOENT') throw new ConfigError(`${file}: no such config file`, 'Check the --config path, or omit it to use the default.');
