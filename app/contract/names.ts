@@ -42,6 +42,7 @@ export const opNames = [
   'healthStatus',
   'healthProbe',
   'setupDetect',
+  'setupAdopt',
   'setupApply',
   // ops/tokens.ts
   'tokenAudit',

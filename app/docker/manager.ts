@@ -18,6 +18,7 @@ import type {
   SpecChange,
 } from '../contract/ops/container.js';
 import { PanelError } from '../errors.js';
+import { composeOrigin, composeRecreateCommand } from './compose.js';
 import { archiveEntry, packFile, readArchiveFile, type ArchiveFile } from './archive.js';
 import { buildImage, type BuildOptions } from './build.js';
 import { connectDocker, type DockerTarget } from './connection.js';
@@ -259,7 +260,7 @@ export class ContainerManager {
       .getImage(info.Image)
       .inspect()
       .catch(() => undefined);
-    const changes = diffViews(observedView(info, image?.Config), desired);
+    const changes = diffViews(observedView(info, image?.Config, this.config.container.tokenEnvKeys), desired);
     const label = info.Config.Labels?.[LABEL_SPEC_HASH];
     if (changes.length === 0 && label !== undefined && label !== specHash(desired)) {
       changes.push({ field: 'spec-hash', from: label, to: specHash(desired) });
@@ -275,12 +276,12 @@ export class ContainerManager {
     const info = await this.inspectOrFail();
     const changes = await this.diffSpec();
     if (changes.length === 0) return { recreated: false, changes, state: await this.state() };
-    const compose = info.Config.Labels?.['com.docker.compose.project'];
+    const compose = composeOrigin(info.Config.Labels);
     if (compose && !opts.force) {
       throw new PanelError(
-        `${this.name} belongs to compose project "${compose}"; recreating it from the panel detaches it from compose`,
+        `${this.name} belongs to compose project "${compose.project}"; recreating it from the panel detaches it from compose`,
         'container-compose-owned',
-        'Change the compose file and run `docker compose up -d`, or recreate anyway with --force.',
+        `Change the compose file (${compose.configFiles.join(', ') || 'compose.yaml'}) to match, then apply it through compose: ${composeRecreateCommand(compose, this.target?.source === 'default' ? undefined : this.target?.host).text}`,
       );
     }
     // Everything that can fail without stopping anything fails here, while the old one still serves.

@@ -1,3 +1,4 @@
+import { planAdoption } from '../adopt/index.js';
 import type { PanelHandlers } from '../contract/index.js';
 import { applySetupChoices, detectSetup, probeConfigured } from '../health/index.js';
 import { appHandlers } from './app.js';
@@ -26,6 +27,7 @@ export function healthHandlers(ctx: PanelContext) {
     },
     healthProbe: async ({ requests }) => probeConfigured(ctx.loaded.config, ctx.paths, requests, ctx.vaultKeys),
     setupDetect: async () => detectSetup(ctx.loaded.config, ctx.loaded.path),
+    setupAdopt: async ({ containerName, dockerHost }) => planAdoption(ctx.loaded.config, { containerName, configFile: ctx.loaded.path, ...(dockerHost ? { dockerHost } : {}) }),
     setupApply: async ({ choices }) => {
       const view = await appHandlers(ctx).configSave({ config: applySetupChoices(ctx.loaded.config, choices) });
       ensureStarted();
