@@ -22,6 +22,7 @@ export const opNames = [
   'containerRecreate',
   'containerRemove',
   'containerAdopt',
+  'containerComposeApply',
   'containerLogs',
   'containerLogsFollow',
   'containerBuild',

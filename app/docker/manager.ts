@@ -7,6 +7,7 @@ import type { LogLine } from '../contract/events.js';
 import type {
   AdoptReport,
   BuildResult,
+  ComposeApplyResult,
   ContainerOverview,
   ContainerPhase,
   ContainerState,
@@ -18,7 +19,7 @@ import type {
   SpecChange,
 } from '../contract/ops/container.js';
 import { PanelError } from '../errors.js';
-import { composeOrigin, composeRecreateCommand } from './compose.js';
+import { composeOrigin, composeRecreateCommand, composeVersion, runComposeCommand, type ComposeCommand } from './compose.js';
 import { archiveEntry, packFile, readArchiveFile, type ArchiveFile } from './archive.js';
 import { buildImage, type BuildOptions } from './build.js';
 import { connectDocker, type DockerTarget } from './connection.js';
@@ -367,7 +368,22 @@ export class ContainerManager {
       canChange: ['start, stop and restart it', 'read its logs, CPU, memory and GPU use', 'read and write files in it (e.g. login/PASSWORD)', 'verify the ComfyUI-Login node'],
       cannotChange: [`image, env, ports, mounts, GPUs, restart policy or healthcheck without recreating it${detach}`],
       differences: await this.diffSpec(),
+      ...(s.compose ? { composeCommand: (await this.composeCommand()).text, composeAvailable: (await composeVersion()) !== undefined } : {}),
     };
+  }
+
+  /** The compose command that recreates this compose-made container from its project's files. */
+  async composeCommand(): Promise<ComposeCommand> {
+    const origin = composeOrigin((await this.inspectOrFail()).Config.Labels);
+    if (!origin) throw new PanelError(`${this.name} was not made by docker compose`, 'container-not-compose', 'Use `comfy-panel container recreate` for it.');
+    return composeRecreateCommand(origin, this.target?.source === 'default' ? undefined : this.target?.host);
+  }
+
+  /** Applies a change to a compose-made container the way compose does it (the caller asked the operator first). */
+  async composeApply(): Promise<ComposeApplyResult> {
+    const command = await this.composeCommand();
+    const { output } = await runComposeCommand(command);
+    return { command: command.text, output, state: await this.state() };
   }
 
   /** Emits the state now and on every transition, from Docker events. Returns the stop function. */

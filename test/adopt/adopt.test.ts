@@ -215,6 +215,16 @@ describe.skipIf(!d.ok)('a token in the container environment (container-env:<KEY
     expect(err.code).toBe('container-compose-owned');
     expect(err.fix).toContain(`-p ${dep.project}`);
     expect(err.fix).toContain('up -d --no-deps --force-recreate comfyui');
+    // The Container page's report carries the same command; compose is not installed here, so it is not offered to run.
+    const report = (await cli(home, '--json', 'container', 'adopt')).json<{ composeCommand: string; composeAvailable: boolean }>();
+    expect(err.fix.endsWith(report.composeCommand)).toBe(true);
+    // The engine the panel uses is named for compose too (here from DOCKER_HOST).
+    expect(report.composeCommand).toMatch(/^DOCKER_HOST=\S+ docker compose /);
+    expect(report.composeAvailable).toBe(false);
+    const asked = await cli(home, '--json', 'container', 'compose-apply');
+    expect(asked.json()).toEqual({ ran: false, command: report.composeCommand });
+    const missing = await cli(home, '--json', 'container', 'compose-apply', '--yes');
+    expect(missing.json<{ error: { code: string; fix: string } }>().error).toMatchObject({ code: 'compose-missing', fix: expect.stringContaining(report.composeCommand) });
     // Still the compose-made container, still serving.
     expect((await docker.getContainer(dep.name).inspect()).Config.Labels['com.docker.compose.project']).toBe(dep.project);
   });

@@ -36,7 +36,8 @@ export function planText(plan: AdoptionPlan): string {
   return lines.join('\n');
 }
 
-async function confirmOnTty(question: string): Promise<boolean> {
+/** Asks on a terminal; false when there is none (scripts pass --yes). */
+export async function confirmOnTty(question: string): Promise<boolean> {
   if (!process.stdin.isTTY) return false;
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {

@@ -19,6 +19,7 @@ export const invalidates: Record<OpName, readonly OpName[] | typeof EVERYTHING> 
   containerRestart: ['containerStatus'],
   containerCreate: ['containerStatus'],
   containerRecreate: ['containerStatus'],
+  containerComposeApply: ['containerStatus'],
   containerRemove: ['containerStatus'],
   containerAdopt: [],
   containerLogs: [],
