@@ -5,7 +5,8 @@
  */
 import type Docker from 'dockerode';
 import type { PanelConfig } from '../config/schema.js';
-import type { AdoptionPlan, ConfigChange, CredentialSource } from '../contract/ops/health.js';
+import { configDiff } from '../config/diff.js';
+import type { AdoptionPlan, CredentialSource } from '../contract/ops/health.js';
 import { connectDocker } from '../docker/connection.js';
 import { ContainerManager } from '../docker/manager.js';
 import { toDockerError } from '../docker/problems.js';
@@ -75,22 +76,6 @@ export async function adoptDeployment(opts: AdoptOptions): Promise<AdoptedDeploy
     credential: { ...base.credential, username },
   };
   return { container: containerName, ...(inspected.compose ? { compose: inspected.compose } : {}), section, adopted, notes, tokenSources };
-}
-
-/** Every leaf of a JSON value by dotted path (arrays as a whole: a list of mounts or targets is one value). */
-function leaves(value: unknown, prefix = '', out = new Map<string, string>()): Map<string, string> {
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    for (const [k, v] of Object.entries(value)) leaves(v, prefix ? `${prefix}.${k}` : k, out);
-  } else if (value !== undefined) out.set(prefix, JSON.stringify(value));
-  return out;
-}
-
-/** What changes from one config to another, field by field (configs hold no secrets). */
-export function configDiff(from: unknown, to: unknown): ConfigChange[] {
-  const a = leaves(from);
-  const b = leaves(to);
-  const fields = [...new Set([...a.keys(), ...b.keys()])].sort();
-  return fields.filter((f) => a.get(f) !== b.get(f)).map((f) => ({ field: f, from: a.get(f) ?? '(unset)', to: b.get(f) ?? '(unset)' }));
 }
 
 /** The plan the wizard and `setup --adopt` show: the current config with the deployment's section in, and the diff. */

@@ -91,6 +91,8 @@ export interface ContainerCandidate {
   adopted: boolean;
   /** The name the config currently points at. */
   configured: boolean;
+  /** Compose project it belongs to, when compose made it. */
+  composeProject?: string;
 }
 
 export interface CredentialSource {
@@ -110,6 +112,8 @@ export interface SetupDetection {
   containers: ContainerCandidate[];
   credentialSources: CredentialSource[];
   envFiles: string[];
+  /** Tagged images on the engine, for the create path. */
+  images: string[];
   /** The folder scanned for .env files. */
   envRoot: string;
   /** Steps that could not be looked at, with why. */
@@ -174,7 +178,10 @@ export const healthOps = {
     'Send N concurrent authenticated requests and report the success rate, counts by status and latency percentiles',
     z.object({ requests: z.int().min(1).max(10_000).optional().describe('default: config health.probeRequests') }).strict(),
   ),
-  setupDetect: op<SetupDetection>()('First run: find the Docker engine, ComfyUI containers, importable credentials and .env files', empty),
+  setupDetect: op<SetupDetection>()(
+    'First run: find the Docker engine, ComfyUI containers, importable credentials and .env files',
+    z.object({ dockerHost: z.string().min(1).optional().describe('Probe this engine address instead of the configured one (the wizard\'s step 1)') }).strict(),
+  ),
   setupAdopt: op<AdoptionPlan>()(
     'Read an existing container (docker inspect, compose labels and files) into a proposed config, with the diff against the current one; writes nothing',
     z

@@ -12,6 +12,8 @@ export const invalidates: Record<OpName, readonly OpName[] | typeof EVERYTHING> 
   appInfo: [],
   configGet: [],
   configSave: EVERYTHING,
+  configSchema: [],
+  configCheck: [],
   dockerPing: [],
   containerStatus: [],
   containerStart: ['containerStatus'],
