@@ -71,9 +71,8 @@ export function App() {
   }, []);
   const unconfigured = info.data !== undefined && !info.data.configured;
   // First run: the wizard stays up after it saved the config, until the operator closes it.
-  useEffect(() => {
-    if (unconfigured) setWizard(true);
-  }, [unconfigured]);
+  // (State adjusted while rendering, React's pattern for state derived from a change.)
+  if (unconfigured && !wizard) setWizard(true);
   const firstRun = unconfigured || wizard;
   return (
     <div className="app">

@@ -45,7 +45,7 @@ function Field({ path, node, value, onChange, issue }: { path: string[]; node: S
   let input;
   if (node.enum) {
     input = (
-      <select id={id} value={String(value ?? '')} onChange={(e) => onChange(e.target.value || undefined)}>
+      <select id={id} value={typeof value === 'string' || typeof value === 'number' ? String(value) : ''} onChange={(e) => onChange(e.target.value || undefined)}>
         <option value="">(unset)</option>
         {node.enum.map((v) => (
           <option key={String(v)} value={String(v)}>
@@ -204,7 +204,7 @@ export function SettingsPage() {
       <OpStatus state={view} what="the configuration" />
       {view.data && schema.data ? (
         // A new form for every config the app loads (a save here, a change on disk): the fields show what is in use.
-        <SettingsForm key={view.updatedAt} config={view.data.config} path={view.data.path} schema={schema.data as SchemaNode} />
+        <SettingsForm key={view.updatedAt} config={view.data.config} path={view.data.path} schema={schema.data} />
       ) : null}
     </div>
   );
