@@ -131,3 +131,33 @@ test('Settings: a change saved in the UI and one made by hand both show in the r
     panel.proc.kill('SIGTERM');
   }
 });
+
+test('the create path with a local image reaches a healthy container', async ({ page }) => {
+  test.setTimeout(240_000);
+  const home = path.join(HOMES, `${run}-create`);
+  const panel = await startPanel(`${run}-create`, { home });
+  const name = `${run}-created`;
+  cleanup.push(() => docker().getContainer(name).remove({ force: true }));
+  const port = await freePort();
+  try {
+    await page.goto(panel.url);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('radio', { name: 'Create a new container' }).check();
+    await page.getByLabel('New container name').fill(name);
+    await page.getByLabel('Image').fill(dep.image);
+    await page.getByLabel('GPUs').fill('none');
+    await page.getByLabel('Secret file').fill(path.join(home, 'secrets', 'comfyui-password'));
+    await page.getByLabel('Host port').fill(String(port));
+    await page.getByRole('button', { name: 'Continue' }).click();
+    const review = page.getByTestId('setup-review');
+    // No token of another container or project is offered on the create path.
+    await expect(review).not.toContainText('container:');
+    await reloadAt(page, 'Review and finish');
+    await page.getByTestId('setup-review').getByRole('button', { name: 'Create the container' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Yes, create now' }).click();
+    await expect(page.getByTestId('setup-outcome')).toContainText('Created the credential fp:', { timeout: 180_000 });
+    expect((await docker().getContainer(name).inspect()).State.Health?.Status).toBe('healthy');
+  } finally {
+    panel.proc.kill('SIGTERM');
+  }
+});
