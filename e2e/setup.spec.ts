@@ -44,18 +44,20 @@ test('first run: from an empty config to an adopted double container with an imp
     await snap(page, 'setup-engine');
     await page.getByRole('button', { name: 'Continue' }).click();
 
+    // Nothing is preselected: the decoy (another deployment) is never chosen for the operator.
+    await expect(page.getByRole('radio', { checked: true })).toHaveCount(0);
     await page.getByRole('radio', { name: new RegExp(`${stack.containerName} `) }).check();
     await page.getByRole('button', { name: 'Continue' }).click();
 
     // Only the chosen container's token is offered (importing reads the configured container).
-    await expect(page.getByRole('listitem').filter({ hasText: `container:${decoyName()}` })).toHaveCount(0);
-
-    const source = page.getByRole('listitem').filter({ hasText: `container:${stack.containerName}` });
-    await source.getByRole('button', { name: 'Import' }).click();
-    await expect(page.getByRole('status')).toContainText('Imported fp:');
+    const review = page.getByTestId('setup-review');
+    await expect(review).toContainText(`container:${stack.containerName}`);
+    await expect(review).not.toContainText(`container:${decoyName()}`);
+    await expect(page.getByTestId('setup-adopted')).toContainText(stack.secretFile);
+    await review.getByRole('button', { name: 'Adopt these values' }).click();
+    await expect(page.getByTestId('setup-outcome')).toContainText('Imported fp:');
     await snap(page, 'setup-credential');
-    await page.getByRole('button', { name: 'Continue' }).click();
-    await page.getByRole('button', { name: 'Finish' }).click();
+    await page.getByRole('button', { name: 'Open the dashboard' }).click();
 
     // The dashboard replaces the setup, and the adopted container answers to the imported token.
     await page.getByRole('button', { name: 'Run all checks now' }).click();

@@ -9,6 +9,7 @@ import { registerGatewayCommands } from './commands/gateway.js';
 import { registerGenerateCommands } from './commands/generate.js';
 import { registerHealthCommands } from './commands/health.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerSetupCommands } from './commands/setup.js';
 import { registerTokenCommands } from './commands/token.js';
 import { createCliContext, EXIT, type CliContext } from './context.js';
 
@@ -29,6 +30,7 @@ export function buildProgram(opts: { json?: boolean } = {}): Command {
   const cli: CliContext = createCliContext(() => program.opts());
   registerServeCommand(program, cli);
   registerConfigCommands(program, cli);
+  registerSetupCommands(program, cli);
   registerContainerCommands(program, cli);
   registerGenerateCommands(program, cli);
   registerTokenCommands(program, cli);

@@ -370,7 +370,8 @@ async function eachChunk(res: Response, o: BodyLimits, onChunk: (chunk: Uint8Arr
     throw tooLarge();
   }
   if (!res.body) return 0;
-  const reader = res.body.getReader();
+  // The body stream is typed `any` chunks in this lib setup; a fetch body yields bytes.
+  const reader = res.body.getReader() as ReadableStreamDefaultReader<Uint8Array>;
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
     onAbort = () => reject(new ComfyError('timeout', `${o.what}: the answer did not complete within ${o.timeoutMs} ms`, 'Is ComfyUI busy or hung? Raise comfyui.timeoutMs if the server is just slow'));

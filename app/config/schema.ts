@@ -66,6 +66,20 @@ export const PanelConfigSchema = z
         mounts: z.array(MountSchema).default([]),
         env: z.record(z.string(), z.string()).default({}),
         secretFile: z.string().optional().describe('Host file holding the PASSWORD content, mounted read-only into the container'),
+        secretTarget: z
+          .string()
+          .startsWith('/')
+          .optional()
+          .describe("Where container.secretFile is mounted inside the container (the entrypoint's COMFYUI_SECRET_FILE); default /run/secrets/comfyui-password"),
+        user: z
+          .string()
+          .regex(/^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?$/, 'a user as `docker run --user` takes it: uid[:gid] or name[:group]')
+          .optional()
+          .describe('User the container runs as, e.g. "1000:1000" (the recipe\'s non-root user); unset: the image\'s user'),
+        tokenEnvKeys: z
+          .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a key name: letters, digits and _, not starting with a digit'))
+          .optional()
+          .describe("Keys of the container's own environment that carry the token (e.g. COMFYUI_BEARER_TOKEN set by compose from an env_file); audited as container-env:<KEY>, changed only by recreating the container"),
         authRequired: z.boolean().default(true).describe('Refuse to consider the server healthy unless ComfyUI-Login enforces auth'),
         restartPolicy: z.enum(['no', 'always', 'unless-stopped', 'on-failure']).default('unless-stopped'),
         stopTimeoutSec: z.int().min(0).max(600).default(20),

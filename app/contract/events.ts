@@ -15,6 +15,16 @@ export interface PanelEvents {
   generationProgress: GenerationProgress;
   /** One step of a credential rotation started, finished or failed. */
   rotationStep: RotationStep;
+  /** The config file changed on disk (by hand, by the CLI) and was reloaded; or it is invalid and the old one stays. */
+  configReloaded: ConfigReloaded;
+}
+
+export interface ConfigReloaded {
+  path: string;
+  /** Dotted config fields that changed (empty with an error). */
+  changed: string[];
+  /** Set when the new file is not a valid config: what is wrong; the running app keeps the previous one. */
+  error?: string;
 }
 
 export type EventName = keyof PanelEvents;

@@ -11,6 +11,8 @@ export const opNames = [
   // ops/app.ts
   'appInfo',
   'configGet',
+  'configSchema',
+  'configCheck',
   'configSave',
   // ops/container.ts
   'dockerPing',
@@ -22,6 +24,7 @@ export const opNames = [
   'containerRecreate',
   'containerRemove',
   'containerAdopt',
+  'containerComposeApply',
   'containerLogs',
   'containerLogsFollow',
   'containerBuild',
@@ -42,6 +45,7 @@ export const opNames = [
   'healthStatus',
   'healthProbe',
   'setupDetect',
+  'setupAdopt',
   'setupApply',
   // ops/tokens.ts
   'tokenAudit',
@@ -63,7 +67,7 @@ export function isOpName(name: unknown): name is OpName {
 }
 
 /** Every event the core pushes; the type test checks it covers PanelEvents exactly. */
-export const eventNames = ['health', 'containerState', 'log', 'generationProgress', 'rotationStep'] as const satisfies readonly EventName[];
+export const eventNames = ['health', 'containerState', 'log', 'generationProgress', 'rotationStep', 'configReloaded'] as const satisfies readonly EventName[];
 
 /** The readers an env file can be written for (config env.targets[].dialect). */
 export const dialects = ['compose', 'dotenv', 'raw'] as const;

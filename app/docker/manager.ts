@@ -7,6 +7,7 @@ import type { LogLine } from '../contract/events.js';
 import type {
   AdoptReport,
   BuildResult,
+  ComposeApplyResult,
   ContainerOverview,
   ContainerPhase,
   ContainerState,
@@ -18,6 +19,7 @@ import type {
   SpecChange,
 } from '../contract/ops/container.js';
 import { PanelError } from '../errors.js';
+import { composeOrigin, composeRecreateCommand, composeVersion, runComposeCommand, type ComposeCommand } from './compose.js';
 import { archiveEntry, packFile, readArchiveFile, type ArchiveFile } from './archive.js';
 import { buildImage, type BuildOptions } from './build.js';
 import { connectDocker, type DockerTarget } from './connection.js';
@@ -261,7 +263,7 @@ export class ContainerManager {
       .getImage(info.Image)
       .inspect()
       .catch(() => undefined);
-    const changes = diffViews(observedView(info, image?.Config), desired);
+    const changes = diffViews(observedView(info, image?.Config, this.config.container.tokenEnvKeys), desired);
     const label = info.Config.Labels?.[LABEL_SPEC_HASH];
     if (changes.length === 0 && label !== undefined && label !== specHash(desired)) {
       changes.push({ field: 'spec-hash', from: label, to: specHash(desired) });
@@ -277,12 +279,12 @@ export class ContainerManager {
     const info = await this.inspectOrFail();
     const changes = await this.diffSpec();
     if (changes.length === 0) return { recreated: false, changes, state: await this.state() };
-    const compose = info.Config.Labels?.['com.docker.compose.project'];
+    const compose = composeOrigin(info.Config.Labels);
     if (compose && !opts.force) {
       throw new PanelError(
-        `${this.name} belongs to compose project "${compose}"; recreating it from the panel detaches it from compose`,
+        `${this.name} belongs to compose project "${compose.project}"; recreating it from the panel detaches it from compose`,
         'container-compose-owned',
-        'Change the compose file and run `docker compose up -d`, or recreate anyway with --force.',
+        `Change the compose file (${compose.configFiles.join(', ') || 'compose.yaml'}) to match, then apply it through compose: ${composeRecreateCommand(compose, this.target?.source === 'default' ? undefined : this.target?.host).text}`,
       );
     }
     // Everything that can fail without stopping anything fails here, while the old one still serves.
@@ -366,7 +368,22 @@ export class ContainerManager {
       canChange: ['start, stop and restart it', 'read its logs, CPU, memory and GPU use', 'read and write files in it (e.g. login/PASSWORD)', 'verify the ComfyUI-Login node'],
       cannotChange: [`image, env, ports, mounts, GPUs, restart policy or healthcheck without recreating it${detach}`],
       differences: await this.diffSpec(),
+      ...(s.compose ? { composeCommand: (await this.composeCommand()).text, composeAvailable: (await composeVersion()) !== undefined } : {}),
     };
+  }
+
+  /** The compose command that recreates this compose-made container from its project's files. */
+  async composeCommand(): Promise<ComposeCommand> {
+    const origin = composeOrigin((await this.inspectOrFail()).Config.Labels);
+    if (!origin) throw new PanelError(`${this.name} was not made by docker compose`, 'container-not-compose', 'Use `comfy-panel container recreate` for it.');
+    return composeRecreateCommand(origin, this.target?.source === 'default' ? undefined : this.target?.host);
+  }
+
+  /** Applies a change to a compose-made container the way compose does it (the caller asked the operator first). */
+  async composeApply(): Promise<ComposeApplyResult> {
+    const command = await this.composeCommand();
+    const { output } = await runComposeCommand(command);
+    return { command: command.text, output, state: await this.state() };
   }
 
   /** Emits the state now and on every transition, from Docker events. Returns the stop function. */

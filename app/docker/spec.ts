@@ -27,6 +27,8 @@ export interface SpecView {
   gpus: string;
   restartPolicy: string;
   healthcheck: string;
+  /** '' for the image's user. */
+  user: string;
 }
 
 type ContainerConfig = PanelConfig['container'];
@@ -38,13 +40,13 @@ function requireAbsolute(p: string, field: string): string {
 
 function mountsOf(c: ContainerConfig): { source: string; target: string; readOnly: boolean }[] {
   const mounts = c.mounts.map((m, i) => ({ ...m, source: requireAbsolute(m.source, `container.mounts[${i}].source`) }));
-  if (c.secretFile) mounts.push({ source: requireAbsolute(c.secretFile, 'container.secretFile'), target: SECRET_TARGET, readOnly: true });
+  if (c.secretFile) mounts.push({ source: requireAbsolute(c.secretFile, 'container.secretFile'), target: c.secretTarget ?? SECRET_TARGET, readOnly: true });
   return mounts;
 }
 
 function envOf(c: ContainerConfig): Record<string, string> {
   const env: Record<string, string> = { ...c.env, COMFYUI_AUTH_REQUIRED: c.authRequired ? '1' : '0' };
-  if (c.secretFile) env.COMFYUI_SECRET_FILE = SECRET_TARGET;
+  if (c.secretFile) env.COMFYUI_SECRET_FILE = c.secretTarget ?? SECRET_TARGET;
   return env;
 }
 
@@ -71,13 +73,16 @@ export function desiredView(config: PanelConfig): SpecView {
     gpus: gpusLabel(c.gpus),
     restartPolicy: c.restartPolicy,
     healthcheck: healthLabel(['CMD', ...h.command], h.intervalSec, h.timeoutSec, h.retries, h.startPeriodSec),
+    user: c.user ?? '',
   };
 }
 
 /** A short stable hash of the desired spec, stored as a label to spot config changes. */
 export function specHash(view: SpecView): string {
   const sortedEnv = Object.fromEntries(Object.entries(view.env).sort(([a], [b]) => a.localeCompare(b)));
-  return createHash('sha256').update(JSON.stringify({ ...view, env: sortedEnv })).digest('hex').slice(0, 16);
+  // No user: hashed as before `user` existed, so containers made then do not all read as changed.
+  const { user, ...rest } = view;
+  return createHash('sha256').update(JSON.stringify({ ...rest, ...(user ? { user } : {}), env: sortedEnv })).digest('hex').slice(0, 16);
 }
 
 /** The create options for the managed container, labelled with the spec hash. */
@@ -90,6 +95,7 @@ export function buildCreateSpec(config: PanelConfig): Docker.ContainerCreateOpti
     name: c.name,
     Image: c.image,
     ...(c.command ? { Cmd: c.command } : {}),
+    ...(c.user ? { User: c.user } : {}),
     Env: Object.entries(view.env).map(([k, v]) => `${k}=${v}`),
     Tty: false,
     ExposedPorts: { [portKey]: {} },
@@ -114,7 +120,8 @@ export function buildCreateSpec(config: PanelConfig): Docker.ContainerCreateOpti
   };
 }
 
-function envRecord(list: string[] | undefined | null): Record<string, string> {
+/** `KEY=value` lines (Docker's Env) as a record. */
+export function envRecord(list: readonly string[] | undefined | null): Record<string, string> {
   const out: Record<string, string> = {};
   for (const item of list ?? []) {
     const i = item.indexOf('=');
@@ -123,10 +130,14 @@ function envRecord(list: string[] | undefined | null): Record<string, string> {
   return out;
 }
 
-/** The same view, read back from a container; image defaults are left out so only our choices compare. */
-export function observedView(info: Docker.ContainerInspectInfo, image?: { Env?: string[]; Cmd?: string[] | null }): SpecView {
+/**
+ * The same view, read back from a container; image defaults are left out so only our choices
+ * compare, and so are `ignoreEnv` keys (container.tokenEnvKeys: the token, set by compose and
+ * audited on its own, never part of the panel's spec).
+ */
+export function observedView(info: Docker.ContainerInspectInfo, image?: { Env?: string[]; Cmd?: string[] | null }, ignoreEnv: readonly string[] = []): SpecView {
   const imageEnv = envRecord(image?.Env);
-  const env = Object.fromEntries(Object.entries(envRecord(info.Config.Env)).filter(([k, v]) => imageEnv[k] !== v));
+  const env = Object.fromEntries(Object.entries(envRecord(info.Config.Env)).filter(([k, v]) => imageEnv[k] !== v && !ignoreEnv.includes(k)));
   const cmd = info.Config.Cmd ?? null;
   const sameAsImage = image !== undefined && JSON.stringify(cmd ?? null) === JSON.stringify(image.Cmd ?? null);
   const bindings = (info.HostConfig.PortBindings ?? {}) as Record<string, { HostIp?: string; HostPort?: string }[] | null>;
@@ -145,6 +156,7 @@ export function observedView(info: Docker.ContainerInspectInfo, image?: { Env?: 
     healthcheck: hc?.Test?.length
       ? healthLabel(hc.Test, (hc.Interval ?? 0) / NS_PER_SEC, (hc.Timeout ?? 0) / NS_PER_SEC, hc.Retries ?? 0, (hc.StartPeriod ?? 0) / NS_PER_SEC)
       : 'none',
+    user: info.Config.User ?? '',
   };
 }
 
@@ -167,5 +179,6 @@ export function diffViews(observed: SpecView, desired: SpecView): SpecChange[] {
   scalar('gpus', observed.gpus, desired.gpus);
   scalar('restartPolicy', observed.restartPolicy, desired.restartPolicy);
   scalar('healthcheck', observed.healthcheck, desired.healthcheck);
+  scalar('user', observed.user || '(image default)', desired.user || '(image default)');
   return changes;
 }

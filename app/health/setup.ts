@@ -15,6 +15,7 @@ import { REMEDIES } from './troubleshoot.js';
 
 const COMFY_PORT = 8188;
 const COMPOSE_DIR = 'com.docker.compose.project.working_dir';
+const COMPOSE_PROJECT = 'com.docker.compose.project';
 
 /** How to get an engine running on this platform, after what the ping found. */
 export function engineHowTo(ping: DockerPing, platform: NodeJS.Platform = process.platform): string {
@@ -45,6 +46,7 @@ function candidateOf(c: Docker.ContainerInfo, configuredName: string): Container
     managed,
     adopted: !managed,
     configured: name === configuredName,
+    ...(c.Labels?.[COMPOSE_PROJECT] ? { composeProject: c.Labels[COMPOSE_PROJECT] } : {}),
   };
 }
 
@@ -65,6 +67,7 @@ export interface DockerFindings {
   credentialSources: CredentialSource[];
   /** Project folders compose recorded for the candidates: where their .env files live. */
   composeDirs: string[];
+  images: string[];
   skipped: SetupDetection['skipped'];
 }
 
@@ -72,18 +75,22 @@ export interface DockerFindings {
 export async function detectDocker(config: PanelConfig): Promise<DockerFindings> {
   const ping = await pingDocker(config);
   const docker = { ...ping, howTo: engineHowTo(ping) };
-  if (!ping.ok) return { docker, containers: [], credentialSources: [], composeDirs: [], skipped: [{ step: 'containers', reason: 'the Docker engine is not reachable' }] };
+  if (!ping.ok) return { docker, containers: [], credentialSources: [], composeDirs: [], images: [], skipped: [{ step: 'containers', reason: 'the Docker engine is not reachable' }] };
   const client = connectDocker(config).docker;
   let listed: Docker.ContainerInfo[];
   try {
     listed = (await client.listContainers({ all: true })).filter(isComfyCandidate);
   } catch (e) {
-    return { docker, containers: [], credentialSources: [], composeDirs: [], skipped: [{ step: 'containers', reason: errorMessage(e) }] };
+    return { docker, containers: [], credentialSources: [], composeDirs: [], images: [], skipped: [{ step: 'containers', reason: errorMessage(e) }] };
   }
   const containers = listed.map((c) => candidateOf(c, config.container.name));
   const credentialSources = (await Promise.all(containers.map((c) => containerCredential(config, client, c.name)))).filter((s) => s !== undefined);
   const composeDirs = [...new Set(listed.flatMap((c) => (c.Labels?.[COMPOSE_DIR] ? [c.Labels[COMPOSE_DIR]] : [])))];
-  return { docker, containers, credentialSources, composeDirs, skipped: [] };
+  const images = await client.listImages().then(
+    (list) => [...new Set(list.flatMap((i) => (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>')))].sort(),
+    () => [],
+  );
+  return { docker, containers, credentialSources, composeDirs, images, skipped: [] };
 }
 
 /** The configuration with the chosen answers applied; anything not chosen stays as it is. */
@@ -137,6 +144,7 @@ export async function detectSetup(config: PanelConfig, configFile: string): Prom
     containers: found.containers,
     credentialSources: [...found.credentialSources, ...(await envCredentials(envFiles))],
     envFiles: envFiles.map((f) => f.file),
+    images: found.images,
     envRoot,
     skipped,
   };

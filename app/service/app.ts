@@ -1,4 +1,7 @@
+import { configDiff } from '../config/diff.js';
+import { configJsonSchema } from '../config/json-schema.js';
 import { saveConfig } from '../config/load.js';
+import { PanelConfigSchema } from '../config/schema.js';
 import type { PanelHandlers } from '../contract/index.js';
 import type { PanelContext } from './context.js';
 
@@ -15,6 +18,12 @@ export function appHandlers(ctx: PanelContext) {
       dataDir: ctx.paths.dataDir,
     }),
     configGet: async () => view(),
+    configSchema: async () => configJsonSchema(),
+    configCheck: async ({ config }) => {
+      const r = PanelConfigSchema.safeParse(config);
+      if (!r.success) return { ok: false, issues: r.error.issues.map((i) => ({ path: i.path.join('.') || '(top level)', message: i.message })), changes: [] };
+      return { ok: true, issues: [], changes: configDiff(ctx.loaded.config, r.data) };
+    },
     configSave: async ({ config }) => {
       ctx.loaded = { config: await saveConfig(ctx.loaded.path, config), path: ctx.loaded.path, configured: true };
       return view();

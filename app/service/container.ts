@@ -69,6 +69,7 @@ export function containerHandlers(ctx: PanelContext) {
     containerRecreate: async ({ force }) => manager().recreate({ force }),
     containerRemove: async () => manager().remove(),
     containerAdopt: async () => manager().adopt(),
+    containerComposeApply: async () => manager().composeApply(),
     containerLogs: async ({ tail }) => {
       const lines: LogLine[] = [];
       await manager().logs({ tail, onLine: (l) => void lines.push(l) });

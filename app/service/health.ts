@@ -1,3 +1,4 @@
+import { planAdoption } from '../adopt/index.js';
 import type { PanelHandlers } from '../contract/index.js';
 import { applySetupChoices, detectSetup, probeConfigured } from '../health/index.js';
 import { appHandlers } from './app.js';
@@ -25,7 +26,9 @@ export function healthHandlers(ctx: PanelContext) {
       return monitor.status();
     },
     healthProbe: async ({ requests }) => probeConfigured(ctx.loaded.config, ctx.paths, requests, ctx.vaultKeys),
-    setupDetect: async () => detectSetup(ctx.loaded.config, ctx.loaded.path),
+    setupDetect: async ({ dockerHost }) =>
+      detectSetup(dockerHost ? { ...ctx.loaded.config, docker: { ...ctx.loaded.config.docker, host: dockerHost, context: undefined } } : ctx.loaded.config, ctx.loaded.path),
+    setupAdopt: async ({ containerName, dockerHost }) => planAdoption(ctx.loaded.config, { containerName, configFile: ctx.loaded.path, ...(dockerHost ? { dockerHost } : {}) }),
     setupApply: async ({ choices }) => {
       const view = await appHandlers(ctx).configSave({ config: applySetupChoices(ctx.loaded.config, choices) });
       ensureStarted();

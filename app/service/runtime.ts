@@ -1,3 +1,4 @@
+import { watchConfig } from '../config/watch.js';
 import type { PanelHandlers } from '../contract/index.js';
 import { fingerprintKeyFile, useFingerprintKey } from '../redact.js';
 import { fileLog, withCallLog } from './call-log.js';
@@ -16,6 +17,18 @@ export function createPanelRuntime(opts: PanelContextOptions): PanelRuntime {
   useFingerprintKey(fingerprintKeyFile(opts.paths.dataDir));
   const ctx = createPanelContext(opts);
   const log = fileLog(opts.paths.logDir);
+  ctx.disposers.push(
+    watchConfig({
+      file: opts.loaded.path,
+      current: () => ctx.loaded,
+      onReload: (next, changed) => {
+        ctx.loaded = next;
+        log(`config reloaded from ${next.path}: ${changed.join(', ') || 'first config'}`);
+        ctx.bus.emit('configReloaded', { path: next.path, changed });
+      },
+      onInvalid: (error) => ctx.bus.emit('configReloaded', { path: ctx.loaded.path, changed: [], error }),
+    }),
+  );
   log(`comfy-panel ${ctx.version} started (${opts.mode}), config ${opts.loaded.path}${opts.loaded.configured ? '' : ' (not configured yet)'}`);
   return {
     ctx,

@@ -11,6 +11,7 @@ import { PanelError } from '../errors.js';
 import { auditCredential, findTokenByFingerprint } from './audit.js';
 import { importFromEnvFile, importFromLocation } from './adopt.js';
 import { clientEnvLines } from './client-env.js';
+import { containerEnvLocation } from './container-env-location.js';
 import { readJournal } from './journal.js';
 import { envTargetLocation } from './env-location.js';
 import { containerPasswordLocation, secretFileLocation, type ContainerFiles, type CredentialLocation } from './locations.js';
@@ -93,7 +94,14 @@ export function tokenActions(config: PanelConfig, paths: PanelPaths, opts: Token
 
   return {
     vault,
-    audit: (): Promise<TokenAudit> => auditCredential(deps()),
+    // The container's own env is audited, never written: a rotation cannot change it (see container-env-location.ts).
+    audit: (): Promise<TokenAudit> => {
+      const d = deps();
+      const host = config.docker.host;
+      const envKeys = opts.locations ? [] : (config.container.tokenEnvKeys ?? []);
+      const inEnv = envKeys.map((key) => containerEnvLocation(containerManager().docker, config.container.name, key, host));
+      return auditCredential({ ...d, locations: [...d.locations, ...inEnv] });
+    },
     rotate: (): Promise<RotationResult> => rotateCredential(deps(), { kind: 'rotate' }),
     init: (force = false): Promise<RotationResult> => rotateCredential(deps(), { kind: 'init', force }),
     recover: (): Promise<RotationResult> => recoverRotation(deps()),

@@ -54,12 +54,19 @@ async function pendingJournal(deps: AuditDeps): Promise<NonNullable<TokenAudit['
 export async function auditCredential(deps: AuditDeps): Promise<TokenAudit> {
   const [state, keyInfo, journal] = await Promise.all([deps.vault.read(), deps.vault.keyInfo(), pendingJournal(deps)]);
   const readings = await Promise.all(deps.locations.map(async (loc) => ({ loc, reading: await loc.read() })));
-  const locations: LocationAudit[] = readings.map(({ loc, reading }) => ({
-    name: loc.name,
-    path: loc.path,
-    ...statusOf(reading, state),
-    ...(reading.state === 'present' ? { fingerprint: fingerprint(reading.token) } : {}),
-  }));
+  const locations: LocationAudit[] = await Promise.all(
+    readings.map(async ({ loc, reading }) => {
+      const status = statusOf(reading, state);
+      const fix = status.status !== 'match' && loc.fix ? await loc.fix().catch(() => undefined) : undefined;
+      return {
+        name: loc.name,
+        path: loc.path,
+        ...status,
+        ...(reading.state === 'present' ? { fingerprint: fingerprint(reading.token) } : {}),
+        ...(fix ? { fix } : {}),
+      };
+    }),
+  );
 
   const byToken = new Map<string, string[]>();
   for (const { loc, reading } of readings) if (reading.state === 'present') byToken.set(reading.token, [...(byToken.get(reading.token) ?? []), loc.name]);

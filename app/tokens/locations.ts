@@ -36,6 +36,8 @@ export interface CredentialLocation {
   snapshot(): Promise<LocationSnapshot>;
   write(cred: Credential): Promise<void>;
   restore(snapshot: LocationSnapshot): Promise<void>;
+  /** For a copy the panel cannot write (read-only locations): what the operator runs to make it current. */
+  fix?(): Promise<string>;
 }
 
 /** The subset of ContainerManager the container location needs. */

@@ -1,11 +1,12 @@
 import { useEffect, useState } from 'react';
 import { signOut } from './api/client.js';
-import { useOp } from './api/hooks.js';
+import { useEvent, useOp } from './api/hooks.js';
 import { ContainerPage } from './pages/ContainerPage.js';
 import { DashboardPage } from './pages/DashboardPage.js';
 import { EnvPage } from './pages/EnvPage.js';
 import { GeneratePage } from './pages/GeneratePage.js';
-import { SetupPage } from './pages/SetupPage.js';
+import { SettingsPage } from './pages/SettingsPage.js';
+import { SetupPage, setupInProgress } from './pages/SetupPage.js';
 import { TokensPage } from './pages/TokensPage.js';
 
 const PAGES = [
@@ -14,6 +15,7 @@ const PAGES = [
   { id: 'tokens', title: 'Tokens', render: () => <TokensPage /> },
   { id: 'env', title: 'Env files', render: () => <EnvPage /> },
   { id: 'generate', title: 'Generate', render: () => <GeneratePage /> },
+  { id: 'settings', title: 'Settings', render: () => <SettingsPage /> },
 ] as const;
 type PageId = (typeof PAGES)[number]['id'];
 
@@ -36,6 +38,20 @@ function useTheme() {
   return [theme, setTheme] as const;
 }
 
+/** Says when the config file was reloaded after a change on disk (by hand, by the CLI), or why it was not. */
+function ConfigReloadNotice() {
+  const [notice, setNotice] = useState<{ text: string; error: boolean }>();
+  useEvent('configReloaded', (e) =>
+    setNotice(e.error ? { text: `The config file changed but is not valid, so the previous one stays in use: ${e.error}`, error: true } : { text: `Config reloaded from ${e.path}${e.changed.length ? ` (${e.changed.slice(0, 6).join(', ')}${e.changed.length > 6 ? ', …' : ''})` : ''}.`, error: false }),
+  );
+  if (!notice) return null;
+  return (
+    <div className={notice.error ? 'error-note' : 'notice'} role="status" data-testid="config-reloaded">
+      {notice.text} <button onClick={() => setNotice(undefined)}>Dismiss</button>
+    </div>
+  );
+}
+
 export function App() {
   const [page, setPage] = useState<PageId>(currentPage);
   const [theme, setTheme] = useTheme();
@@ -46,7 +62,18 @@ export function App() {
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
   const active = PAGES.find((p) => p.id === page)!;
-  const firstRun = info.data && !info.data.configured;
+  // The wizard shows at first run, and stays (after a reload too) until it is finished or left.
+  const [wizard, setWizard] = useState(setupInProgress);
+  useEffect(() => {
+    const open = () => setWizard(true);
+    window.addEventListener('comfy-panel:setup', open);
+    return () => window.removeEventListener('comfy-panel:setup', open);
+  }, []);
+  const unconfigured = info.data !== undefined && !info.data.configured;
+  // First run: the wizard stays up after it saved the config, until the operator closes it.
+  // (State adjusted while rendering, React's pattern for state derived from a change.)
+  if (unconfigured && !wizard) setWizard(true);
+  const firstRun = unconfigured || wizard;
   return (
     <div className="app">
       <header className="topbar">
@@ -86,8 +113,18 @@ export function App() {
           ) : null}
         </div>
       </header>
+      <ConfigReloadNotice />
       <main id="main" aria-label={active.title}>
-        {firstRun ? <SetupPage onSkip={info.reload} /> : active.render()}
+        {firstRun ? (
+          <SetupPage
+            onDone={() => {
+              setWizard(false);
+              info.reload();
+            }}
+          />
+        ) : (
+          active.render()
+        )}
       </main>
     </div>
   );

@@ -25,6 +25,8 @@ const sorted = (xs: Iterable<string>) => [...xs].sort();
 /** A valid input for each operation that needs one; every other takes {}. */
 const VALID: Partial<Record<OpName, Record<string, unknown>>> = {
   configSave: { config: {} },
+  configCheck: { config: {} },
+  setupAdopt: { containerName: 'comfyui-qwen' },
   containerLogsFollow: { follow: true },
   envDiff: { a: '.env', b: '.env.example' },
   envShow: { file: '.env' },

@@ -3,7 +3,8 @@ import type { ContainerOverview, ContainerState, Fact } from '../../contract/ops
 import { ContainerManager } from '../../docker/manager.js';
 import { DockerError } from '../../docker/problems.js';
 import { exitCodeText } from '../../docker/state.js';
-import type { CliContext } from '../context.js';
+import { EXIT, type CliContext } from '../context.js';
+import { confirmOnTty } from './setup.js';
 
 const yesNo = (f: Fact) => (f.value === null ? 'unknown' : f.value ? 'yes' : 'NO');
 const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
@@ -150,6 +151,22 @@ export function registerContainerCommands(program: Command, cli: CliContext): vo
             ...r.differences.map((c) => `  - ${c.field}: ${c.from} -> ${c.to}`),
           ].join('\n'),
       });
+    });
+
+  container
+    .command('compose-apply')
+    .description('for a compose-made container: run the `docker compose … up -d --force-recreate SERVICE` that applies its project files (asks first unless --yes)')
+    .option('-y, --yes', 'run without asking')
+    .action(async (opts: { yes?: boolean }) => {
+      const { m } = await manager();
+      const command = await m.composeCommand();
+      if (!opts.yes && !(await confirmOnTty(`run \`${command.text}\`?`))) {
+        process.exitCode = EXIT.checkFailed;
+        cli.print({ json: { ran: false, command: command.text }, human: `not run (pass --yes): ${command.text}` });
+        return;
+      }
+      const r = await m.composeApply();
+      cli.print({ json: { ran: true, ...r }, human: () => `${r.output.trim()}\n${stateText(r.state)}` });
     });
 
   container

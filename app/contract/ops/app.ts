@@ -20,9 +20,21 @@ export interface ConfigView {
   config: PanelConfig;
 }
 
+/** A config checked before saving: the issues per field (none: valid) and what would change. */
+export interface ConfigCheck {
+  ok: boolean;
+  issues: { path: string; message: string }[];
+  changes: { field: string; from: string; to: string }[];
+}
+
 export const appOps = {
   appInfo: op<AppInfo>()('Version, mode and where config and data live', z.object({}).strict()),
   configGet: op<ConfigView>()('The effective configuration (holds no secrets)', z.object({}).strict()),
+  configSchema: op<Record<string, unknown>>()('The JSON Schema of the config file (field types, limits and descriptions), for the Settings form', z.object({}).strict()),
+  configCheck: op<ConfigCheck>()(
+    'Validate a config without saving it, with the field-by-field changes against the one in use',
+    z.object({ config: z.unknown() }).strict(),
+  ),
   configSave: op<ConfigView>()(
     'Validate and atomically write the configuration file, keeping a backup',
     z.object({ config: z.unknown() }).strict(),

@@ -125,7 +125,7 @@ export interface ContainerOverview extends ContainerStatus {
 
 /** One difference between the configured spec and the existing container. Env values are never shown. */
 export interface SpecChange {
-  field: 'image' | 'command' | 'env' | 'ports' | 'mounts' | 'gpus' | 'restartPolicy' | 'healthcheck' | 'spec-hash';
+  field: 'image' | 'command' | 'env' | 'ports' | 'mounts' | 'gpus' | 'restartPolicy' | 'healthcheck' | 'user' | 'spec-hash';
   from: string;
   to: string;
 }
@@ -145,6 +145,17 @@ export interface AdoptReport {
   cannotChange: string[];
   /** How the container differs from the panel's configuration. */
   differences: SpecChange[];
+  /** Compose-owned: the command that applies a change (the panel never recreates behind compose's back). */
+  composeCommand?: string;
+  /** Whether the `docker compose` plugin is installed where the panel runs (then containerComposeApply runs the command). */
+  composeAvailable?: boolean;
+}
+
+export interface ComposeApplyResult {
+  command: string;
+  /** What compose printed (redacted, the last 8000 characters). */
+  output: string;
+  state: ContainerState;
 }
 
 export interface BuildResult {
@@ -168,6 +179,10 @@ export const containerOps = {
   ),
   containerRemove: op<ContainerState>()('Stop and remove the container', empty),
   containerAdopt: op<AdoptReport>()('Take over an existing container by name and say what the panel can change on it', empty),
+  containerComposeApply: op<ComposeApplyResult>()(
+    'Compose-owned container: run `docker compose … up -d --force-recreate SERVICE` for its project (needs the compose plugin where the panel runs)',
+    empty,
+  ),
   containerLogs: op<{ lines: LogLine[] }>()(
     'Recent log lines, demultiplexed, ANSI-stripped and redacted',
     z.object({ tail: z.int().min(1).max(10_000).default(200) }).strict(),

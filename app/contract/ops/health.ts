@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { op } from '../define.js';
+import type { PanelConfig } from '../../config/schema.js';
 import type { ConfigView } from './app.js';
 import type { DockerPing, PublishedPort } from './container.js';
 
@@ -90,6 +91,8 @@ export interface ContainerCandidate {
   adopted: boolean;
   /** The name the config currently points at. */
   configured: boolean;
+  /** Compose project it belongs to, when compose made it. */
+  composeProject?: string;
 }
 
 export interface CredentialSource {
@@ -109,10 +112,50 @@ export interface SetupDetection {
   containers: ContainerCandidate[];
   credentialSources: CredentialSource[];
   envFiles: string[];
+  /** Tagged images on the engine, for the create path. */
+  images: string[];
   /** The folder scanned for .env files. */
   envRoot: string;
   /** Steps that could not be looked at, with why. */
   skipped: { step: string; reason: string }[];
+}
+
+/** One value adoption takes from the running deployment, and where it was read. Never a secret. */
+export interface AdoptedValue {
+  /** Config field, dotted (e.g. "container.secretFile", "env.targets[1]"). */
+  field: string;
+  value: string;
+  /** "docker inspect", "compose label …", "env_file x.env (format: raw)", … */
+  from: string;
+}
+
+/** One config field the adoption changes, as the operator confirms it. */
+export interface ConfigChange {
+  field: string;
+  from: string;
+  to: string;
+}
+
+/** Where docker compose made a container, from its labels. */
+export interface ComposeOrigin {
+  project: string;
+  service: string;
+  workingDir: string;
+  configFiles: string[];
+}
+
+/** "Adopt these values": the config for one deployment, read from Docker and compose, and how it differs from the current one. */
+export interface AdoptionPlan {
+  container: string;
+  compose?: ComposeOrigin;
+  /** The whole configuration as it would be saved (the current one with the deployment's values in). */
+  config: PanelConfig;
+  adopted: AdoptedValue[];
+  diff: ConfigChange[];
+  /** What adoption could not carry over, or found doubtful. */
+  notes: string[];
+  /** Where the token can be imported from (fingerprints only), for `--import-from` / tokenImport. */
+  tokenSources: CredentialSource[];
 }
 
 export const SetupChoicesSchema = z
@@ -135,7 +178,19 @@ export const healthOps = {
     'Send N concurrent authenticated requests and report the success rate, counts by status and latency percentiles',
     z.object({ requests: z.int().min(1).max(10_000).optional().describe('default: config health.probeRequests') }).strict(),
   ),
-  setupDetect: op<SetupDetection>()('First run: find the Docker engine, ComfyUI containers, importable credentials and .env files', empty),
+  setupDetect: op<SetupDetection>()(
+    'First run: find the Docker engine, ComfyUI containers, importable credentials and .env files',
+    z.object({ dockerHost: z.string().min(1).optional().describe('Probe this engine address instead of the configured one (the wizard\'s step 1)') }).strict(),
+  ),
+  setupAdopt: op<AdoptionPlan>()(
+    'Read an existing container (docker inspect, compose labels and files) into a proposed config, with the diff against the current one; writes nothing',
+    z
+      .object({
+        containerName: z.string().min(1).describe('Container to adopt'),
+        dockerHost: z.string().min(1).optional().describe('Engine it runs on; omit for the configured one'),
+      })
+      .strict(),
+  ),
   setupApply: op<ConfigView>()(
     'First run: write the configuration from the chosen answers (each may be omitted to keep the current value)',
     z.object({ choices: SetupChoicesSchema }).strict(),

@@ -26,6 +26,8 @@ export interface LocationAudit {
   /** Fingerprint of the token (bcrypt hash) found there; never the value. */
   fingerprint?: string;
   detail?: string;
+  /** How to make a copy that is not current right, where the panel cannot write it (e.g. a container-env location: the compose command). */
+  fix?: string;
 }
 
 export interface TokenAudit {

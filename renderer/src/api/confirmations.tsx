@@ -48,6 +48,21 @@ function TokenCopies({ except }: { except?: string }) {
   );
 }
 
+function ComposeCommandText() {
+  const report = useOp('containerAdopt', {}, cached);
+  return (
+    <>
+      <p>The panel runs, on this machine:</p>
+      <pre>
+        <code>{report.data?.composeCommand ?? '…'}</code>
+      </pre>
+      <p>
+        Compose reads the project's files again and replaces <ContainerName /> with a new container made from them. {RESTART_NOTE}
+      </p>
+    </>
+  );
+}
+
 const RESTART_NOTE = 'ComfyUI stops answering for a few seconds; a generation in progress is lost.';
 
 function SyncPlan() {
@@ -110,6 +125,11 @@ export const confirmations: { [N in OpName]?: ConfirmSpec<N> } = {
         fails, the old one is put back.{input.force ? ' It is detached from its compose project.' : ''}
       </p>
     ),
+  },
+  containerComposeApply: {
+    title: 'Recreate through docker compose?',
+    confirmLabel: 'Run docker compose',
+    Body: () => <ComposeCommandText />,
   },
   tokenRotate: {
     title: 'Rotate the credential?',

@@ -111,6 +111,10 @@ export class LiveCache {
         return;
       case 'log':
         return; // the log view's own store, not a query
+      case 'configReloaded':
+        // Another config is in use: everything shown may have changed (an invalid file changes nothing).
+        if (!e.payload.error) void this.queries.invalidateQueries();
+        return;
     }
   }
 

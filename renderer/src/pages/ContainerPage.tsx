@@ -107,6 +107,29 @@ function StateCard({ status }: { status: ContainerOverview }) {
   );
 }
 
+/** A compose-made container is changed through compose, never behind its back: the command, and a button where compose is installed. */
+function ComposeApply({ command, available, onDone }: { command: string; available: boolean; onDone: () => void }) {
+  const apply = useAction('containerComposeApply');
+  return (
+    <div data-testid="compose-apply">
+      <p>
+        Compose made this container: change the compose file to match, then apply it through compose (the panel does not recreate it behind compose&apos;s back):
+      </p>
+      <pre>
+        <code>{command}</code>
+      </pre>
+      {available ? (
+        <button className="danger" disabled={apply.busy} onClick={() => void apply.run({}).then((r) => r && onDone())}>
+          {apply.busy ? 'Running docker compose…' : 'Run docker compose'}
+        </button>
+      ) : (
+        <p className="muted">The docker compose plugin is not installed where the panel runs: run the command where it is.</p>
+      )}
+      {apply.error ? <ErrorNote message={apply.error} /> : null}
+    </div>
+  );
+}
+
 /** What the panel can change on this container, and how it differs from the configuration. */
 function ConfigurationCard() {
   const adopt = useAction('containerAdopt');
@@ -157,9 +180,13 @@ function ConfigurationCard() {
                   </tr>
                 ))}
               </Table>
-              <button className="danger" disabled={recreate.busy} onClick={() => void recreate.run({ force: false }).then((r) => r && setReport(undefined))}>
-                {recreate.busy ? 'Recreating…' : 'Recreate to apply'}
-              </button>
+              {report.composeCommand ? (
+                <ComposeApply command={report.composeCommand} available={report.composeAvailable === true} onDone={() => setReport(undefined)} />
+              ) : (
+                <button className="danger" disabled={recreate.busy} onClick={() => void recreate.run({ force: false }).then((r) => r && setReport(undefined))}>
+                  {recreate.busy ? 'Recreating…' : 'Recreate to apply'}
+                </button>
+              )}
             </>
           )}
         </>
