@@ -13,6 +13,7 @@ export function healthHandlers(ctx: PanelContext) {
     if (started || !ctx.loaded.configured) return;
     started = true;
     monitor.start();
+    ctx.live.start();
   };
   ensureStarted();
   return {

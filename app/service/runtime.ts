@@ -17,7 +17,7 @@ export function createPanelRuntime(opts: PanelContextOptions): PanelRuntime {
   log(`comfy-panel ${ctx.version} started (${opts.mode}), config ${opts.loaded.path}${opts.loaded.configured ? '' : ' (not configured yet)'}`);
   return {
     ctx,
-    handlers: withCallLog(createPanelHandlers(ctx), log),
+    handlers: withCallLog(ctx.live.wrap(createPanelHandlers(ctx)), log),
     dispose: async () => {
       await Promise.allSettled(ctx.disposers.splice(0).map((stop) => stop()));
     },

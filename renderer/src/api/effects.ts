@@ -1,4 +1,4 @@
-import type { OpName } from '../../../app/contract/index.js';
+import type { LiveFact, OpName } from '../../../app/contract/index.js';
 import { opNames } from '../../../app/contract/names.js';
 
 /** A configuration change: every piece of state may differ, so every query is refetched. */
@@ -68,6 +68,18 @@ export const checkDependents: Readonly<Record<string, readonly OpName[]>> = {
   generation: ['generateLatest', 'generateHistory'],
 };
 
+/**
+ * The queries that read each fact the core reports as `changed` (a CLI rotation rewrote the
+ * vault, an operation wrote env files or run records): refetched once per burst.
+ */
+export const factDependents: Readonly<Record<LiveFact, readonly OpName[] | typeof EVERYTHING>> = {
+  container: ['containerStatus'],
+  vault: ['tokenAudit', 'tokenHistory'],
+  env: ['envAudit', 'tokenAudit'],
+  runs: ['generateHistory', 'generateLatest'],
+  config: EVERYTHING,
+};
+
 /** Container phases an operation in flight shows until the data says otherwise. */
 export type Transition = 'starting' | 'restarting' | 'stopping';
 
@@ -91,4 +103,5 @@ export const coalesce = {
   containerState: { quietMs: 150, maxMs: 1_000 },
   rotationStep: { quietMs: 400, maxMs: 2_000 },
   generationProgress: { quietMs: 100, maxMs: 500 },
+  changed: { quietMs: 100, maxMs: 500 },
 } as const;
