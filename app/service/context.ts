@@ -6,6 +6,7 @@ import { fileVaultKeys, type VaultKeys } from '../tokens/vault.js';
 import { appVersion } from '../version.js';
 import { EventBus } from './bus.js';
 import { LiveState } from './live.js';
+import { uiCheckResult } from './ui-fixes.js';
 
 /**
  * Everything a handler may use, and all the state the core keeps between calls: nothing of it
@@ -44,7 +45,8 @@ export function createPanelContext(opts: PanelContextOptions): PanelContext {
   const bus = new EventBus();
   const health = createHealthMonitor(opts.paths, {
     deps: () => ({ config: ctx.loaded.config, paths: ctx.paths, configFile: ctx.loaded.path, vaultKeys: ctx.vaultKeys, loginNodeRuns: ctx.loginNodeRuns }),
-    onResult: (result) => ctx.bus.emit('health', result),
+    // The app names its own buttons in a fix where the core's text names a CLI command.
+    onResult: (result) => ctx.bus.emit('health', uiCheckResult(result)),
   });
   const ctx: PanelContext = {
     loaded: opts.loaded,

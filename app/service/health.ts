@@ -2,6 +2,7 @@ import type { PanelHandlers } from '../contract/index.js';
 import { applySetupChoices, detectSetup, probeConfigured } from '../health/index.js';
 import { appHandlers } from './app.js';
 import type { PanelContext } from './context.js';
+import { uiCheckResult } from './ui-fixes.js';
 
 export function healthHandlers(ctx: PanelContext) {
   // The context owns the monitor and stops it with its disposers.
@@ -19,11 +20,13 @@ export function healthHandlers(ctx: PanelContext) {
   return {
     healthRun: async () => {
       ensureStarted();
-      return monitor.sweep();
+      const sweep = await monitor.sweep();
+      return { ...sweep, checks: sweep.checks.map(uiCheckResult) };
     },
     healthStatus: async () => {
       ensureStarted();
-      return monitor.status();
+      const view = await monitor.status();
+      return { ...view, checks: view.checks.map(uiCheckResult) };
     },
     healthProbe: async ({ requests }) => probeConfigured(ctx.loaded.config, ctx.paths, requests, ctx.vaultKeys),
     setupDetect: async () => detectSetup(ctx.loaded.config, ctx.loaded.path),
