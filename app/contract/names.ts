@@ -43,6 +43,7 @@ export const opNames = [
   'healthProbe',
   'setupDetect',
   'setupApply',
+  'notifyTest',
   // ops/tokens.ts
   'tokenAudit',
   'tokenRotate',

@@ -1,4 +1,6 @@
 import type { PanelHandlers } from '../contract/index.js';
+import { PanelError } from '../errors.js';
+import { deliverAll, panelSource, testMessage } from '../notify/channels.js';
 import { applySetupChoices, detectSetup, probeConfigured } from '../health/index.js';
 import { appHandlers } from './app.js';
 import type { PanelContext } from './context.js';
@@ -27,6 +29,16 @@ export function healthHandlers(ctx: PanelContext) {
       ensureStarted();
       const view = await monitor.status();
       return { ...view, checks: view.checks.map(uiCheckResult) };
+    },
+    notifyTest: async ({ channel }) => {
+      const config = ctx.loaded.config.notifications;
+      if (channel !== undefined && !config.channels.some((c) => c.name === channel)) {
+        throw new PanelError(`no notification channel named "${channel}"`, 'notify-no-channel', 'Add it under notifications.channels in the configuration (Settings), or pick one of those listed.');
+      }
+      if (config.channels.length === 0) {
+        throw new PanelError('no notification channel is configured', 'notify-no-channel', 'Add a webhook, ntfy, Slack or Discord channel under notifications.channels in the configuration (Settings).');
+      }
+      return { deliveries: await deliverAll(config, testMessage(panelSource()), channel) };
     },
     healthProbe: async ({ requests }) => probeConfigured(ctx.loaded.config, ctx.paths, requests, ctx.vaultKeys),
     setupDetect: async () => detectSetup(ctx.loaded.config, ctx.loaded.path),

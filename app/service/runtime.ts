@@ -1,5 +1,6 @@
 import type { PanelHandlers } from '../contract/index.js';
 import { fingerprintKeyFile, useFingerprintKey } from '../redact.js';
+import { channelsNotifier, panelSource } from '../notify/channels.js';
 import { fileLog, withCallLog } from './call-log.js';
 import { createPanelContext, type PanelContext, type PanelContextOptions } from './context.js';
 import { createPanelHandlers } from './index.js';
@@ -17,6 +18,12 @@ export function createPanelRuntime(opts: PanelContextOptions): PanelRuntime {
   const ctx = createPanelContext(opts);
   const log = fileLog(opts.paths.logDir);
   log(`comfy-panel ${ctx.version} started (${opts.mode}), config ${opts.loaded.path}${opts.loaded.configured ? '' : ' (not configured yet)'}`);
+  // The configured outbound channels hear every state change; a host adds its own (Electron: desktop).
+  ctx.health.notifier = channelsNotifier(
+    () => ctx.loaded.config.notifications,
+    panelSource(),
+    (d) => log(`notify ${d.channel} (${d.kind}, ${d.where}) ${d.ok ? 'ok' : `failed: ${d.error ?? ''}`} ${d.ms}ms`),
+  );
   return {
     ctx,
     handlers: withCallLog(ctx.live.wrap(createPanelHandlers(ctx)), log),

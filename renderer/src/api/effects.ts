@@ -38,6 +38,7 @@ export const invalidates: Record<OpName, readonly OpName[] | typeof EVERYTHING> 
   healthRun: ['healthStatus'],
   healthStatus: [],
   healthProbe: [],
+  notifyTest: [],
   setupDetect: [],
   // The wizard saves as it goes: everything but what keeps it on screen (appInfo) and what it shows.
   setupApply: opNames.filter((n) => n !== 'appInfo' && n !== 'setupDetect'),
