@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { signOut } from './api/client.js';
 import { useOp } from './api/hooks.js';
+import { BrowserNotifier } from './components/NotificationsCard.js';
 import { ContainerPage } from './pages/ContainerPage.js';
 import { DashboardPage } from './pages/DashboardPage.js';
 import { EnvPage } from './pages/EnvPage.js';
@@ -89,6 +90,7 @@ export function App() {
       <main id="main" aria-label={active.title}>
         {firstRun ? <SetupPage onSkip={info.reload} /> : active.render()}
       </main>
+      {info.data?.configured ? <BrowserNotifier /> : null}
     </div>
   );
 }

@@ -5,6 +5,7 @@ import { useAction, useOp } from '../api/hooks.js';
 import { Card, ErrorNote, OpStatus } from '../components/Card.js';
 import { CheckTile } from '../components/CheckTile.js';
 import { FixAction } from '../components/FixAction.js';
+import { NotificationsCard } from '../components/NotificationsCard.js';
 import { ago, ms, useNow } from '../components/format.js';
 import { StatusLight } from '../components/StatusLight.js';
 import { checkTitle, summarize } from '../lib/health.js';
@@ -173,6 +174,8 @@ export function DashboardPage() {
         <TokenCard />
         <LastGenerationCard />
         <ProbeCard />
+        {/* Here until the Settings page mounts it (see NotificationsCard). */}
+        <NotificationsCard />
       </div>
     </div>
   );
