@@ -84,7 +84,7 @@ function StateCard({ status }: { status: ContainerOverview }) {
           </>
         ) : null}
         <dt>CPU</dt>
-        <dd>{status.stats ? `${status.stats.cpuPercent.toFixed(1)} %` : '—'}</dd>
+        <dd>{status.stats?.cpuPercent != null ? `${status.stats.cpuPercent.toFixed(1)} %` : '—'}</dd>
         <dt>Memory</dt>
         <dd>{status.stats ? `${bytes(status.stats.memoryUsedBytes)} of ${bytes(status.stats.memoryLimitBytes)}` : '—'}</dd>
         <dt>GPU</dt>
