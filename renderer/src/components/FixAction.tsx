@@ -10,7 +10,7 @@ export function FixAction({ action, input, title }: { action: OpName; input: Rec
   const sweep = useAction('healthRun');
   const run = async () => {
     // Cancelled or failed: nothing ran, so nothing to re-check.
-    if ((await fix.run(input as never)) === undefined) return;
+    if ((await fix.run(input)) === undefined) return;
     if (action !== 'healthRun') await sweep.run({});
   };
   return (
