@@ -4,6 +4,7 @@ import path from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, protocol, session, type WebContents } from 'electron';
 import { loadConfig } from '../app/config/load.js';
 import { PanelError } from '../app/errors.js';
+import { combineNotifiers } from '../app/health/notifier.js';
 import { redact } from '../app/redact.js';
 import { panelPaths } from '../app/config/paths.js';
 import { rendererDir } from '../app/package-root.js';
@@ -99,7 +100,8 @@ async function main(): Promise<void> {
   const runtime = createPanelRuntime({ mode: 'electron', loaded, paths, vaultKeys });
   const { ctx, handlers } = runtime;
   app.once('before-quit', () => void runtime.dispose());
-  ctx.health.notifier = desktopNotifier;
+  // Beside the configured outbound channels the core already tells.
+  ctx.health.notifier = combineNotifiers(ctx.health.notifier, desktopNotifier);
   await serveRenderer(path.resolve(rendererDir()));
   bindIpc(ipcMain, handlers, ORIGIN);
 

@@ -10,7 +10,17 @@ const node = { bundle: true, platform: 'node', target: 'node20', sourcemap: true
 const jobs = {
   cli: () =>
     Promise.all([
-      esbuild({ ...node, entryPoints: ['app/cli/main.ts'], outfile: 'dist/cli.mjs', format: 'esm', packages: 'external' }),
+      // Split: each command group (and what it imports) is its own chunk, loaded when its words are used (app/cli/main.ts).
+      esbuild({
+        ...node,
+        entryPoints: [{ in: 'app/cli/main.ts', out: 'cli' }],
+        outdir: 'dist',
+        splitting: true,
+        chunkNames: 'cli-chunks/[name]-[hash]',
+        outExtension: { '.js': '.mjs' },
+        format: 'esm',
+        packages: 'external',
+      }),
       // Heavy health checks run in a worker thread with a memory budget (app/health/isolate.ts); the CLI, serve and Electron main share it.
       esbuild({ ...node, entryPoints: ['app/health/worker.ts'], outfile: 'dist/health-worker.mjs', format: 'esm', packages: 'external' }),
     ]),

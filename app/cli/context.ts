@@ -1,4 +1,4 @@
-import { loadConfig, type LoadedConfig } from '../config/load.js';
+import type { LoadedConfig } from '../config/load.js';
 import { panelPaths, type PanelPaths } from '../config/paths.js';
 import { fingerprintKeyFile, redact, useFingerprintKey } from '../redact.js';
 
@@ -32,7 +32,8 @@ export function createCliContext(globals: () => { json?: boolean; config?: strin
       return Boolean(globals().json);
     },
     paths,
-    config: () => (loaded ??= loadConfig(globals().config ?? paths.configFile, Boolean(globals().config))),
+    // Loaded on first use (with the schema and zod), so commands that need no config start faster.
+    config: () => (loaded ??= import('../config/load.js').then(({ loadConfig }) => loadConfig(globals().config ?? paths.configFile, Boolean(globals().config)))),
     print({ json: value, human, reveal }) {
       if (this.json) process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
       else {

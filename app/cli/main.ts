@@ -2,22 +2,44 @@ import { Command, CommanderError } from 'commander';
 import { PanelError, ConfigError } from '../errors.js';
 import { redact } from '../redact.js';
 import { appVersion } from '../version.js';
-import { registerConfigCommands } from './commands/config.js';
-import { registerContainerCommands } from './commands/container.js';
-import { registerEnvCommands } from './commands/env.js';
-import { registerGatewayCommands } from './commands/gateway.js';
-import { registerGenerateCommands } from './commands/generate.js';
-import { registerHealthCommands } from './commands/health.js';
-import { registerServeCommand } from './commands/serve.js';
-import { registerSetupCommands } from './commands/setup.js';
-import { registerTokenCommands } from './commands/token.js';
 import { createCliContext, EXIT, type CliContext } from './context.js';
 
+type Register = (program: Command, cli: CliContext) => void;
+
 /**
- * Builds the whole command tree; exported so tests can run commands in-process. With `json`
- * commander's own error text stays off stderr: the caller prints the error as JSON instead.
+ * Each group of commands, loaded only when its words are on the command line: `--version` loads
+ * none, `container status` only the container commands (and Docker's client), so the CLI starts
+ * fast (issue 15 item 7; the bundle is split per group, scripts/build.mjs). In the order of the help.
  */
-export function buildProgram(opts: { json?: boolean } = {}): Command {
+const GROUPS: readonly { words: readonly string[]; load: () => Promise<Register> }[] = [
+  { words: ['serve'], load: async () => (await import('./commands/serve.js')).registerServeCommand },
+  { words: ['config'], load: async () => (await import('./commands/config.js')).registerConfigCommands },
+  { words: ['setup'], load: async () => (await import('./commands/setup.js')).registerSetupCommands },
+  { words: ['container'], load: async () => (await import('./commands/container.js')).registerContainerCommands },
+  { words: ['generate', 'generate-history', 'comfy-status'], load: async () => (await import('./commands/generate.js')).registerGenerateCommands },
+  { words: ['token'], load: async () => (await import('./commands/token.js')).registerTokenCommands },
+  { words: ['health', 'probe'], load: async () => (await import('./commands/health.js')).registerHealthCommands },
+  { words: ['env'], load: async () => (await import('./commands/env.js')).registerEnvCommands },
+  { words: ['gateway'], load: async () => (await import('./commands/gateway.js')).registerGatewayCommands },
+];
+
+/** The groups argv needs: the one its first command word names; every group for help, no command or an unknown one. */
+function groupsFor(argv: readonly string[]): typeof GROUPS {
+  const words = argv.filter((a) => !a.startsWith('-'));
+  // `-c FILE` / `--config FILE` take a value that is not a command word.
+  const valueOf = new Set(argv.flatMap((a, i) => ((a === '-c' || a === '--config') && argv[i + 1] ? [argv[i + 1]] : [])));
+  const first = words.find((w) => !valueOf.has(w));
+  if (first === undefined && argv.some((a) => a === '-V' || a === '--version') && !argv.some((a) => a === '-h' || a === '--help')) return [];
+  const group = GROUPS.find((g) => first !== undefined && g.words.includes(first));
+  return group && first !== 'help' ? [group] : GROUPS;
+}
+
+/**
+ * Builds the command tree with the groups argv needs (default: all); exported so tests can run
+ * commands in-process. With `json` commander's own error text stays off stderr: the caller prints
+ * the error as JSON instead.
+ */
+export async function buildProgram(opts: { json?: boolean; argv?: readonly string[] } = {}): Promise<Command> {
   const program = new Command('comfy-panel')
     .description('Control panel for a ComfyUI Docker container protected by ComfyUI-Login')
     .version(appVersion, '-V, --version')
@@ -28,15 +50,8 @@ export function buildProgram(opts: { json?: boolean } = {}): Command {
   if (opts.json) program.configureOutput({ outputError: () => undefined });
   else program.showHelpAfterError();
   const cli: CliContext = createCliContext(() => program.opts());
-  registerServeCommand(program, cli);
-  registerConfigCommands(program, cli);
-  registerSetupCommands(program, cli);
-  registerContainerCommands(program, cli);
-  registerGenerateCommands(program, cli);
-  registerTokenCommands(program, cli);
-  registerHealthCommands(program, cli);
-  registerEnvCommands(program, cli);
-  registerGatewayCommands(program);
+  const groups = opts.argv ? groupsFor(opts.argv) : GROUPS;
+  for (const register of await Promise.all(groups.map((g) => g.load()))) register(program, cli);
   return program;
 }
 
@@ -60,7 +75,7 @@ export async function runCli(argv: string[]): Promise<number> {
   process.exitCode = undefined;
   // Known before parsing, so that a usage error is printed as JSON too.
   const jsonRequested = argv.includes('--json');
-  const program = buildProgram({ json: jsonRequested });
+  const program = await buildProgram({ json: jsonRequested, argv });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;

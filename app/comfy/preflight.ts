@@ -41,6 +41,7 @@ const FOLDER_BY_INPUT: Record<string, string> = {
   model_name: 'upscale_models',
 };
 const MODEL_FILE = /\.(safetensors|sft|ckpt|pt|pth|bin|gguf)$/i;
+const MODEL_MENTION = /\.(safetensors|sft|ckpt|pt|pth|bin|gguf)\b/i;
 
 interface InputSpec {
   choices?: unknown[];
@@ -115,12 +116,38 @@ export async function preflightProblems(info: ObjectInfo, graph: ApiGraph, opts:
   return problems;
 }
 
+/** One model file a workflow loads, and the models/ folder ComfyUI reads it from. */
+export interface WorkflowModel {
+  file: string;
+  folder: string;
+  node: string;
+  classType: string;
+}
+
+/** Every model file the graph's loaders name, with the folder it belongs in (what to download, and where). */
+export function workflowModels(graph: ApiGraph): WorkflowModel[] {
+  return Object.entries(graph).flatMap(([id, node]) =>
+    Object.entries(node.inputs).flatMap(([input, value]) => {
+      if (typeof value !== 'string' || !MODEL_FILE.test(value)) return [];
+      const folder = FOLDER_BY_CLASS[node.class_type] ?? FOLDER_BY_INPUT[input.replace(/\d+$/, '')];
+      return folder ? [{ file: value, folder: `models/${folder}`, node: id, classType: node.class_type }] : [];
+    }),
+  );
+}
+
 export class PreflightError extends PanelError {
-  constructor(readonly problems: PreflightProblem[]) {
+  constructor(
+    readonly problems: PreflightProblem[],
+    /** The workflow's model files, all of them, so the fix says what this workflow needs in full. */
+    readonly models: WorkflowModel[] = [],
+  ) {
+    const modelsMissing = problems.some((p) => MODEL_MENTION.test(p.message));
     super(
       `The workflow cannot run on this server:\n  ${problems.map((p) => p.message).join('\n  ')}`,
       'preflight',
-      'Install the missing nodes or model files (or pick ones the server has), then try again',
+      modelsMissing && models.length
+        ? `This workflow needs ${models.map((m) => `${m.file} in ${m.folder}`).join(', ')} (the folders under the container's ComfyUI root); put the missing ones there, restart ComfyUI so it rescans, then try again`
+        : 'Install the missing nodes or model files (or pick ones the server has), then try again',
     );
     this.name = 'PreflightError';
   }
@@ -129,5 +156,5 @@ export class PreflightError extends PanelError {
 /** Runs the preflight against the server's /object_info and throws one error naming every problem. */
 export async function preflight(client: ComfyClient, graph: ApiGraph, opts: PreflightOptions = {}): Promise<void> {
   const problems = await preflightProblems(await client.objectInfo(), graph, opts);
-  if (problems.length) throw new PreflightError(problems);
+  if (problems.length) throw new PreflightError(problems, workflowModels(graph));
 }

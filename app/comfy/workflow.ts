@@ -2,15 +2,16 @@ import { randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import qwenEditGraph from '../../assets/workflows/qwen-image-edit-2509.json' with { type: 'json' };
 import qwenGraph from '../../assets/workflows/qwen-image.json' with { type: 'json' };
 import smokeGraph from '../../assets/workflows/smoke.json' with { type: 'json' };
 import type { ApiGraph } from './shapes.js';
 import type { RunParams } from '../contract/ops/generate.js';
 
-export type WorkflowSource = 'smoke' | 'qwen' | { file: string };
+export type WorkflowSource = BuiltinWorkflow | { file: string };
 
 export interface Workflow {
-  /** "smoke", "qwen" or the file's path: what the run history shows. */
+  /** The built-in's name ("smoke", "qwen", "qwen-edit") or the file's path: what the run history shows. */
   name: string;
   graph: ApiGraph;
 }
@@ -66,7 +67,13 @@ export function parseWorkflow(json: unknown, origin: string): ApiGraph {
   return graph;
 }
 
-const builtins = { smoke: smokeGraph, qwen: qwenGraph } as const;
+/**
+ * The built-in workflows: the smoke test (no models), Qwen-Image text-to-image, and
+ * Qwen-Image-Edit-2509, which edits an image from ComfyUI's input folder (LoadImage: example.png).
+ */
+const builtins = { smoke: smokeGraph, qwen: qwenGraph, 'qwen-edit': qwenEditGraph } as const;
+export type BuiltinWorkflow = keyof typeof builtins;
+export const builtinWorkflows = Object.keys(builtins) as BuiltinWorkflow[];
 
 /** A built-in workflow or an API-format JSON file the user picked; always a fresh copy. */
 export async function loadWorkflow(source: WorkflowSource): Promise<Workflow> {

@@ -22,6 +22,23 @@ export const MountSchema = z
   })
   .strict();
 
+/** The outbound notification channels (issue 15): what each posts is in app/notify/channels.ts. */
+export const notificationKinds = ['webhook', 'ntfy', 'slack', 'discord'] as const;
+
+export const NotificationChannelSchema = z
+  .object({
+    name: z.string().min(1).max(60).describe('How the channel is named in the panel and in test results'),
+    kind: z
+      .enum(notificationKinds)
+      .describe('webhook: JSON of the change; ntfy: a ntfy topic URL (text, Title/Priority/Tags headers); slack, discord: their incoming-webhook URLs (also Mattermost, Rocket.Chat)'),
+    url: z
+      .url({ protocol: /^https?$/ })
+      .describe('Where the notification is POSTed; often holds a secret (Slack, Discord), so the panel never shows or logs it whole'),
+    headers: z.record(z.string(), z.string()).optional().describe('Extra request headers, e.g. Authorization for a protected ntfy server'),
+    enabled: z.boolean().default(true),
+  })
+  .strict();
+
 export const PanelConfigSchema = z
   .object({
     $schema: z.string().optional(),
@@ -161,9 +178,17 @@ export const PanelConfigSchema = z
       })
       .strict()
       .default({ intervalSec: 60, retries: 1, checkTimeoutMs: 5_000, probeRequests: 50, checkMemoryMb: 256 }),
+    notifications: z
+      .object({
+        channels: z.array(NotificationChannelSchema).default([]).describe('Told when a health check changes state (never on a sweep that changes nothing), with the check, old and new state and the fix'),
+        timeoutMs: z.int().min(500).max(60_000).default(5_000).describe('How long one channel may take to accept a notification'),
+      })
+      .strict()
+      .default({ channels: [], timeoutMs: 5_000 }),
   })
   .strict();
 
 export type PanelConfig = z.output<typeof PanelConfigSchema>;
 export type PanelConfigInput = z.input<typeof PanelConfigSchema>;
 export type EnvTarget = z.output<typeof EnvTargetSchema>;
+export type NotificationChannel = z.output<typeof NotificationChannelSchema>;

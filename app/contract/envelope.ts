@@ -9,11 +9,13 @@ export type Envelope<T = unknown> = { ok: true; result: T } | { ok: false; error
 export class ContractCallError extends Error {
   readonly code: ContractErrorShape['code'];
   readonly issues: ContractErrorShape['issues'];
+  readonly problem: ContractErrorShape['problem'];
   constructor(readonly op: string, shape: ContractErrorShape) {
     super(shape.message);
     this.name = 'ContractCallError';
     this.code = shape.code;
     this.issues = shape.issues;
+    this.problem = shape.problem;
   }
 }
 

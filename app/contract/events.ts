@@ -2,6 +2,7 @@ import type { CheckResult } from './ops/health.js';
 import type { ContainerState } from './ops/container.js';
 import type { GenerationProgress } from './ops/generate.js';
 import type { RotationStep } from './ops/tokens.js';
+import type { liveFacts } from './names.js';
 
 /** Every event the core pushes to the UI, by name. */
 export interface PanelEvents {
@@ -17,6 +18,12 @@ export interface PanelEvents {
   rotationStep: RotationStep;
   /** The config file changed on disk (by hand, by the CLI) and was reloaded; or it is invalid and the old one stays. */
   configReloaded: ConfigReloaded;
+  /**
+   * Facts changed that no other event carries: the vault written by the CLI or another process,
+   * env files or run records written by an operation. The UI refetches what reads them; the core
+   * has already re-run the health checks that depend on them.
+   */
+  changed: FactsChanged;
 }
 
 export interface ConfigReloaded {
@@ -27,7 +34,16 @@ export interface ConfigReloaded {
   error?: string;
 }
 
+export interface FactsChanged {
+  facts: LiveFact[];
+  /** `file`: seen on disk (possibly written by another process); `operation`: an operation of this panel wrote it. */
+  cause: 'file' | 'operation';
+}
+
 export type EventName = keyof PanelEvents;
+
+/** A piece of state that others read: what `changed` reports and what health checks depend on. */
+export type LiveFact = (typeof liveFacts)[number];
 
 export interface LogLine {
   /** Monotonic sequence number per container log stream. */

@@ -51,6 +51,18 @@ export interface ContractErrorShape {
   message: string;
   /** Field paths for invalid input. */
   issues?: { path: string; message: string }[];
+  /** For `failed`: the core error's own code and fix, as the app says it (UI actions, not CLI commands). */
+  problem?: ContractProblem;
+}
+
+export interface ContractProblem {
+  /** The core's error code (PanelError.code), e.g. "no-credential", "docker-daemon-not-running", "env-outside-root". */
+  code: string;
+  /** What to do, naming the app's pages and buttons. */
+  fix?: string;
+  /** The operation that applies the fix, offered as a button (it asks first where it restarts or rewrites). */
+  action?: OpName;
+  input?: Record<string, string | number | boolean>;
 }
 
 export { dialects, envValueSources, eventNames, isOpName, opNames, type Dialect, type OpName } from './names.js';

@@ -47,6 +47,7 @@ export const opNames = [
   'setupDetect',
   'setupAdopt',
   'setupApply',
+  'notifyTest',
   // ops/tokens.ts
   'tokenAudit',
   'tokenRotate',
@@ -67,7 +68,13 @@ export function isOpName(name: unknown): name is OpName {
 }
 
 /** Every event the core pushes; the type test checks it covers PanelEvents exactly. */
-export const eventNames = ['health', 'containerState', 'log', 'generationProgress', 'rotationStep', 'configReloaded'] as const satisfies readonly EventName[];
+export const eventNames = ['health', 'containerState', 'log', 'generationProgress', 'rotationStep', 'configReloaded', 'changed'] as const satisfies readonly EventName[];
+
+/**
+ * The facts the core tracks for invalidation (events.ts LiveFact): the container's state, the
+ * vault (credential and its audit log), the env files, the run records, the configuration.
+ */
+export const liveFacts = ['container', 'vault', 'env', 'runs', 'config'] as const;
 
 /** The readers an env file can be written for (config env.targets[].dialect). */
 export const dialects = ['compose', 'dotenv', 'raw'] as const;

@@ -1,8 +1,9 @@
+import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
+import type Docker from 'dockerode';
 import type { PanelConfig } from '../config/schema.js';
 import type { ContainerStatus, Fact, LoginNodeReport } from '../contract/ops/container.js';
 import { errorMessage } from '../errors.js';
-import { archiveEntry } from './archive.js';
 import type { DockerTarget } from './connection.js';
 import type { ContainerManager } from './manager.js';
 
@@ -12,11 +13,21 @@ const IMPORT_LINE = /^\s*[\d.]+ seconds(?<failed> \(IMPORT FAILED\))?:\s+\S*cust
 
 const unknown = (detail: string): Fact => ({ value: null, detail });
 
+/** Go's os.FileMode bits in Docker's path stat. */
+const MODE_DIR = 2 ** 31;
+const MODE_SYMLINK = 2 ** 27;
+const hasBit = (mode: number, bit: number) => Math.floor(mode / bit) % 2 === 1;
+
 async function installed(m: ContainerManager, nodeDir: string): Promise<Fact> {
   try {
-    const entry = await archiveEntry(await m.docker.getContainer(m.name).getArchive({ path: nodeDir }));
-    if (entry?.type === 'directory') return { value: true, detail: `${nodeDir} exists in the container` };
-    return { value: false, detail: `${nodeDir} is a ${entry?.type ?? 'missing entry'}, not the node's folder` };
+    // HEAD on the archive: Docker's stat of the path in a header, without packing the folder into a tar.
+    const res = (await m.docker.getContainer(m.name).infoArchive({ path: nodeDir })) as IncomingMessage;
+    res.resume();
+    const header = res.headers['x-docker-container-path-stat'];
+    const stat = JSON.parse(Buffer.from(String(header ?? ''), 'base64').toString('utf8') || '{}') as { mode?: number };
+    if (typeof stat.mode !== 'number') return unknown('Docker did not say what the path is in the container');
+    if (hasBit(stat.mode, MODE_DIR) && !hasBit(stat.mode, MODE_SYMLINK)) return { value: true, detail: `${nodeDir} exists in the container` };
+    return { value: false, detail: `${nodeDir} is a ${hasBit(stat.mode, MODE_SYMLINK) ? 'symlink' : 'file'}, not the node's folder` };
   } catch (e) {
     if ((e as { statusCode?: number }).statusCode === 404) return { value: false, detail: `${nodeDir} does not exist in the container` };
     return unknown(`could not look inside the container: ${errorMessage(e)}`);
@@ -24,7 +35,7 @@ async function installed(m: ContainerManager, nodeDir: string): Promise<Fact> {
 }
 
 /**
- * Positive `loaded` facts per container run (id@startedAt): one cannot change until the next
+ * Settled `loaded` facts per container run (id@startedAt): one cannot change until the next
  * start, so the logs are read once per run. One per runtime (PanelContext.loginNodeRuns).
  */
 export class LoginNodeRuns {
@@ -41,7 +52,7 @@ export class LoginNodeRuns {
   }
 }
 
-async function loaded(m: ContainerManager, s: ContainerStatus, runs: LoginNodeRuns): Promise<Fact> {
+async function loaded(m: ContainerManager, s: ContainerStatus, runs: LoginNodeRuns, inspected?: Docker.ContainerInspectInfo): Promise<Fact> {
   if (!s.startedAt || s.phase === 'stopped' || s.phase === 'crashed' || s.phase === 'created') return unknown('the container is not running');
   const run = `${s.id ?? ''}@${s.startedAt}`;
   const known = runs.get(run);
@@ -53,6 +64,7 @@ async function loaded(m: ContainerManager, s: ContainerStatus, runs: LoginNodeRu
     tail: 'all',
     since: new Date(s.startedAt),
     signal: found.signal,
+    ...(inspected ? { inspected } : {}),
     onLine: (l) => {
       if (TOKEN_LINE.test(l.text)) tokenLine = true;
       const imp = IMPORT_LINE.exec(l.text);
@@ -61,9 +73,18 @@ async function loaded(m: ContainerManager, s: ContainerStatus, runs: LoginNodeRu
       if (tokenLine && importLine) found.abort();
     },
   });
-  if (importLine === 'failed') return { value: false, detail: 'ComfyUI reported "IMPORT FAILED" for ComfyUI-Login since the last start' };
+  // A node is imported once per start, before ComfyUI listens: an import failure is final for the run,
+  // and so is the absence of both lines once Docker's healthcheck found the server answering. Either
+  // is remembered, so the logs are not read again (a long log each time) until the next start.
+  if (importLine === 'failed') {
+    const fact = { value: false, detail: 'ComfyUI reported "IMPORT FAILED" for ComfyUI-Login since the last start' };
+    runs.remember(s.id ?? '', run, fact);
+    return fact;
+  }
   if (!tokenLine && importLine !== 'ok') {
-    return { value: false, detail: 'neither the ComfyUI-Login token line nor its import line appears in the logs since the last start' };
+    const fact = { value: false, detail: 'neither the ComfyUI-Login token line nor its import line appears in the logs since the last start' };
+    if (s.health === 'healthy') runs.remember(s.id ?? '', run, fact);
+    return fact;
   }
   const fact = { value: true, detail: `the logs since the last start show ${tokenLine ? 'the ComfyUI-Login token line' : 'the ComfyUI-Login import line'}` };
   runs.remember(s.id ?? '', run, fact);
@@ -98,8 +119,15 @@ async function enforced(s: ContainerStatus, config: PanelConfig, target?: Docker
 }
 
 /** The three facts about ComfyUI-Login, each checked on its own. */
-export async function checkLoginNode(m: ContainerManager, config: PanelConfig, runs: LoginNodeRuns, target?: DockerTarget): Promise<LoginNodeReport> {
-  const s = await m.status();
+export async function checkLoginNode(
+  m: ContainerManager,
+  config: PanelConfig,
+  runs: LoginNodeRuns,
+  target?: DockerTarget,
+  /** The status and inspect the caller already has (the container overview): no second inspect. */
+  known?: { status: ContainerStatus; info: Docker.ContainerInspectInfo | undefined },
+): Promise<LoginNodeReport> {
+  const s = known?.status ?? (await m.status());
   if (!s.exists) {
     const none = unknown('the container does not exist');
     return { installed: none, loaded: none, enforced: none };
@@ -107,7 +135,7 @@ export async function checkLoginNode(m: ContainerManager, config: PanelConfig, r
   const nodeDir = path.posix.join(config.container.comfyRoot, 'custom_nodes', 'ComfyUI-Login');
   const [i, l, e] = await Promise.all([
     installed(m, nodeDir),
-    loaded(m, s, runs).catch((err: unknown) => unknown(`could not read the logs: ${errorMessage(err)}`)),
+    loaded(m, s, runs, known?.info).catch((err: unknown) => unknown(`could not read the logs: ${errorMessage(err)}`)),
     enforced(s, config, target),
   ]);
   return { installed: i, loaded: l, enforced: e };

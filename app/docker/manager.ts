@@ -47,6 +47,8 @@ export interface LogsOptions {
   since?: Date | 'start';
   onLine: (line: LogLine) => void | Promise<void>;
   signal?: AbortSignal;
+  /** The container's inspect when the caller has just made one (saves a request). */
+  inspected?: Docker.ContainerInspectInfo;
 }
 
 interface HttpError {
@@ -56,6 +58,12 @@ interface HttpError {
 /** The entrypoint of recreate's probe container: a path no image has, see precheck(). */
 const PROBE_ENTRYPOINT = '/comfy-panel-precheck-probe';
 const LABEL_PRECHECK = 'io.comfy-panel.precheck-of';
+
+/** Whether the container was given a GPU: a device request for GPUs, or the NVIDIA runtime. */
+function wantsGpu(info: Docker.ContainerInspectInfo): boolean {
+  const requests = (info.HostConfig as { DeviceRequests?: { Driver?: string; Capabilities?: string[][] }[] | null }).DeviceRequests ?? [];
+  return info.HostConfig.Runtime === 'nvidia' || requests.some((r) => r.Driver === 'nvidia' || (r.Capabilities ?? []).some((c) => c.includes('gpu')));
+}
 
 /** Docker's zero StartedAt: the container was created and never ran. */
 const neverStarted = (info: Docker.ContainerInspectInfo) => !(Date.parse(info.State.StartedAt) > 0);
@@ -89,6 +97,10 @@ export class ContainerManager {
   /** Streams and long waits (events, follow, create, start, stop, build): no idle timeout. */
   private readonly streaming: Docker;
   readonly target?: DockerTarget;
+  /** The last CPU sample per container run, for the CPU share between two stats() calls. */
+  private lastCpu: { run: string; sample: Pick<Docker.ContainerStats['cpu_stats'], 'cpu_usage' | 'system_cpu_usage'> } | undefined;
+  /** The last stats of a run, shown when a fresh sample takes longer than the overview may wait. */
+  private lastStats: { run: string; stats: ContainerStats } | undefined;
 
   constructor(
     private readonly config: PanelConfig,
@@ -154,7 +166,11 @@ export class ContainerManager {
   }
 
   async status(): Promise<ContainerStatus> {
-    const info = await this.inspect();
+    return this.statusOf(await this.inspect());
+  }
+
+  /** The status from an inspect already made (undefined: no such container). */
+  private async statusOf(info: Docker.ContainerInspectInfo | undefined): Promise<ContainerStatus> {
     if (!info) return absentStatus(this.name);
     return statusOf(this.name, info, await this.stoppedDeliberately(info));
   }
@@ -481,7 +497,7 @@ export class ContainerManager {
    * included). With follow, runs until the container stops or the signal aborts.
    */
   async logs(opts: LogsOptions): Promise<number> {
-    const info = await this.inspectOrFail();
+    const info = opts.inspected ?? (await this.inspectOrFail());
     const fromStart = opts.since === 'start';
     const since = opts.since === 'start' ? new Date(info.State.StartedAt) : opts.since;
     const query = {
@@ -507,22 +523,38 @@ export class ContainerManager {
     return pumpLogLines(source, { tty: info.Config.Tty, onLine, signal: opts.signal });
   }
 
-  /** One-shot CPU and memory use; null when the container is not running. */
-  async stats(): Promise<ContainerStats | null> {
-    const info = await this.inspect();
+  /**
+   * CPU and memory use from one sample (Docker's one-shot: without it the engine waits a second
+   * for a second sample); CPU is computed against this manager's previous sample of the same
+   * run, null before there is one. Null when the container is not running.
+   */
+  async stats(known?: { info: Docker.ContainerInspectInfo | undefined }): Promise<ContainerStats | null> {
+    const info = known ? known.info : await this.inspect();
     if (!info?.State.Running) return null;
     try {
-      const s = await this.docker.getContainer(this.name).stats({ stream: false });
-      return { cpuPercent: cpuPercent(s), memoryUsedBytes: memoryUsed(s), memoryLimitBytes: s.memory_stats.limit ?? 0 };
+      const s = await this.docker.getContainer(this.name).stats({ stream: false, 'one-shot': true });
+      const run = `${info.Id}@${info.State.StartedAt}`;
+      const previous = this.lastCpu?.run === run ? this.lastCpu.sample : undefined;
+      this.lastCpu = { run, sample: { cpu_usage: s.cpu_stats.cpu_usage, system_cpu_usage: s.cpu_stats.system_cpu_usage } };
+      const stats = {
+        cpuPercent: previous ? cpuPercent({ ...s, precpu_stats: { ...s.precpu_stats, ...previous } }) : null,
+        memoryUsedBytes: memoryUsed(s),
+        memoryLimitBytes: s.memory_stats.limit ?? 0,
+        sampledAt: new Date().toISOString(),
+      };
+      this.lastStats = { run, stats };
+      return stats;
     } catch (e) {
       throw this.fail(e);
     }
   }
 
   /** GPUs as nvidia-smi in the container sees them; gpus null with the reason when there is none. */
-  async gpu(): Promise<GpuReport> {
-    const info = await this.inspect();
+  async gpu(known?: { info: Docker.ContainerInspectInfo | undefined }): Promise<GpuReport> {
+    const info = known ? known.info : await this.inspect();
     if (!info?.State.Running) return { gpus: null, reason: 'the container is not running' };
+    // No GPU was handed to it (no device request, no NVIDIA runtime): nvidia-smi has nothing to list.
+    if (!wantsGpu(info)) return { gpus: null, reason: 'no GPU: the container has no GPU device request and no NVIDIA runtime (container.gpus)' };
     const limitMs = 2 * this.config.docker.timeoutMs;
     let timer: NodeJS.Timeout | undefined;
     // nvidia-smi can hang on a wedged driver; the status view must not.
@@ -540,14 +572,42 @@ export class ContainerManager {
   }
 
   /** Installed, loaded and enforced: each a separate fact with its detail. */
-  async verifyLoginNode(): Promise<LoginNodeReport> {
-    return checkLoginNode(this, this.config, this.loginNodeRuns, this.target);
+  async verifyLoginNode(known?: { status: ContainerStatus; info: Docker.ContainerInspectInfo | undefined }): Promise<LoginNodeReport> {
+    return checkLoginNode(this, this.config, this.loginNodeRuns, this.target, known);
   }
 
-  /** Everything the status view shows, with whether it is all right and why not. */
-  async overview(): Promise<ContainerOverview> {
-    const status = await this.status();
-    const [loginNode, stats, gpu] = await Promise.all([this.verifyLoginNode(), this.stats().catch(() => null), this.gpu().catch(() => ({ gpus: null, reason: 'not available' }))]);
+  /**
+   * Stats within `withinMs`: a busy engine can take a second for even a one-shot sample, so past
+   * that the last sample of this run is shown (its sampledAt says when) while the fresh one lands
+   * for the next call.
+   */
+  private async statsWithin(info: Docker.ContainerInspectInfo | undefined, withinMs: number): Promise<ContainerStats | null> {
+    const fresh = this.stats({ info }).catch(() => null);
+    if (!Number.isFinite(withinMs)) return fresh;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), withinMs)));
+    try {
+      const first = await Promise.race([fresh, late]);
+      if (first !== 'late') return first;
+      const run = info ? `${info.Id}@${info.State.StartedAt}` : '';
+      return this.lastStats?.run === run ? this.lastStats.stats : null;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Everything the status view shows, with whether it is all right and why not; one inspect shared
+   * by every part. `statsWithinMs` (default 150 ms): how long to wait for a fresh CPU/memory sample.
+   */
+  async overview(opts: { statsWithinMs?: number } = {}): Promise<ContainerOverview> {
+    const info = await this.inspect();
+    const status = await this.statusOf(info);
+    const [loginNode, stats, gpu] = await Promise.all([
+      this.verifyLoginNode({ status, info }),
+      this.statsWithin(info, opts.statsWithinMs ?? 150),
+      this.gpu({ info }).catch(() => ({ gpus: null, reason: 'not available' })),
+    ]);
     const reasons: string[] = [];
     if (status.phase !== 'healthy') reasons.push(`the container is ${status.phase}, not healthy`);
     if (this.config.container.authRequired) {

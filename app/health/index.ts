@@ -7,7 +7,7 @@ import { HealthMonitor, type MonitorOptions } from './monitor.js';
 export { healthChecks } from './checks/index.js';
 export { HealthMonitor, type MonitorOptions } from './monitor.js';
 export { HealthHistory, historyFile, HISTORY_LENGTH } from './history.js';
-export { stateChanges, type Notifier, type StateChange } from './notifier.js';
+export { combineNotifiers, stateChanges, type Notifier, type StateChange } from './notifier.js';
 export { probeAuthRate, probeConfigured, percentile } from './probe.js';
 export { runSweep, runCheck, type SweepOptions } from './runner.js';
 export { SweepContext, type SweepDeps } from './sweep-context.js';

@@ -1,9 +1,13 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CheckResult, HealthStatusView, HealthSweep } from '../contract/ops/health.js';
 import type { HealthCheck } from './check.js';
 import { HealthHistory } from './history.js';
 import { stateChanges, type Notifier } from './notifier.js';
 import { runSweep } from './runner.js';
 import { SweepContext, type SweepDeps } from './sweep-context.js';
+
+/** How long recheck() gathers ids before running them: a restart reports several states within it. */
+export const RECHECK_DEBOUNCE_MS = 150;
 
 export interface MonitorOptions {
   checks: readonly HealthCheck[];
@@ -29,6 +33,10 @@ export class HealthMonitor {
   private running: Promise<HealthSweep> | undefined;
   private nextAt: number | undefined;
   private stopped = true;
+  /** Checks asked for by recheck() and not run yet, and the timer that gathers them. */
+  private readonly due = new Set<string>();
+  private dueTimer: NodeJS.Timeout | undefined;
+  private rechecking: Promise<void> | undefined;
   /** Set by the host (Electron main: desktop notifications), replaceable at any time. */
   notifier: Notifier | undefined;
 
@@ -36,6 +44,11 @@ export class HealthMonitor {
     this.notifier = opts.notifier;
     this.history = HealthHistory.load(opts.historyFile);
     this.history.catch(() => undefined); // surfaced by the first sweep or status call
+  }
+
+  /** The checks it runs, in the registry's order. */
+  get checks(): readonly HealthCheck[] {
+    return this.opts.checks;
   }
 
   get monitoring(): boolean {
@@ -53,9 +66,12 @@ export class HealthMonitor {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.dueTimer);
     this.timer = undefined;
+    this.dueTimer = undefined;
+    this.due.clear();
     this.nextAt = undefined;
-    await this.running?.catch(() => undefined);
+    await Promise.allSettled([this.running, this.rechecking]);
   }
 
   private intervalMs(): number {
@@ -82,11 +98,53 @@ export class HealthMonitor {
     return this.running;
   }
 
+  /**
+   * Re-runs these checks soon (a fact they read changed: the container's state, the vault, a
+   * file): ids asked for within `debounceMs` of each other run together, in one context, and a
+   * full sweep in progress is waited for first. Unknown ids are ignored; nothing runs once stopped.
+   */
+  recheck(ids: readonly string[], debounceMs = RECHECK_DEBOUNCE_MS): void {
+    if (this.stopped) return;
+    const known = ids.filter((id) => this.opts.checks.some((c) => c.id === id));
+    if (known.length === 0) return;
+    known.forEach((id) => this.due.add(id));
+    clearTimeout(this.dueTimer);
+    this.dueTimer = setTimeout(() => {
+      this.dueTimer = undefined;
+      const run: Promise<void> = (this.rechecking ?? Promise.resolve()).then(() => this.runDue()).catch(() => undefined);
+      this.rechecking = run;
+      void run.finally(() => {
+        if (this.rechecking === run) this.rechecking = undefined;
+      });
+    }, debounceMs);
+    if (!this.opts.keepAlive) this.dueTimer.unref();
+  }
+
+  /** Resolves once every recheck asked for so far has run (tests, and hosts shutting down). */
+  async settled(): Promise<void> {
+    while (this.dueTimer || this.rechecking) await (this.rechecking ?? sleep(10));
+  }
+
+  private async runDue(): Promise<void> {
+    // A sweep running now may have read the world before the change: run after it, not instead.
+    await this.running?.catch(() => undefined);
+    if (this.stopped || this.due.size === 0) return;
+    const checks = this.opts.checks.filter((c) => this.due.has(c.id));
+    this.due.clear();
+    await this.runAndRecord(checks);
+  }
+
   private async doSweep(): Promise<HealthSweep> {
+    const started = Date.now();
+    const checks = await this.runAndRecord(this.opts.checks);
+    return { checks, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, ok: checks.every((c) => c.status !== 'fail') };
+  }
+
+  /** Runs the checks, records them, tells the notifier what changed state. */
+  private async runAndRecord(which: readonly HealthCheck[]): Promise<CheckResult[]> {
     const history = await this.history;
     const deps = this.opts.deps();
-    const started = Date.now();
-    const checks = await runSweep(this.opts.checks, () => new SweepContext(deps), {
+    const checks = await runSweep(which, () => new SweepContext(deps), {
       timeoutMs: deps.config.health.checkTimeoutMs,
       retries: deps.config.health.retries,
       retryDelayMs: this.opts.retryDelayMs,
@@ -101,7 +159,7 @@ export class HealthMonitor {
         .catch(() => undefined);
     }
     await history.save(); // after notifying: a full disk must not swallow an outage notification
-    return { checks, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, ok: checks.every((c) => c.status !== 'fail') };
+    return checks;
   }
 
   async status(): Promise<HealthStatusView> {

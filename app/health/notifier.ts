@@ -23,3 +23,13 @@ export function stateChanges(previous: (id: string) => CheckStatus | undefined, 
     return from !== undefined && from !== result.status ? [{ id: result.id, from, to: result.status, result }] : [];
   });
 }
+
+/** One notifier telling each of these in turn; one that fails does not keep the others from hearing. */
+export function combineNotifiers(...notifiers: (Notifier | undefined)[]): Notifier {
+  const all = notifiers.filter((n): n is Notifier => n !== undefined);
+  return {
+    async notify(change) {
+      await Promise.allSettled(all.map(async (n) => n.notify(change)));
+    },
+  };
+}

@@ -47,6 +47,8 @@ export function containerHandlers(ctx: PanelContext) {
     return current.manager;
   };
 
+  // The live state follows the container while monitoring, whether or not a UI asked yet.
+  ctx.live.watchContainer = () => void manager();
   ctx.disposers.push(() => {
     current?.unwatch();
     follow?.abort();

@@ -5,6 +5,8 @@ import { createHealthMonitor, type HealthMonitor } from '../health/index.js';
 import { fileVaultKeys, type VaultKeys } from '../tokens/vault.js';
 import { appVersion } from '../version.js';
 import { EventBus } from './bus.js';
+import { LiveState } from './live.js';
+import { uiCheckResult } from './ui-fixes.js';
 
 /**
  * Everything a handler may use, and all the state the core keeps between calls: nothing of it
@@ -25,6 +27,8 @@ export interface PanelContext {
   health: HealthMonitor;
   /** What the logs showed about ComfyUI-Login per container run, shared by the container view and the sweeps. */
   loginNodeRuns: LoginNodeRuns;
+  /** What changed and which checks re-run because of it (service/live.ts); started with monitoring. */
+  live: LiveState;
 }
 
 export interface PanelContextOptions {
@@ -38,20 +42,24 @@ export interface PanelContextOptions {
 
 /** A fresh context: its own bus, health monitor (not started) and caches. */
 export function createPanelContext(opts: PanelContextOptions): PanelContext {
+  const bus = new EventBus();
+  const health = createHealthMonitor(opts.paths, {
+    deps: () => ({ config: ctx.loaded.config, paths: ctx.paths, configFile: ctx.loaded.path, vaultKeys: ctx.vaultKeys, loginNodeRuns: ctx.loginNodeRuns }),
+    // The app names its own buttons in a fix where the core's text names a CLI command.
+    onResult: (result) => ctx.bus.emit('health', uiCheckResult(result)),
+  });
   const ctx: PanelContext = {
     loaded: opts.loaded,
     paths: opts.paths,
     mode: opts.mode,
     version: opts.version ?? appVersion,
-    bus: new EventBus(),
+    bus,
     disposers: [],
     vaultKeys: opts.vaultKeys ?? fileVaultKeys,
     loginNodeRuns: new LoginNodeRuns(),
-    health: createHealthMonitor(opts.paths, {
-      deps: () => ({ config: ctx.loaded.config, paths: ctx.paths, configFile: ctx.loaded.path, vaultKeys: ctx.vaultKeys, loginNodeRuns: ctx.loginNodeRuns }),
-      onResult: (result) => ctx.bus.emit('health', result),
-    }),
+    health,
+    live: new LiveState({ bus, health, config: () => ctx.loaded.config, paths: opts.paths }),
   };
-  ctx.disposers.push(() => ctx.health.stop());
+  ctx.disposers.push(() => ctx.live.stop(), () => ctx.health.stop());
   return ctx;
 }

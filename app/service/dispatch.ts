@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isOpName, operations, type ContractErrorShape, type PanelHandlers } from '../contract/index.js';
 import { PanelError } from '../errors.js';
 import { redact } from '../redact.js';
+import { uiFix } from './ui-fixes.js';
 
 /** An error fit to cross the contract: a code, a message, field issues; no stack, no secret. */
 export class ContractError extends Error {
@@ -14,7 +15,12 @@ export class ContractError extends Error {
 export function toContractError(err: unknown): ContractErrorShape {
   if (err instanceof ContractError) return err.shape;
   if (err instanceof PanelError) {
-    return { code: 'failed', message: redact(err.fix ? `${err.message} — ${err.fix}` : err.message) };
+    const fix = err.fix ? uiFix(redact(err.fix)) : undefined;
+    return {
+      code: 'failed',
+      message: redact(err.message),
+      problem: { code: err.code, ...(fix ? { fix: fix.text } : {}), ...(fix?.action ? { action: fix.action } : {}), ...(fix?.input ? { input: fix.input } : {}) },
+    };
   }
   return { code: 'failed', message: redact(err instanceof Error ? err.message : String(err)) };
 }

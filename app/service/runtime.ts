@@ -1,6 +1,7 @@
 import { watchConfig } from '../config/watch.js';
 import type { PanelHandlers } from '../contract/index.js';
 import { fingerprintKeyFile, useFingerprintKey } from '../redact.js';
+import { channelsNotifier, panelSource } from '../notify/channels.js';
 import { fileLog, withCallLog } from './call-log.js';
 import { createPanelContext, type PanelContext, type PanelContextOptions } from './context.js';
 import { createPanelHandlers } from './index.js';
@@ -25,14 +26,22 @@ export function createPanelRuntime(opts: PanelContextOptions): PanelRuntime {
         ctx.loaded = next;
         log(`config reloaded from ${next.path}: ${changed.join(', ') || 'first config'}`);
         ctx.bus.emit('configReloaded', { path: next.path, changed });
+        // Every check reads the config: they re-run now, and the watchers follow a moved vault or container.
+        ctx.live.changed(['config'], 'file');
       },
       onInvalid: (error) => ctx.bus.emit('configReloaded', { path: ctx.loaded.path, changed: [], error }),
     }),
   );
   log(`comfy-panel ${ctx.version} started (${opts.mode}), config ${opts.loaded.path}${opts.loaded.configured ? '' : ' (not configured yet)'}`);
+  // The configured outbound channels hear every state change; a host adds its own (Electron: desktop).
+  ctx.health.notifier = channelsNotifier(
+    () => ctx.loaded.config.notifications,
+    panelSource(),
+    (d) => log(`notify ${d.channel} (${d.kind}, ${d.where}) ${d.ok ? 'ok' : `failed: ${d.error ?? ''}`} ${d.ms}ms`),
+  );
   return {
     ctx,
-    handlers: withCallLog(createPanelHandlers(ctx), log),
+    handlers: withCallLog(ctx.live.wrap(createPanelHandlers(ctx)), log),
     dispose: async () => {
       await Promise.allSettled(ctx.disposers.splice(0).map((stop) => stop()));
     },

@@ -1,6 +1,7 @@
 import type { Figure } from '../measurement.js';
 import { bundlesFigure } from './bundles.js';
 import { comfyFigure } from './comfy.js';
+import { containerFigure } from './container.js';
 import { envFigure } from './env.js';
 import { gatewayFigure } from './gateway.js';
 import { healthFigure } from './health.js';
@@ -10,5 +11,5 @@ import { rendererFigure } from './renderer.js';
 import { rotationFigure } from './rotation.js';
 import { serveFigure } from './serve.js';
 
-/** Every figure: the brief's order (issue 8 item 4), then bundle sizes (issue 11), the gateway (issue 18) and serve under hostile answers (issue 16). */
-export const figures: readonly Figure[] = [envFigure, comfyFigure, healthFigure, rotationFigure, logsFigure, rendererFigure, memoryFigure, bundlesFigure, gatewayFigure, serveFigure];
+/** Every figure: the brief's order (issue 8 item 4), then bundle sizes (issue 11), the gateway (issue 18), serve under hostile answers (issue 16), the container view and the CLI start (issue 15). */
+export const figures: readonly Figure[] = [envFigure, comfyFigure, healthFigure, rotationFigure, logsFigure, rendererFigure, memoryFigure, bundlesFigure, gatewayFigure, serveFigure, containerFigure];

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { signOut } from './api/client.js';
 import { useEvent, useOp } from './api/hooks.js';
+import { BrowserNotifier } from './components/NotificationsCard.js';
 import { ContainerPage } from './pages/ContainerPage.js';
 import { DashboardPage } from './pages/DashboardPage.js';
 import { EnvPage } from './pages/EnvPage.js';
@@ -126,6 +127,7 @@ export function App() {
           active.render()
         )}
       </main>
+      {info.data?.configured ? <BrowserNotifier /> : null}
     </div>
   );
 }

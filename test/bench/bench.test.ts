@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../app/package-root.js';
 import { bundlesFigure } from '../../bench/figures/bundles.js';
 import { comfyFigure } from '../../bench/figures/comfy.js';
+import { containerFigure } from '../../bench/figures/container.js';
 import { envFigure, realisticEnv } from '../../bench/figures/env.js';
 import { healthFigure } from '../../bench/figures/health.js';
 import { figures } from '../../bench/figures/index.js';
@@ -123,4 +124,5 @@ describe.skipIf(!d.ok)('figures with Docker', () => {
   it('health', async () => expectWellFormed(await run(healthFigure), healthFigure, ['health.sweep']));
   it('logs', async () => expectWellFormed(await run(logsFigure), logsFigure, ['logs.throughput']), 120_000);
   it('memory', async () => expectWellFormed(await run(memoryFigure), memoryFigure, ['memory.rss', 'memory.heap']), 120_000);
+  it.skipIf(!built)('container status and CLI start', async () => expectWellFormed(await run(containerFigure), containerFigure, ['container.status', 'container.cli-version', 'container.cli-status']), 240_000);
 });

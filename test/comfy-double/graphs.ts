@@ -7,9 +7,9 @@ export const SMOKE_GRAPH = {
   '2': { class_type: 'SaveImage', inputs: { images: ['1', 0], filename_prefix: 'smoke' } },
 };
 
-/** The Qwen-Image-Edit-2509 fp8 model files, by the models/ folder the double reads them from. */
+/** The Qwen-Image (text-to-image) fp8 model files, by the models/ folder the double reads them from. */
 export const QWEN_MODELS: Readonly<Record<'diffusion_models' | 'text_encoders' | 'vae', string>> = {
-  diffusion_models: 'qwen_image_edit_2509_fp8_e4m3fn.safetensors',
+  diffusion_models: 'qwen_image_fp8_e4m3fn.safetensors',
   text_encoders: 'qwen_2.5_vl_7b_fp8_scaled.safetensors',
   vae: 'qwen_image_vae.safetensors',
 };

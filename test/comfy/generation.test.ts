@@ -81,7 +81,7 @@ describe('runGeneration against the double', () => {
       const result = await runGeneration({ client: bare.client(), workflow: await loadWorkflow('qwen'), outDir: out });
       expect(result).toMatchObject({ ok: false, errorKind: 'preflight' });
       expect(result.promptId).toBeUndefined();
-      expect(result.error).toContain('UNETLoader (node 1) needs qwen_image_edit_2509_fp8_e4m3fn.safetensors in models/diffusion_models');
+      expect(result.error).toContain('UNETLoader (node 1) needs qwen_image_fp8_e4m3fn.safetensors in models/diffusion_models');
       expect(result.error).toContain('CLIPLoader (node 2) needs qwen_2.5_vl_7b_fp8_scaled.safetensors in models/text_encoders');
       expect(result.error).toContain('VAELoader (node 3) needs qwen_image_vae.safetensors in models/vae');
       expect(await bare.client().queue()).toEqual({ running: [], pending: [] });
@@ -94,7 +94,7 @@ describe('runGeneration against the double', () => {
         preflight: { fileExists: async (p) => (seen.push(p), p.endsWith('qwen_image_vae.safetensors')) },
       });
       expect(checked.error).toContain('qwen_image_vae.safetensors: it is in models/vae but the server does not list it; restart ComfyUI');
-      expect(seen).toContain('models/diffusion_models/qwen_image_edit_2509_fp8_e4m3fn.safetensors');
+      expect(seen).toContain('models/diffusion_models/qwen_image_fp8_e4m3fn.safetensors');
     } finally {
       await bare.close();
     }

@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ObjectInfo } from '../../app/comfy/client.js';
 import type { ComfyMessage } from '../../app/comfy/messages.js';
-import { preflightProblems } from '../../app/comfy/preflight.js';
+import { PreflightError, preflightProblems, workflowModels } from '../../app/comfy/preflight.js';
 import { PromptTracker } from '../../app/comfy/tracker.js';
-import { loadWorkflow } from '../../app/comfy/workflow.js';
+import { applyParams, loadWorkflow } from '../../app/comfy/workflow.js';
 import type { GenerationProgress } from '../../app/contract/ops/generate.js';
 
 /** /object_info in both shapes ComfyUI has used: classic combo lists and ["COMBO", {options}]. */
@@ -18,13 +18,13 @@ const info: ObjectInfo = {
 describe('preflightProblems', () => {
   it('names missing models with their folder, bad choices and out-of-range numbers', async () => {
     const problems = await preflightProblems(info, {
-      '1': { class_type: 'UNETLoader', inputs: { unet_name: 'qwen_image_edit_2509_fp8_e4m3fn.safetensors', weight_dtype: 'fp8_e4m3fn' } },
+      '1': { class_type: 'UNETLoader', inputs: { unet_name: 'qwen_image_fp8_e4m3fn.safetensors', weight_dtype: 'fp8_e4m3fn' } },
       '2': { class_type: 'EmptyImage', inputs: { width: 0, height: 99999, batch_size: 1, color: 0 } },
       '3': { class_type: 'KSampler', inputs: { sampler_name: 'heun' } },
       '4': { class_type: 'SaveImage', inputs: { images: ['2', 0], filename_prefix: 'x' } },
     });
     expect(problems.map((p) => p.message)).toEqual([
-      'UNETLoader (node 1) needs qwen_image_edit_2509_fp8_e4m3fn.safetensors in models/diffusion_models',
+      'UNETLoader (node 1) needs qwen_image_fp8_e4m3fn.safetensors in models/diffusion_models',
       'EmptyImage (node 2): width 0 is below the minimum 1',
       'EmptyImage (node 2): height 99999 is above the maximum 16384',
       'KSampler (node 3): sampler_name "heun" is not one of the server\'s choices (euler, dpmpp_2m)',
@@ -76,5 +76,31 @@ describe('PromptTracker', () => {
     t.onMessage({ type: 'execution_success', promptId: 'p' });
     expect(t.settled).toBe(false);
     expect(await t.done).toEqual({ kind: 'success' });
+  });
+});
+
+describe('the built-in Qwen workflows and the models each needs', () => {
+  it('text-to-image loads Qwen-Image, the edit workflow Qwen-Image-Edit-2509 with an input image; each lists its files and folders', async () => {
+    const t2i = await loadWorkflow('qwen');
+    const edit = await loadWorkflow('qwen-edit');
+    const files = (g: typeof t2i.graph) => workflowModels(g).map((m) => `${m.folder}/${m.file}`);
+    expect(files(t2i.graph)).toEqual(['models/diffusion_models/qwen_image_fp8_e4m3fn.safetensors', 'models/text_encoders/qwen_2.5_vl_7b_fp8_scaled.safetensors', 'models/vae/qwen_image_vae.safetensors']);
+    expect(files(edit.graph)).toEqual(['models/diffusion_models/qwen_image_edit_2509_fp8_e4m3fn.safetensors', 'models/text_encoders/qwen_2.5_vl_7b_fp8_scaled.safetensors', 'models/vae/qwen_image_vae.safetensors']);
+    expect(Object.values(t2i.graph).some((n) => n.class_type === 'LoadImage')).toBe(false);
+    expect(Object.values(edit.graph).find((n) => n.class_type === 'LoadImage')?.inputs.image).toBe('example.png');
+    // The edit instruction is the prompt: it lands in the Qwen edit encoder on the sampler's positive side.
+    const applied = applyParams(edit.graph, { prompt: 'paint it blue', negative: 'blurry', seed: 7, steps: 4 });
+    const byTitle = (title: string) => Object.values(applied).find((n) => n._meta?.title?.startsWith(title))!;
+    expect(byTitle('Positive Prompt').inputs.prompt).toBe('paint it blue');
+    expect(byTitle('Negative Prompt').inputs.prompt).toBe('blurry');
+    expect(byTitle('KSampler').inputs).toMatchObject({ seed: 7, steps: 4 });
+  });
+
+  it("the preflight's fix names every model file of the workflow and its folder when one is missing", async () => {
+    const edit = await loadWorkflow('qwen-edit');
+    const e = new PreflightError([{ node: '1', classType: 'UNETLoader', message: 'UNETLoader (node 1) needs qwen_image_edit_2509_fp8_e4m3fn.safetensors in models/diffusion_models' }], workflowModels(edit.graph));
+    expect(e.fix).toBe(
+      "This workflow needs qwen_image_edit_2509_fp8_e4m3fn.safetensors in models/diffusion_models, qwen_2.5_vl_7b_fp8_scaled.safetensors in models/text_encoders, qwen_image_vae.safetensors in models/vae (the folders under the container's ComfyUI root); put the missing ones there, restart ComfyUI so it rescans, then try again",
+    );
   });
 });

@@ -18,7 +18,7 @@ export interface DoubleSetup {
 }
 
 const QWEN_MODELS = [
-  'diffusion_models/qwen_image_edit_2509_fp8_e4m3fn.safetensors',
+  'diffusion_models/qwen_image_fp8_e4m3fn.safetensors',
   'text_encoders/qwen_2.5_vl_7b_fp8_scaled.safetensors',
   'vae/qwen_image_vae.safetensors',
 ];

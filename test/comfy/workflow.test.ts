@@ -26,7 +26,7 @@ describe('built-in workflows', () => {
   it('qwen uses the native fp8 nodes of the reference', async () => {
     const { graph } = await loadWorkflow('qwen');
     const byClass = Object.fromEntries(Object.values(graph).map((n) => [n.class_type, n.inputs]));
-    expect(byClass.UNETLoader).toEqual({ unet_name: 'qwen_image_edit_2509_fp8_e4m3fn.safetensors', weight_dtype: 'fp8_e4m3fn' });
+    expect(byClass.UNETLoader).toEqual({ unet_name: 'qwen_image_fp8_e4m3fn.safetensors', weight_dtype: 'fp8_e4m3fn' });
     expect(byClass.CLIPLoader).toEqual({ clip_name: 'qwen_2.5_vl_7b_fp8_scaled.safetensors', type: 'qwen_image' });
     expect(byClass.VAELoader).toEqual({ vae_name: 'qwen_image_vae.safetensors' });
     expect(byClass.ModelSamplingAuraFlow).toMatchObject({ shift: 3.1 });

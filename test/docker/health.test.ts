@@ -14,10 +14,12 @@ describe.skipIf(!d.ok)('health, crash, login node and logs against the ComfyUI d
   const names = { guarded: uniqueName('docker-health'), open: uniqueName('docker-health'), refused: uniqueName('docker-health'), sick: uniqueName('docker-health') };
   let image = '';
   let guarded: ContainerManager;
+  let guardedPort = 0;
 
   beforeAll(async () => {
     image = await ensureDoubleImage(docker);
-    guarded = new ContainerManager(testConfig({ name: names.guarded, image, hostPort: await freePort(), secretFile: secret.file }), docker);
+    guardedPort = await freePort();
+    guarded = new ContainerManager(testConfig({ name: names.guarded, image, hostPort: guardedPort, secretFile: secret.file }), docker);
     await guarded.start();
     await guarded.waitFor('healthy', 90_000);
   });
@@ -54,11 +56,37 @@ describe.skipIf(!d.ok)('health, crash, login node and logs against the ComfyUI d
     }
   });
 
-  it('overview: healthy, protected, CPU and memory measured, "no GPU" with its reason', async () => {
-    const o = await guarded.overview();
+  it('overview: healthy, protected, CPU (from two samples) and memory measured, "no GPU" with its reason', async () => {
+    await guarded.overview({ statsWithinMs: Infinity });
+    const o = await guarded.overview({ statsWithinMs: Infinity });
     expect(o).toMatchObject({ phase: 'healthy', ok: true, reasons: [], gpu: { gpus: null, reason: expect.stringMatching(/^no GPU/) } });
     expect(o.stats?.memoryUsedBytes).toBeGreaterThan(0);
     expect(o.stats?.cpuPercent).toBeGreaterThanOrEqual(0);
+  });
+
+  it('overview: one inspect for all its parts, the node folder stat-ed not packed, the logs read once per run', async () => {
+    const requests: string[] = [];
+    const modem = docker.modem as { dial: (opts: { method: string; path: string }, cb: unknown) => unknown };
+    const dial = modem.dial.bind(modem);
+    modem.dial = (opts, cb) => {
+      requests.push(`${opts.method} ${opts.path.replace(/\?.*$/, '')}`);
+      return dial(opts, cb);
+    };
+    try {
+      const counted = new ContainerManager(testConfig({ name: names.guarded, image, hostPort: guardedPort, secretFile: secret.file }), docker);
+      await counted.overview();
+      const first = [...requests];
+      requests.length = 0;
+      await counted.overview();
+      expect(first.filter((r) => r.endsWith('/json')), first.join(', ')).toHaveLength(1);
+      expect(first.some((r) => r.startsWith('GET') && r.includes('/archive')), first.join(', ')).toBe(false);
+      expect(first.some((r) => r.endsWith('/logs'))).toBe(true);
+      // The second look reads no logs: what they said about ComfyUI-Login is known for this run.
+      expect(requests.some((r) => r.endsWith('/logs')), requests.join(', ')).toBe(false);
+      expect(requests.filter((r) => r.endsWith('/json'))).toHaveLength(1);
+    } finally {
+      modem.dial = dial;
+    }
   });
 
   it('killing the server inside is detected as crashed (not stopped) through events', async () => {

@@ -218,7 +218,7 @@ describe('the Qwen graph in sampler mode', () => {
 describe('models', () => {
   it('lists model files in /object_info and rejects a missing one at validation (value_not_in_list)', async () => {
     const info = await getJson<Record<string, { input: { required: Record<string, unknown[]> } }>>('/object_info/UNETLoader');
-    expect(info.UNETLoader!.input.required.unet_name).toEqual([['qwen_image_edit_2509_fp8_e4m3fn.safetensors']]);
+    expect(info.UNETLoader!.input.required.unet_name).toEqual([['qwen_image_fp8_e4m3fn.safetensors']]);
     const graph = qwenGraph();
     graph['3'].inputs.vae_name = 'missing_vae.safetensors';
     const res = await post('/prompt', { prompt: graph });

@@ -131,7 +131,7 @@ describe('GET /object_info', () => {
   it('[L37] validates our Qwen workflow like a bare install: the three model files missing, then accepted once present', async () => {
     const body = (await (await prompt({ prompt: workflow('qwen-image') })).json()) as PromptError;
     expect(Object.fromEntries(Object.entries(body.node_errors).map(([id, e]) => [id, e.errors.map((x) => x.details)]))).toEqual({
-      '1': ["unet_name: 'qwen_image_edit_2509_fp8_e4m3fn.safetensors' not in []"],
+      '1': ["unet_name: 'qwen_image_fp8_e4m3fn.safetensors' not in []"],
       '2': ["clip_name: 'qwen_2.5_vl_7b_fp8_scaled.safetensors' not in []"],
       '3': ["vae_name: 'qwen_image_vae.safetensors' not in ['pixel_space']"],
     });

@@ -130,6 +130,43 @@ describe('events and the query cache', () => {
     expect(count(health)).toBe(2);
   });
 
+  it('a changed fact (the CLI rewrote the vault) refetches exactly what reads it, once per burst', async () => {
+    const audit = opKey('tokenAudit', {}, undefined);
+    const history = opKey('tokenHistory', { limit: 20 }, undefined);
+    const env = opKey('envAudit', {}, undefined);
+    await watch(audit, () => ({ consistent: true }));
+    await watch(history, () => ({ entries: [] }));
+    await watch(env, () => ({ findings: [] }));
+    vi.useFakeTimers();
+    // The vault's credential and its audit log are two files: two reports, one refetch.
+    events.emit('changed', { facts: ['vault'], cause: 'file' });
+    events.emit('changed', { facts: ['vault'], cause: 'file' });
+    await settle(5_000);
+    expect([count(audit), count(history), count(env)]).toEqual([2, 2, 1]);
+    events.emit('changed', { facts: ['env'], cause: 'operation' });
+    await settle(5_000);
+    expect([count(audit), count(history), count(env)]).toEqual([3, 2, 2]);
+  });
+
+  it('a saved configuration refetches everything once: its own change event does not add a second round', async () => {
+    const audit = opKey('tokenAudit', {}, undefined);
+    const health = opKey('healthStatus', {}, undefined);
+    await watch(audit, () => ({ consistent: true }));
+    await watch(health, () => healthView(0));
+    vi.useFakeTimers();
+    const ticket = live.mutationStarted('configSave', undefined);
+    events.emit('changed', { facts: ['config'], cause: 'operation' });
+    await settle(5_000);
+    expect([count(audit), count(health)]).toEqual([1, 1]);
+    await live.mutationSettled(ticket, {});
+    await settle(5_000);
+    expect([count(audit), count(health)]).toEqual([2, 2]);
+    // Another window saved it: every query is refetched once.
+    events.emit('changed', { facts: ['config'], cause: 'file' });
+    await settle(5_000);
+    expect([count(audit), count(health)]).toEqual([3, 3]);
+  });
+
   it('a container state is merged at once, an older one is not, and one that changes nothing fetches nothing', async () => {
     const key = opKey('containerStatus', {}, undefined);
     await watch(key, () => overview('healthy', '2026-01-01T12:00:00Z'));

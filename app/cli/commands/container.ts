@@ -15,7 +15,7 @@ function overviewText(o: ContainerOverview): string {
   if (o.exitCode !== undefined && o.phase !== 'healthy') lines.push(`  ${exitCodeText(o.exitCode, o.oomKilled)}`);
   if (o.ports.length) lines.push(`  ports: ${o.ports.map((p) => `${p.hostIp || '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.protocol}`).join(', ')}`);
   for (const key of ['installed', 'loaded', 'enforced'] as const) lines.push(`  login node ${key}: ${yesNo(o.loginNode[key])} — ${o.loginNode[key].detail}`);
-  if (o.stats) lines.push(`  cpu ${o.stats.cpuPercent}%, memory ${mib(o.stats.memoryUsedBytes)} of ${mib(o.stats.memoryLimitBytes)}`);
+  if (o.stats) lines.push(`  ${o.stats.cpuPercent === null ? '' : `cpu ${o.stats.cpuPercent}%, `}memory ${mib(o.stats.memoryUsedBytes)} of ${mib(o.stats.memoryLimitBytes)}`);
   lines.push(`  gpu: ${o.gpu.gpus ? o.gpu.gpus.map((g) => `${g.name} ${g.memoryUsedMiB}/${g.memoryTotalMiB} MiB`).join('; ') : o.gpu.reason}`);
   lines.push(o.ok ? 'OK' : `NOT OK:\n${o.reasons.map((r) => `  - ${r}`).join('\n')}`);
   return lines.join('\n');
@@ -57,7 +57,7 @@ export function registerContainerCommands(program: Command, cli: CliContext): vo
       const { m } = await manager();
       let o: ContainerOverview;
       try {
-        o = await m.overview();
+        o = await m.overview({ statsWithinMs: Infinity }); // one look, so no earlier sample to fall back on: wait for it
       } catch (e) {
         if (!(e instanceof DockerError)) throw e;
         o = ContainerManager.unreachable(m.name, e);

@@ -4,7 +4,7 @@ import { comfyClientFor } from '../../comfy/connect.js';
 import { runGeneration } from '../../comfy/generation.js';
 import { listRuns, runsFile } from '../../comfy/runs.js';
 import { comfyStatus } from '../../comfy/status.js';
-import { loadWorkflow, type WorkflowSource } from '../../comfy/workflow.js';
+import { builtinWorkflows, loadWorkflow, type BuiltinWorkflow, type WorkflowSource } from '../../comfy/workflow.js';
 import type { GenerationProgress, GenerationResult } from '../../contract/ops/generate.js';
 import type { CliContext } from '../context.js';
 
@@ -40,7 +40,7 @@ export function registerGenerateCommands(program: Command, cli: CliContext): voi
   program
     .command('generate')
     .description('run a test generation through the authenticated API and save the images (token: the vault, or COMFYUI_TOKEN)')
-    .option('-w, --workflow <smoke|qwen|FILE>', 'built-in workflow or an API-format JSON file', 'smoke')
+    .option('-w, --workflow <smoke|qwen|qwen-edit|FILE>', 'built-in workflow (qwen: Qwen-Image text-to-image; qwen-edit: Qwen-Image-Edit-2509 on input/example.png) or an API-format JSON file', 'smoke')
     .option('-p, --prompt <text>', 'positive prompt (workflows with a sampler)')
     .option('-n, --negative <text>', 'negative prompt')
     .option('--seed <n>', 'sampler seed', intOption(0, Number.MAX_SAFE_INTEGER))
@@ -51,7 +51,7 @@ export function registerGenerateCommands(program: Command, cli: CliContext): voi
     .option('--no-preflight', 'skip checking node classes and model files before submitting')
     .action(async (opts: { workflow: string; prompt?: string; negative?: string; seed?: number; steps?: number; width?: number; height?: number; out?: string; preflight: boolean }) => {
       const { config } = await cli.config();
-      const source: WorkflowSource = opts.workflow === 'smoke' || opts.workflow === 'qwen' ? opts.workflow : { file: path.resolve(opts.workflow) };
+      const source: WorkflowSource = (builtinWorkflows as string[]).includes(opts.workflow) ? (opts.workflow as BuiltinWorkflow) : { file: path.resolve(opts.workflow) };
       const workflow = await loadWorkflow(source);
       const client = await comfyClientFor(config, cli.paths, { env: process.env });
       // Ctrl-C interrupts the prompt on the server instead of leaving it running there.

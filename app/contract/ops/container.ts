@@ -95,7 +95,10 @@ export interface LoginNodeReport {
 }
 
 export interface ContainerStats {
-  cpuPercent: number;
+  /** Share of one core since the previous sample of this run (100 = one core); null on the first sample. */
+  cpuPercent: number | null;
+  /** When this sample was taken (the overview may show the previous one when the engine is slow). */
+  sampledAt: string;
   memoryUsedBytes: number;
   memoryLimitBytes: number;
 }

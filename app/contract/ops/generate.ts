@@ -32,7 +32,7 @@ export interface GenerationTimings {
 export interface GenerationResult {
   ok: boolean;
   runId: string;
-  /** "smoke", "qwen" or the workflow file's path. */
+  /** "smoke", "qwen", "qwen-edit" or the workflow file's path. */
   workflow: string;
   promptId?: string;
   /** Absolute paths of the saved images. */
@@ -91,9 +91,9 @@ const dimension = z.int().min(1).max(16_384);
 export const GenerateRunInput = z
   .object({
     workflow: z
-      .union([z.literal('smoke'), z.literal('qwen'), z.object({ file: z.string().min(1) }).strict()])
+      .union([z.literal('smoke'), z.literal('qwen'), z.literal('qwen-edit'), z.object({ file: z.string().min(1) }).strict()])
       .default('smoke')
-      .describe('A built-in workflow, or an API-format JSON file'),
+      .describe('A built-in workflow (smoke; qwen: Qwen-Image text-to-image; qwen-edit: Qwen-Image-Edit-2509 on an input image), or an API-format JSON file'),
     prompt: z.string().max(20_000).optional(),
     negative: z.string().max(20_000).optional(),
     seed: z.int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),

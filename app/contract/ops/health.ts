@@ -171,6 +171,23 @@ export type SetupChoices = z.output<typeof SetupChoicesSchema>;
 
 const empty = z.object({}).strict();
 
+/** How one notification channel took one message (never its URL beyond the host, never a secret). */
+export interface NotifyDelivery {
+  channel: string;
+  kind: 'webhook' | 'ntfy' | 'slack' | 'discord';
+  /** Scheme and host only. */
+  where: string;
+  ok: boolean;
+  /** The HTTP status the channel answered, when it answered. */
+  status?: number;
+  ms: number;
+  error?: string;
+}
+
+export interface NotifyTestResult {
+  deliveries: NotifyDelivery[];
+}
+
 export const healthOps = {
   healthRun: op<HealthSweep>()('Run every health check now (concurrently, each with its timeout); emits a `health` event per check', empty),
   healthStatus: op<HealthStatusView>()('Latest results, the last 50 statuses and 24 h uptime per check, last and next check time', empty),
@@ -194,5 +211,9 @@ export const healthOps = {
   setupApply: op<ConfigView>()(
     'First run: write the configuration from the chosen answers (each may be omitted to keep the current value)',
     z.object({ choices: SetupChoicesSchema }).strict(),
+  ),
+  notifyTest: op<NotifyTestResult>()(
+    'Send a test notification to every enabled channel of config notifications.channels, or to the one named',
+    z.object({ channel: z.string().min(1).optional() }).strict(),
   ),
 };

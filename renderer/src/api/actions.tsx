@@ -1,5 +1,5 @@
 import { createContext, useCallback, useContext, useState, type ReactNode } from 'react';
-import type { OpInput, OpName, OpResult } from '../../../app/contract/index.js';
+import type { ContractProblem, OpInput, OpName, OpResult } from '../../../app/contract/index.js';
 import { ConfirmDialog } from '../components/Modal.js';
 import { confirmations, type ConfirmSpec } from './confirmations.js';
 import { useCall, useInstance, useMutationOp, useQueries } from './query.js';
@@ -46,6 +46,8 @@ export interface Action<N extends OpName> {
   run: (input: OpInput<N>) => Promise<OpResult<N> | undefined>;
   busy: boolean;
   error?: string;
+  /** The core's code and fix when the call failed (not when a guard refused it). */
+  problem?: ContractProblem;
 }
 
 /** Runs an operation from a button: confirmation (confirmations.tsx), its guard, then the call. */
@@ -80,5 +82,5 @@ export function useAction<N extends OpName>(name: N): Action<N> {
     },
     [ask, call, instance, name, queries, reset, runOp],
   );
-  return { run, busy: op.busy || checking, error: refused ?? op.error };
+  return { run, busy: op.busy || checking, error: refused ?? op.error, problem: refused ? undefined : op.problem };
 }

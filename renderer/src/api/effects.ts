@@ -1,4 +1,4 @@
-import type { OpName } from '../../../app/contract/index.js';
+import type { LiveFact, OpName } from '../../../app/contract/index.js';
 import { opNames } from '../../../app/contract/names.js';
 
 /** A configuration change: every piece of state may differ, so every query is refetched. */
@@ -42,6 +42,7 @@ export const invalidates: Record<OpName, readonly OpName[] | typeof EVERYTHING> 
   healthStatus: [],
   healthProbe: [],
   setupAdopt: [],
+  notifyTest: [],
   setupDetect: [],
   // The wizard saves as it goes: everything but what keeps it on screen (appInfo) and what it shows.
   setupApply: opNames.filter((n) => n !== 'appInfo' && n !== 'setupDetect'),
@@ -72,6 +73,18 @@ export const checkDependents: Readonly<Record<string, readonly OpName[]>> = {
   generation: ['generateLatest', 'generateHistory'],
 };
 
+/**
+ * The queries that read each fact the core reports as `changed` (a CLI rotation rewrote the
+ * vault, an operation wrote env files or run records): refetched once per burst.
+ */
+export const factDependents: Readonly<Record<LiveFact, readonly OpName[] | typeof EVERYTHING>> = {
+  container: ['containerStatus'],
+  vault: ['tokenAudit', 'tokenHistory'],
+  env: ['envAudit', 'tokenAudit'],
+  runs: ['generateHistory', 'generateLatest'],
+  config: EVERYTHING,
+};
+
 /** Container phases an operation in flight shows until the data says otherwise. */
 export type Transition = 'starting' | 'restarting' | 'stopping';
 
@@ -95,4 +108,5 @@ export const coalesce = {
   containerState: { quietMs: 150, maxMs: 1_000 },
   rotationStep: { quietMs: 400, maxMs: 2_000 },
   generationProgress: { quietMs: 100, maxMs: 500 },
+  changed: { quietMs: 100, maxMs: 500 },
 } as const;

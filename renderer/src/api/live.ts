@@ -1,9 +1,9 @@
 import type { QueryClient } from '@tanstack/react-query';
 import type { CheckResult, ContainerOverview, ContainerState, EventName, HealthStatusView, OpName, PanelClient, PanelEvents } from '../../../app/contract/index.js';
-import { eventNames } from '../../../app/contract/names.js';
+import { eventNames, opNames } from '../../../app/contract/names.js';
 import { mergeState, endsTransition } from '../lib/container.js';
 import { patchHealth } from '../lib/health.js';
-import { checkDependents, coalesce, EVERYTHING, invalidates, transitionOf, type Transition } from './effects.js';
+import { checkDependents, coalesce, EVERYTHING, factDependents, invalidates, transitionOf, type Transition } from './effects.js';
 import { eventInstance, keyMatches, type InstanceId } from './keys.js';
 
 const slot = (instance: InstanceId) => instance ?? '';
@@ -109,6 +109,12 @@ export class LiveCache {
       case 'generationProgress':
         if (e.payload.phase === 'done' || e.payload.phase === 'failed') this.soon(['generateHistory', 'generateLatest'], instance, coalesce.generationProgress);
         return;
+      case 'changed':
+        for (const fact of e.payload.facts) {
+          const ops = factDependents[fact];
+          this.soon(ops === EVERYTHING ? opNames : ops, instance, coalesce.changed);
+        }
+        return;
       case 'log':
         return; // the log view's own store, not a query
       case 'configReloaded':
@@ -171,8 +177,7 @@ export class LiveCache {
   }
 
   mutationStarted(name: OpName, instance: InstanceId): MutationTicket {
-    const targets = invalidates[name];
-    if (targets !== EVERYTHING) for (const op of targets) this.inflight.set(`${op}\n${slot(instance)}`, (this.inflight.get(`${op}\n${slot(instance)}`) ?? 0) + 1);
+    for (const op of targetsOf(name)) this.inflight.set(`${op}\n${slot(instance)}`, (this.inflight.get(`${op}\n${slot(instance)}`) ?? 0) + 1);
     const kind = transitionOf[name];
     return { name, instance, ...(kind ? { transition: this.transitions.begin(instance, kind) } : {}) };
   }
@@ -180,15 +185,11 @@ export class LiveCache {
   /** Applies what the call returned, ends its transition, and refetches exactly what it changed, once. */
   async mutationSettled(ticket: MutationTicket, result: unknown): Promise<void> {
     const { name, instance } = ticket;
-    const targets = invalidates[name];
+    const targets = targetsOf(name);
     if (ticket.transition !== undefined) {
       const state = containerStateOf(name, result);
       if (state) this.queries.setQueriesData<ContainerOverview>({ predicate: (q) => keyMatches(q.queryKey, 'containerStatus', instance) }, (old) => old && mergeState(old, state));
       this.transitions.end(instance, ticket.transition);
-    }
-    if (targets === EVERYTHING) {
-      await this.queries.invalidateQueries();
-      return;
     }
     for (const op of targets) {
       const key = `${op}\n${slot(instance)}`;
@@ -200,8 +201,15 @@ export class LiveCache {
       if (p) clearTimeout(p.timer);
       this.pending.delete(key);
     }
-    await Promise.all(targets.map((op) => this.queries.invalidateQueries({ predicate: (q) => keyMatches(q.queryKey, op, instance) })));
+    if (invalidates[name] === EVERYTHING) await this.queries.invalidateQueries();
+    else await Promise.all(targets.map((op) => this.queries.invalidateQueries({ predicate: (q) => keyMatches(q.queryKey, op, instance) })));
   }
+}
+
+/** The queries an operation refetches when it settles (every one for a configuration change). */
+function targetsOf(name: OpName): readonly OpName[] {
+  const targets = invalidates[name];
+  return targets === EVERYTHING ? opNames : targets;
 }
 
 /** The container state a lifecycle operation returned (recreate wraps it), if it did. */

@@ -1,6 +1,7 @@
 import { QueryClient, QueryClientProvider, useMutation, useQuery } from '@tanstack/react-query';
 import { createContext, useCallback, useContext, useEffect, useEffectEvent, useState, useSyncExternalStore, type ReactNode } from 'react';
-import type { EventName, OpInput, OpName, OpResult, PanelApi, PanelClient, PanelEvents } from '../../../app/contract/index.js';
+import { ContractCallError } from '../../../app/contract/envelope.js';
+import type { ContractProblem, EventName, OpInput, OpName, OpResult, PanelApi, PanelClient, PanelEvents } from '../../../app/contract/index.js';
 import type { Transition } from './effects.js';
 import { callInput, eventInstance, opKey, type InstanceId } from './keys.js';
 import { LiveCache, type MutationTicket } from './live.js';
@@ -59,9 +60,16 @@ function callOp<N extends OpName>(api: PanelApi, name: N, input: OpInput<N>): Pr
   return (api[name] as (i: OpInput<N>) => Promise<OpResult<N>>)(input);
 }
 
+/** The core's code and fix of a failed call, when it sent one. */
+export function problemOf(error: unknown): ContractProblem | undefined {
+  return error instanceof ContractCallError ? error.problem : undefined;
+}
+
 export interface OpState<T> {
   data?: T;
   error?: string;
+  /** The core error's code, fix and the action that applies it (ErrorNote shows them). */
+  problem?: ContractProblem;
   /** A fetch is under way (the previous data, if any, stays shown meanwhile). */
   loading: boolean;
   /** When the data shown was fetched (ms since the epoch; 0 before the first answer). */
@@ -88,7 +96,7 @@ export function useOp<N extends OpName>(name: N, input: OpInput<N>, opts: OpOpti
   const q = useQuery({ queryKey: key, queryFn: () => callOp(client.api, name, key[1]), ...opts });
   const { refetch } = q;
   const reload = useCallback(() => void refetch(), [refetch]);
-  return { data: q.data, error: q.error?.message, loading: q.isFetching, updatedAt: q.dataUpdatedAt, reload };
+  return { data: q.data, error: q.error?.message, problem: problemOf(q.error), loading: q.isFetching, updatedAt: q.dataUpdatedAt, reload };
 }
 
 /**
@@ -110,7 +118,7 @@ export function useMutationOp<N extends OpName>(name: N) {
   const { mutateAsync, reset } = m;
   /** The result, or undefined when the call failed (`error` says why). */
   const run = useCallback((input: OpInput<N>) => mutateAsync(input).catch(() => undefined), [mutateAsync]);
-  return { run, busy: m.isPending, error: m.error?.message, reset };
+  return { run, busy: m.isPending, error: m.error?.message, problem: problemOf(m.error), reset };
 }
 
 /**

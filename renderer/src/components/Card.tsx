@@ -1,4 +1,7 @@
 import type { ReactNode } from 'react';
+import type { ContractProblem } from '../../../app/contract/index.js';
+import { isOpName } from '../../../app/contract/names.js';
+import { FixAction } from './FixAction.js';
 
 export function Card({ title, children, actions, testId, wide }: { title: string; children: ReactNode; actions?: ReactNode; testId?: string; wide?: boolean }) {
   return (
@@ -17,20 +20,28 @@ export function Loading({ what }: { what: string }) {
   return <p className="muted" role="status">Loading {what}…</p>;
 }
 
-export function ErrorNote({ message }: { message: string }) {
+/** A failed call: what went wrong, the core's fix in the app's words, and the button that applies it. */
+export function ErrorNote({ message, problem }: { message: string; problem?: ContractProblem }) {
+  const action = problem?.action && isOpName(problem.action) ? problem.action : undefined;
   return (
-    <p className="error-note" role="alert">
-      {message}
-    </p>
+    <div className="error-note" role="alert" data-error-code={problem?.code}>
+      <p>{message}</p>
+      {problem?.fix ? (
+        <p className="error-fix">
+          <strong>Fix:</strong> {problem.fix}
+        </p>
+      ) : null}
+      {action ? <FixAction action={action} input={problem?.input ?? {}} title={message} /> : null}
+    </div>
   );
 }
 
 /** The loading and error states of one operation, the same on every card. */
-export function OpStatus({ state, what }: { state: { loading: boolean; data?: unknown; error?: string }; what: string }) {
+export function OpStatus({ state, what }: { state: { loading: boolean; data?: unknown; error?: string; problem?: ContractProblem }; what: string }) {
   return (
     <>
       {state.loading && state.data === undefined ? <Loading what={what} /> : null}
-      {state.error ? <ErrorNote message={state.error} /> : null}
+      {state.error ? <ErrorNote message={state.error} problem={state.problem} /> : null}
     </>
   );
 }

@@ -40,7 +40,7 @@ function StateCard({ status }: { status: ContainerOverview }) {
   const transition = useContainerTransition();
   const phase = displayPhase(status, transition);
   const moving = Boolean(transition) || start.busy || stop.busy || restart.busy;
-  const error = start.error ?? stop.error ?? restart.error;
+  const failed = [start, stop, restart].find((a) => a.error);
   return (
     <Card
       title="Container"
@@ -84,7 +84,7 @@ function StateCard({ status }: { status: ContainerOverview }) {
           </>
         ) : null}
         <dt>CPU</dt>
-        <dd>{status.stats ? `${status.stats.cpuPercent.toFixed(1)} %` : '—'}</dd>
+        <dd>{status.stats?.cpuPercent != null ? `${status.stats.cpuPercent.toFixed(1)} %` : '—'}</dd>
         <dt>Memory</dt>
         <dd>{status.stats ? `${bytes(status.stats.memoryUsedBytes)} of ${bytes(status.stats.memoryLimitBytes)}` : '—'}</dd>
         <dt>GPU</dt>
@@ -102,7 +102,7 @@ function StateCard({ status }: { status: ContainerOverview }) {
         </ul>
       ) : null}
       {status.problem ? <ErrorNote message={`${status.problem.message} — ${status.problem.fix}`} /> : null}
-      {error ? <ErrorNote message={error} /> : null}
+      {failed?.error ? <ErrorNote message={failed.error} problem={failed.problem} /> : null}
     </Card>
   );
 }
@@ -135,6 +135,7 @@ function ConfigurationCard() {
   const adopt = useAction('containerAdopt');
   const recreate = useAction('containerRecreate');
   const build = useAction('containerBuild');
+  const configFailed = [adopt, recreate, build].find((a) => a.error);
   const [report, setReport] = useState<AdoptReport>();
   const [note, setNote] = useState('');
   const compare = async () => setReport(await adopt.run({}));
@@ -192,7 +193,7 @@ function ConfigurationCard() {
         </>
       ) : null}
       {note ? <p role="status">{note}</p> : null}
-      {adopt.error ?? recreate.error ?? build.error ? <ErrorNote message={(adopt.error ?? recreate.error ?? build.error)!} /> : null}
+      {configFailed?.error ? <ErrorNote message={configFailed.error} problem={configFailed.problem} /> : null}
     </Card>
   );
 }

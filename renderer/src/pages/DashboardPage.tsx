@@ -1,32 +1,14 @@
 import { useState } from 'react';
-import type { AuthProbeReport, CheckSummary, HealthStatusView, OpName } from '../../../app/contract/index.js';
+import type { AuthProbeReport, CheckSummary, HealthStatusView } from '../../../app/contract/index.js';
 import { isOpName } from '../../../app/contract/names.js';
 import { useAction, useOp } from '../api/hooks.js';
 import { Card, ErrorNote, OpStatus } from '../components/Card.js';
 import { CheckTile } from '../components/CheckTile.js';
+import { FixAction } from '../components/FixAction.js';
 import { ago, ms, useNow } from '../components/format.js';
 import { StatusLight } from '../components/StatusLight.js';
 import { checkTitle, summarize } from '../lib/health.js';
 import { ContainerCard } from './ContainerPage.js';
-
-/** A check's one-click fix; a fix that restarts ComfyUI or rewrites files asks first (useAction). */
-function FixAction({ action, input, title }: { action: OpName; input: Record<string, unknown>; title: string }) {
-  const fix = useAction(action);
-  const sweep = useAction('healthRun');
-  const run = async () => {
-    // Cancelled or failed: nothing ran, so nothing to re-check.
-    if ((await fix.run(input)) === undefined) return;
-    await sweep.run({});
-  };
-  return (
-    <>
-      <button onClick={() => void run()} disabled={fix.busy || sweep.busy} aria-label={`Fix it: ${title}`}>
-        {fix.busy ? 'Fixing…' : sweep.busy ? 'Checking…' : 'Fix it'}
-      </button>
-      {fix.error ? <ErrorNote message={fix.error} /> : null}
-    </>
-  );
-}
 
 function FixButton({ check }: { check: CheckSummary }) {
   const action = check.fix?.action;
@@ -80,7 +62,7 @@ function SummaryBar({ view }: { view?: HealthStatusView }) {
           {runAll.busy ? 'Checking…' : 'Run all checks now'}
         </button>
       </div>
-      {runAll.error ? <ErrorNote message={runAll.error} /> : null}
+      {runAll.error ? <ErrorNote message={runAll.error} problem={runAll.problem} /> : null}
     </section>
   );
 }
@@ -182,7 +164,7 @@ export function DashboardPage() {
   return (
     <div className="dashboard">
       <SummaryBar view={view} />
-      {status.error ? <ErrorNote message={status.error} /> : null}
+      {status.error ? <ErrorNote message={status.error} problem={status.problem} /> : null}
       <section className="checks" aria-label="Health checks">
         {view?.checks.map((c) => <CheckTile key={c.id} check={c} now={now} fix={<FixButton check={c} />} />)}
       </section>

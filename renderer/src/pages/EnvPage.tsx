@@ -150,8 +150,8 @@ function SyncPanel() {
       </header>
       <p className="muted">Writes the vault's token and the ComfyUI URL into each configured target, quoted for its reader, with a timestamped backup of each file.</p>
       {preview.data && !showApplied ? <p className="muted">Planned {ago(new Date(preview.updatedAt).toISOString())}; Apply writes exactly this plan.</p> : null}
-      {preview.error ? <ErrorNote message={preview.error} /> : null}
-      {apply.error ? <ErrorNote message={apply.error} /> : null}
+      {preview.error ? <ErrorNote message={preview.error} problem={preview.problem} /> : null}
+      {apply.error ? <ErrorNote message={apply.error} problem={apply.problem} /> : null}
       {plan?.missing.map((m) => (
         <p key={m.source} className="error-note">
           {m.source}: {m.reason}

@@ -7,7 +7,7 @@ import { Modal } from '../components/Modal.js';
 import { StatusLight } from '../components/StatusLight.js';
 import { preflightItems } from '../lib/preflight.js';
 
-type WorkflowChoice = 'smoke' | 'qwen' | 'file';
+type WorkflowChoice = 'smoke' | 'qwen' | 'qwen-edit' | 'file';
 
 function Timings({ result }: { result: GenerationResult }) {
   const t = result.timings;
@@ -76,7 +76,7 @@ const str = (n: number | undefined) => (n === undefined ? '' : String(n));
 /** The form filled from a recorded run, to run it again as it was. */
 function formOf(r: RunRecord, current: FormState): FormState {
   const p = r.params ?? {};
-  const workflow: WorkflowChoice = r.workflow === 'smoke' || r.workflow === 'qwen' ? r.workflow : 'file';
+  const workflow: WorkflowChoice = r.workflow === 'smoke' || r.workflow === 'qwen' || r.workflow === 'qwen-edit' ? r.workflow : 'file';
   return {
     workflow,
     file: workflow === 'file' ? r.workflow : current.file,
@@ -208,6 +208,7 @@ export function GeneratePage() {
             <select value={form.workflow} onChange={(e) => set({ workflow: e.target.value as WorkflowChoice })}>
               <option value="smoke">Smoke test (no models, any ComfyUI)</option>
               <option value="qwen">Qwen-Image fp8 text-to-image</option>
+              <option value="qwen-edit">Qwen-Image-Edit-2509 fp8 (edits input/example.png)</option>
               <option value="file">API-format JSON file…</option>
             </select>
           </label>

@@ -3,6 +3,7 @@ import type { PanelConfig } from '../../../app/config/schema.js';
 import type { ConfigCheck } from '../../../app/contract/index.js';
 import { useAction, useCall, useOp } from '../api/hooks.js';
 import { Card, ErrorNote, OpStatus, Table } from '../components/Card.js';
+import { NotificationsCard } from '../components/NotificationsCard.js';
 
 /** The parts of a JSON Schema node the form reads. */
 interface SchemaNode {
@@ -201,6 +202,7 @@ export function SettingsPage() {
         <p className="muted">Adopt another container, or create one, with the setup wizard; it writes the configuration once, at its end.</p>
         <button onClick={() => window.dispatchEvent(new Event('comfy-panel:setup'))}>Run the setup wizard</button>
       </Card>
+      <NotificationsCard />
       <OpStatus state={view} what="the configuration" />
       {view.data && schema.data ? (
         // A new form for every config the app loads (a save here, a change on disk): the fields show what is in use.

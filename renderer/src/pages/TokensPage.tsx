@@ -79,6 +79,7 @@ function CredentialCard({ audit }: { audit: TokenAudit }) {
 function RotateCard({ present }: { present: boolean }) {
   const rotate = useAction('tokenRotate');
   const init = useAction('tokenInit');
+  const rotateFailed = [rotate, init].find((a) => a.error);
   const [steps, setSteps] = useState<RotationStep[]>([]);
   const [result, setResult] = useState<RotationResult>();
   useEvent('rotationStep', (s) => setSteps((list) => [...list.filter((x) => !(x.rotationId === s.rotationId && x.step === s.step)), s]));
@@ -120,7 +121,7 @@ function RotateCard({ present }: { present: boolean }) {
           {result.failedStep ? ` — failed at ${result.failedStep}: ${result.error ?? ''}` : ''}
         </p>
       ) : null}
-      {rotate.error ?? init.error ? <ErrorNote message={(rotate.error ?? init.error)!} /> : null}
+      {rotateFailed?.error ? <ErrorNote message={rotateFailed.error} problem={rotateFailed.problem} /> : null}
     </Card>
   );
 }
@@ -162,7 +163,7 @@ export function TokensPage() {
   return (
     <div className="grid">
       {!a && audit.loading ? <Loading what="credential audit" /> : null}
-      {audit.error ? <ErrorNote message={audit.error} /> : null}
+      {audit.error ? <ErrorNote message={audit.error} problem={audit.problem} /> : null}
       {a ? (
         <>
           <CredentialCard audit={a} />
@@ -219,7 +220,7 @@ export function TokensPage() {
                 </ul>
               </div>
             ) : null}
-            {unify.error ? <ErrorNote message={unify.error} /> : null}
+            {unify.error ? <ErrorNote message={unify.error} problem={unify.problem} /> : null}
           </Card>
           <HistoryCard />
         </>
