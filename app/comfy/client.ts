@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { ReadableStreamReadResult } from 'node:stream/web';
 import { ComfyError, errorForNetwork, errorForStatus } from './errors.js';
 import type { ComfyMessage } from './messages.js';
 import { ImageRefSchema, type ApiGraph, type ImageRef } from './shapes.js';
@@ -383,8 +382,7 @@ async function eachChunk(res: Response, o: BodyLimits, onChunk: (chunk: Uint8Arr
   let size = 0;
   try {
     for (;;) {
-      // Node's fetch types the body's chunks as any; they are bytes.
-      const { done, value } = (await Promise.race([reader.read(), aborted])) as ReadableStreamReadResult<Uint8Array>;
+      const { done, value } = await Promise.race([reader.read(), aborted]);
       if (done) return size;
       size += value.byteLength;
       if (size > o.limit) throw tooLarge();
