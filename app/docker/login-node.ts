@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { PanelConfig } from '../config/schema.js';
 import type { ContainerStatus, Fact, LoginNodeReport } from '../contract/ops/container.js';
+import { probeEnforcement } from '../comfy/enforcement.js';
 import { errorMessage } from '../errors.js';
 import { archiveEntry } from './archive.js';
 import type { DockerTarget } from './connection.js';
@@ -61,7 +62,9 @@ async function loaded(m: ContainerManager, s: ContainerStatus, runs: LoginNodeRu
       if (tokenLine && importLine) found.abort();
     },
   });
-  if (importLine === 'failed') return { value: false, detail: 'ComfyUI reported "IMPORT FAILED" for ComfyUI-Login since the last start' };
+  if (importLine === 'failed') {
+    return { value: false, problem: 'import-failed', detail: 'ComfyUI lists ComfyUI-Login under "IMPORT FAILED" in the log since the last start: the server runs without authentication' };
+  }
   if (!tokenLine && importLine !== 'ok') {
     return { value: false, detail: 'neither the ComfyUI-Login token line nor its import line appears in the logs since the last start' };
   }
@@ -80,25 +83,18 @@ export function publishedUrl(s: ContainerStatus, containerPort: number, target?:
   return `http://${host.includes(':') ? `[${host}]` : host}:${port.hostPort}`;
 }
 
-async function enforced(s: ContainerStatus, config: PanelConfig, target?: DockerTarget): Promise<Fact> {
+async function enforced(s: ContainerStatus, config: PanelConfig, token: string | undefined, target?: DockerTarget): Promise<Fact> {
   if (s.phase !== 'healthy' && s.phase !== 'starting' && s.phase !== 'unhealthy') return unknown('the container is not running');
   const base = publishedUrl(s, config.container.containerPort, target);
   if (!base) return unknown(`port ${config.container.containerPort} is not published to the host`);
-  const url = `${base}/system_stats`;
-  try {
-    // Accept JSON: with text/html ComfyUI-Login answers 302 to /login instead of 401.
-    const res = await fetch(url, { headers: { accept: 'application/json' }, redirect: 'manual', signal: AbortSignal.timeout(config.comfyui.timeoutMs) });
-    await res.body?.cancel();
-    if (res.status === 401) return { value: true, detail: `an anonymous GET ${url} got 401` };
-    if (res.ok) return { value: false, detail: `an anonymous GET ${url} got ${res.status}: anyone who can reach the port can use ComfyUI` };
-    return unknown(`an anonymous GET ${url} got ${res.status}, neither 401 nor 200`);
-  } catch (e) {
-    return unknown(`${url} did not answer: ${errorMessage(e)}`);
-  }
+  return probeEnforcement(base, { ...(token ? { token } : {}), timeoutMs: config.comfyui.timeoutMs });
 }
 
-/** The three facts about ComfyUI-Login, each checked on its own. */
-export async function checkLoginNode(m: ContainerManager, config: PanelConfig, runs: LoginNodeRuns, target?: DockerTarget): Promise<LoginNodeReport> {
+/**
+ * The three facts about ComfyUI-Login, each checked on its own. `token` (SECRET, the vault's
+ * hash, when known) lets "enforced" see a node that answers a valid token with a redirect.
+ */
+export async function checkLoginNode(m: ContainerManager, config: PanelConfig, runs: LoginNodeRuns, target?: DockerTarget, token?: string): Promise<LoginNodeReport> {
   const s = await m.status();
   if (!s.exists) {
     const none = unknown('the container does not exist');
@@ -108,7 +104,7 @@ export async function checkLoginNode(m: ContainerManager, config: PanelConfig, r
   const [i, l, e] = await Promise.all([
     installed(m, nodeDir),
     loaded(m, s, runs).catch((err: unknown) => unknown(`could not read the logs: ${errorMessage(err)}`)),
-    enforced(s, config, target),
+    enforced(s, config, token, target),
   ]);
   return { installed: i, loaded: l, enforced: e };
 }

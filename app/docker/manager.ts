@@ -515,9 +515,9 @@ export class ContainerManager {
     }
   }
 
-  /** Installed, loaded and enforced: each a separate fact with its detail. */
-  async verifyLoginNode(): Promise<LoginNodeReport> {
-    return checkLoginNode(this, this.config, this.loginNodeRuns, this.target);
+  /** Installed, loaded and enforced: each a separate fact with its detail; `token` (SECRET) sharpens "enforced". */
+  async verifyLoginNode(token?: string): Promise<LoginNodeReport> {
+    return checkLoginNode(this, this.config, this.loginNodeRuns, this.target, token);
   }
 
   /** Everything the status view shows, with whether it is all right and why not. */
@@ -528,6 +528,7 @@ export class ContainerManager {
     if (status.phase !== 'healthy') reasons.push(`the container is ${status.phase}, not healthy`);
     if (this.config.container.authRequired) {
       if (loginNode.installed.value === false) reasons.push(`ComfyUI-Login is not installed: ${loginNode.installed.detail}`);
+      if (loginNode.loaded.value === false) reasons.push(`ComfyUI-Login is not loaded: ${loginNode.loaded.detail}`);
       if (loginNode.enforced.value !== true) reasons.push(`authentication is not enforced: ${loginNode.enforced.detail}`);
     }
     return { ...status, loginNode, stats, gpu, ok: reasons.length === 0, reasons };
