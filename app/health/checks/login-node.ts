@@ -30,8 +30,8 @@ export const loginNodeCheck: HealthCheck = {
     const first = falseFacts[0];
     if (first) {
       const message = `ComfyUI-Login is not ${falseFacts.join(', not ')}: ${report[first].detail}`;
-      // The most telling cause names the fix: a failed import before the open server it leaves.
-      const problem = falseFacts.map((f) => report[f].problem).find((p) => p !== undefined);
+      // The first false fact is the cause (no node, then a failed import, then how it fails to enforce); a known cause has its own fix.
+      const problem = report[first].problem;
       const fix = fixFor(problem ? CLASS_OF_PROBLEM[problem] : CLASS_OF[first]);
       // Without authRequired the operator chose an open server: say so, but do not go red.
       return ctx.config.container.authRequired ? fail(message, fix) : warn(message, fix);
