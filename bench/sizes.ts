@@ -24,6 +24,8 @@ export interface BenchSizes {
   paintRuns: number;
   /** Log lines pushed through the serving process for the memory figure (BENCH_MEMORY_LINES). */
   memoryLines: number;
+  /** How long serve runs against the endless ComfyUI, and the idle one beside it (BENCH_SERVE_SECONDS). */
+  serveSeconds: number;
   /** Rebuild dist/ (CLI and renderer) before the renderer and memory figures (BENCH_BUILD=0 skips). */
   build: boolean;
 }
@@ -41,6 +43,7 @@ export const DEFAULT_SIZES: BenchSizes = {
   logRounds: 2,
   paintRuns: 3,
   memoryLines: 100_000,
+  serveSeconds: 60,
   build: true,
 };
 
@@ -57,6 +60,7 @@ const NUMERIC: Record<Exclude<keyof BenchSizes, 'build'>, string> = {
   logRounds: 'BENCH_LOG_ROUNDS',
   paintRuns: 'BENCH_PAINT_RUNS',
   memoryLines: 'BENCH_MEMORY_LINES',
+  serveSeconds: 'BENCH_SERVE_SECONDS',
 };
 
 /** The default sizes, overridden by BENCH_* variables; a bad value is an error naming the variable. */

@@ -16,8 +16,13 @@ test('browser mode: dashboard renders, a contract call round-trips, and the key 
   await expect(page.getByTestId('check-docker')).toHaveAttribute('data-status', 'ok');
   await snap(page, 'foundation-dashboard');
 
+  // The cookie is this server's (named after its port), host-only, Path=/, expiring.
   const cookies = await page.context().cookies();
-  const session = cookies.find((c) => c.name === 'comfy_panel_session');
+  const session = cookies.find((c) => c.name === `comfy_panel_${new URL(panel.origin).port}`);
   expect(session?.httpOnly).toBe(true);
   expect(session?.sameSite).toBe('Strict');
+  expect(session?.path).toBe('/');
+  expect(session?.expires).toBeGreaterThan(Date.now() / 1000);
+  // The sign-in link worked once: opened again (history, another browser) it signs nobody in.
+  expect((await request.get(panel.url, { maxRedirects: 0 })).status()).toBe(401);
 });

@@ -9,13 +9,11 @@ const node = { bundle: true, platform: 'node', target: 'node20', sourcemap: true
 
 const jobs = {
   cli: () =>
-    esbuild({
-      ...node,
-      entryPoints: ['app/cli/main.ts'],
-      outfile: 'dist/cli.mjs',
-      format: 'esm',
-      packages: 'external',
-    }),
+    Promise.all([
+      esbuild({ ...node, entryPoints: ['app/cli/main.ts'], outfile: 'dist/cli.mjs', format: 'esm', packages: 'external' }),
+      // Heavy health checks run in a worker thread with a memory budget (app/health/isolate.ts); the CLI, serve and Electron main share it.
+      esbuild({ ...node, entryPoints: ['app/health/worker.ts'], outfile: 'dist/health-worker.mjs', format: 'esm', packages: 'external' }),
+    ]),
   main: () =>
     Promise.all([
       esbuild({

@@ -1,6 +1,6 @@
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { panelPaths, type PanelPaths } from '../config/paths.js';
-import { redact } from '../redact.js';
+import { fingerprintKeyFile, redact, useFingerprintKey } from '../redact.js';
 
 /** Exit codes of every command: 0 ok, 1 a check failed, 2 usage or config error. */
 export const EXIT = { ok: 0, checkFailed: 1, usage: 2 } as const;
@@ -24,6 +24,8 @@ export interface CliContext {
 /** `globals` is read when a command runs, after the global options were parsed. */
 export function createCliContext(globals: () => { json?: boolean; config?: string }, env = process.env): CliContext {
   const paths = panelPaths(env);
+  // Fingerprints printed here must match those the next command (or the UI) computes: the install's key.
+  useFingerprintKey(fingerprintKeyFile(paths.dataDir));
   let loaded: Promise<LoadedConfig> | undefined;
   return {
     get json() {

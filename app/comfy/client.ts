@@ -14,12 +14,24 @@ export interface ComfyClientOptions {
   baseUrl: string;
   /** The bcrypt hash from login/PASSWORD; undefined when the server has no login node. */
   token?: string;
+  /** Deadline of each request, its whole body included. */
   timeoutMs: number;
   fetch?: typeof fetch;
+  /** Largest JSON answer read (default MAX_JSON_BYTES). */
+  maxJsonBytes?: number;
+  /** Largest image downloaded (default MAX_IMAGE_BYTES). */
+  maxImageBytes?: number;
 }
 
+/** /object_info of a large install is a few MB; an answer past this comes from a broken or hostile server. */
+export const MAX_JSON_BYTES = 32 * 1024 * 1024;
+/** A 16k x 16k PNG stays under this. */
+export const MAX_IMAGE_BYTES = 512 * 1024 * 1024;
+/** /system_stats is a few KB (more with many GPUs); the probe reads its answer only to know it completed. */
+export const MAX_PROBE_BYTES = 256 * 1024;
+
 export interface ProbeResult {
-  /** HTTP status, or null when the server could not be reached in time. */
+  /** HTTP status, or null when no complete answer came in time (unreachable, timed out, cut off or too large). */
   status: number | null;
   latencyMs: number;
   /** Why the probe did not get a 200, in words an operator can act on; never contains the token. */
@@ -42,9 +54,12 @@ export async function probeAuth(baseUrl: string, token: string | undefined, time
   const url = `${trimBase(baseUrl)}/system_stats`;
   const started = performance.now();
   const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
+  const signal = AbortSignal.timeout(timeoutMs);
   try {
-    const res = await fetch(url, { headers: authHeaders(token), redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
-    await res.arrayBuffer().catch(() => undefined);
+    const res = await fetch(url, { headers: authHeaders(token), redirect: 'manual', signal });
+    // An answer counts only once its body is complete: a server that never ends it (or sends
+    // megabytes) is failing, whatever its status line said.
+    await readBody(res, { what: 'GET /system_stats', limit: MAX_PROBE_BYTES, signal, timeoutMs });
     const latencyMs = elapsed();
     if (res.status === 200) return { status: 200, latencyMs };
     const err = errorForStatus(res.status, res.headers.get('content-type') ?? '', 'GET /system_stats', token !== undefined);
@@ -165,17 +180,23 @@ export class ComfyClient {
   /** Private so the token never lands in a log or a JSON dump of the client. */
   readonly #token: string | undefined;
   readonly #fetch: typeof fetch;
+  readonly #maxJson: number;
+  readonly #maxImage: number;
 
   constructor(opts: ComfyClientOptions) {
     this.baseUrl = trimBase(opts.baseUrl);
     this.timeoutMs = opts.timeoutMs;
     this.#token = opts.token;
     this.#fetch = opts.fetch ?? fetch;
+    this.#maxJson = opts.maxJsonBytes ?? MAX_JSON_BYTES;
+    this.#maxImage = opts.maxImageBytes ?? MAX_IMAGE_BYTES;
   }
 
-  async #request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Response> {
+  /** The answer with its deadline (headers and body share it); a refusal is read (capped) and thrown as a typed error. */
+  async #request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Answer> {
     const url = `${this.baseUrl}${path}`;
     const what = `${method} ${path.split('?')[0]}`;
+    const signal = AbortSignal.timeout(this.timeoutMs);
     let res: Response;
     try {
       res = await this.#fetch(url, {
@@ -183,24 +204,32 @@ export class ComfyClient {
         headers: { ...authHeaders(this.#token), ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
         redirect: 'manual',
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal,
       });
     } catch (e) {
       throw errorForNetwork(e, `${this.baseUrl}${path.split('?')[0]}`, this.timeoutMs);
     }
-    if (res.ok) return res;
-    if (path === '/prompt' && res.status === 400) return res;
-    await res.arrayBuffer().catch(() => undefined);
+    const limits = (limit: number): BodyLimits => ({ what, limit, signal, timeoutMs: this.timeoutMs });
+    const answer: Answer = {
+      res,
+      what,
+      read: (limit = this.#maxJson) => readBody(res, limits(limit)),
+      stream: (limit, onChunk) => eachChunk(res, limits(limit), onChunk),
+    };
+    if (res.ok) return answer;
+    if (path === '/prompt' && res.status === 400) return answer;
+    await answer.read(MAX_PROBE_BYTES).catch(() => undefined);
     throw errorForStatus(res.status, res.headers.get('content-type') ?? '', what, this.#token !== undefined);
   }
 
-  async #json<S extends z.ZodType>(method: 'GET' | 'POST', path: string, schema: S, body?: unknown): Promise<z.output<S>> {
-    const res = await this.#request(method, path, body);
-    return parseBody(`${method} ${path.split('?')[0]}`, await readText(res, this.timeoutMs), schema);
+  async #json<S extends z.ZodType>(method: 'GET' | 'POST', path: string, schema: S, body?: unknown, limit?: number): Promise<z.output<S>> {
+    const answer = await this.#request(method, path, body);
+    return parseBody(answer.what, (await answer.read(limit)).toString('utf8'), schema);
   }
 
+  /** A few KB from ComfyUI: read no more than the probe does (health asks for it every sweep). */
   systemStats(): Promise<SystemStats> {
-    return this.#json('GET', '/system_stats', SystemStatsSchema);
+    return this.#json('GET', '/system_stats', SystemStatsSchema, undefined, Math.min(MAX_PROBE_BYTES, this.#maxJson));
   }
 
   async queue(): Promise<QueueView> {
@@ -215,9 +244,9 @@ export class ComfyClient {
 
   /** Queues a graph; rejections (invalid_prompt, prompt_no_outputs, node_errors) become readable invalid-prompt errors. */
   async submitPrompt(graph: ApiGraph, clientId: string): Promise<SubmitResult> {
-    const res = await this.#request('POST', '/prompt', { prompt: graph, client_id: clientId });
-    const text = await readText(res, this.timeoutMs);
-    if (res.status === 400) {
+    const answer = await this.#request('POST', '/prompt', { prompt: graph, client_id: clientId });
+    const text = (await answer.read()).toString('utf8');
+    if (answer.res.status === 400) {
       let body: unknown;
       try {
         body = JSON.parse(text);
@@ -244,12 +273,15 @@ export class ComfyClient {
     return { images, status: parsed.data.status?.status_str, completed: parsed.data.status?.completed ?? false };
   }
 
-  /** Downloads one image by its reference from `executed` or history. */
-  async viewImage(ref: ImageRef): Promise<Buffer> {
+  /**
+   * Streams one image (a reference from `executed` or history) into `write` chunk by chunk,
+   * never whole in memory; fails past maxImageBytes. Resolves with the byte count.
+   */
+  async viewImage(ref: ImageRef, write: (chunk: Uint8Array) => Promise<unknown>): Promise<number> {
     const q = new URLSearchParams({ filename: ref.filename, subfolder: ref.subfolder, type: ref.type });
     try {
-      const res = await this.#request('GET', `/view?${q.toString()}`);
-      return Buffer.from(await withTimeout(res.arrayBuffer(), this.timeoutMs, 'GET /view'));
+      const answer = await this.#request('GET', `/view?${q.toString()}`);
+      return await answer.stream(this.#maxImage, write);
     } catch (e) {
       if (e instanceof ComfyError && e.kind === 'not-found') {
         throw new ComfyError('not-found', `GET /view: no image ${ref.type}/${ref.subfolder ? `${ref.subfolder}/` : ''}${ref.filename} on the server`, undefined, 404);
@@ -272,8 +304,8 @@ export class ComfyClient {
     await this.#drain(this.#request('POST', '/free', opts));
   }
 
-  async #drain(res: Promise<Response>): Promise<void> {
-    await readText(await res, this.timeoutMs);
+  async #drain(answer: Promise<Answer>): Promise<void> {
+    await (await answer).read();
   }
 
   /**
@@ -308,15 +340,66 @@ function parseBody<S extends z.ZodType>(what: string, text: string, schema: S): 
   return parsed.data;
 }
 
-/** Body reads get the same deadline as the request: a server that stalls mid-body must not hang us. */
-function readText(res: Response, timeoutMs: number): Promise<string> {
-  return withTimeout(res.text(), timeoutMs, 'reading the response');
+interface Answer {
+  res: Response;
+  what: string;
+  /** The whole body, at most `limit` bytes (default: the JSON limit). */
+  read(limit?: number): Promise<Buffer>;
+  /** The body chunk by chunk, at most `limit` bytes; resolves with the byte count. */
+  stream(limit: number, onChunk: (chunk: Uint8Array) => unknown): Promise<number>;
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ComfyError('timeout', `${what}: no answer within ${ms} ms`)), ms);
+interface BodyLimits {
+  what: string;
+  limit: number;
+  /** The request's deadline: the body must be complete before it fires. */
+  signal: AbortSignal;
+  timeoutMs: number;
+}
+
+/**
+ * Hands every chunk of the body to onChunk. The body must end before the deadline and stay
+ * within the limit: a server that stalls, never ends, cuts off or sends too much is an error,
+ * never a partial success. The deadline is raced here too, since not every fetch honours it mid-body.
+ */
+async function eachChunk(res: Response, o: BodyLimits, onChunk: (chunk: Uint8Array) => unknown): Promise<number> {
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  const tooLarge = () => new ComfyError('too-large', `${o.what}: the answer is larger than ${o.limit} bytes`, 'Is this URL really a ComfyUI server? A proxy or another service may be answering.');
+  if (declared > o.limit) {
+    await res.body?.cancel().catch(() => undefined);
+    throw tooLarge();
+  }
+  if (!res.body) return 0;
+  const reader = res.body.getReader();
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new ComfyError('timeout', `${o.what}: the answer did not complete within ${o.timeoutMs} ms`, 'Is ComfyUI busy or hung? Raise comfyui.timeoutMs if the server is just slow'));
+    if (o.signal.aborted) onAbort();
+    else o.signal.addEventListener('abort', onAbort, { once: true });
   });
-  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+  aborted.catch(() => undefined);
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await Promise.race([reader.read(), aborted]);
+      if (done) return size;
+      size += value.byteLength;
+      if (size > o.limit) throw tooLarge();
+      await onChunk(value);
+    }
+  } catch (e) {
+    await reader.cancel().catch(() => undefined);
+    if (e instanceof ComfyError) throw e;
+    if (o.signal.aborted) throw await aborted.catch((t: unknown) => t);
+    const code = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
+    throw new ComfyError('unreachable', `${o.what}: the connection broke before the answer was complete (${code})`, 'Is the container restarting? See `comfy-panel container logs`.', undefined, { cause: e });
+  } finally {
+    if (onAbort) o.signal.removeEventListener('abort', onAbort);
+  }
+}
+
+async function readBody(res: Response, o: BodyLimits): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  await eachChunk(res, o, (c) => chunks.push(c));
+  return Buffer.concat(chunks);
 }

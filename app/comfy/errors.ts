@@ -13,6 +13,8 @@ export type ComfyErrorKind =
   | 'not-found'
   /** The server answered 2xx with a body that is not what ComfyUI sends. */
   | 'bad-response'
+  /** The answer was larger than the panel reads from a ComfyUI server (a broken or hostile server). */
+  | 'too-large'
   | 'http';
 
 /** A ComfyUI failure classified into something the operator can act on. Never carries the token. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { GenerationProgress, GenerationResult, GenerationTimings } from '../contract/ops/generate.js';
 import { errorMessage, PanelError } from '../errors.js';
@@ -29,8 +29,8 @@ export interface RunGenerationOptions {
   maxWaitMs?: number;
 }
 
-/** Saves under the server's file name (basename only: a server must not pick our folders), adding -1, -2... if taken. */
-async function saveUnique(outDir: string, serverName: string, data: Buffer): Promise<string> {
+/** A new file under the server's file name (basename only: a server must not pick our folders), adding -1, -2... if taken. */
+async function createUnique(outDir: string, serverName: string): Promise<{ file: string; handle: FileHandle }> {
   const base = path.basename(serverName);
   const safe = base && base !== '.' && base !== '..' ? base : 'image.png';
   const ext = path.extname(safe);
@@ -38,11 +38,24 @@ async function saveUnique(outDir: string, serverName: string, data: Buffer): Pro
   for (let n = 0; ; n++) {
     const file = path.resolve(outDir, n === 0 ? safe : `${stem}-${n}${ext}`);
     try {
-      await writeFile(file, data, { flag: 'wx' });
-      return file;
+      return { file, handle: await open(file, 'wx') };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
+  }
+}
+
+/** Streams the image to disk; a download that fails leaves no partial file behind. */
+async function saveImage(client: ComfyClient, outDir: string, ref: ImageRef): Promise<string> {
+  const { file, handle } = await createUnique(outDir, ref.filename);
+  try {
+    await client.viewImage(ref, (chunk) => handle.write(chunk));
+    await handle.close();
+    return file;
+  } catch (e) {
+    await handle.close().catch(() => undefined);
+    await rm(file, { force: true });
+    throw e;
   }
 }
 
@@ -175,7 +188,7 @@ export async function runGeneration(opts: RunGenerationOptions): Promise<Generat
     tracker.progress('downloading', {});
     const refs = await imagesOf(client, promptId, tracker.executedImages);
     if (refs.length) await mkdir(opts.outDir, { recursive: true });
-    for (const ref of refs) images.push(await saveUnique(opts.outDir, ref.filename, await client.viewImage(ref)));
+    for (const ref of refs) images.push(await saveImage(client, opts.outDir, ref));
     downloadEnd = performance.now();
   } catch (e) {
     error = e;

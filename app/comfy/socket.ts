@@ -34,6 +34,9 @@ interface SocketTarget {
   hadToken: boolean;
 }
 
+/** ComfyUI's largest messages are preview images (a few hundred KB); a bigger one is not ComfyUI. */
+export const MAX_WS_MESSAGE_BYTES = 16 * 1024 * 1024;
+
 /** Errors that retrying cannot fix. */
 function isFatal(err: ComfyError): boolean {
   return err.kind === 'unauthorized' || err.kind === 'forbidden-origin' || err.kind === 'malformed-auth' || err.kind === 'not-found';
@@ -74,7 +77,7 @@ export function openWatch(target: SocketTarget, onMessage: (msg: ComfyMessage) =
     let failure: ComfyError | undefined;
     let pingTimer: NodeJS.Timeout | undefined;
     let alive = true;
-    const sock = new WebSocket(target.url, { handshakeTimeout: target.timeoutMs, perMessageDeflate: false });
+    const sock = new WebSocket(target.url, { handshakeTimeout: target.timeoutMs, perMessageDeflate: false, maxPayload: MAX_WS_MESSAGE_BYTES });
     ws = sock;
 
     sock.on('unexpected-response', (_req, res) => {
@@ -82,10 +85,14 @@ export function openWatch(target: SocketTarget, onMessage: (msg: ComfyMessage) =
       res.resume();
       sock.terminate(); // aborts the handshake and emits error + close
     });
-    sock.on('error', (err) => {
+    sock.on('error', (err: Error & { code?: string }) => {
       failure ??= /handshake has timed out/i.test(err.message)
         ? new ComfyError('timeout', `WebSocket ${target.displayUrl}: no handshake within ${target.timeoutMs} ms`, 'Is ComfyUI busy or hung?')
-        : errorForNetwork(err, target.displayUrl, target.timeoutMs);
+        : err.code?.startsWith('WS_ERR_')
+          ? new ComfyError('bad-response', `WebSocket ${target.displayUrl}: the server broke the WebSocket protocol (${err.message})`, 'Is this URL really a ComfyUI server?')
+          : errorForNetwork(err, target.displayUrl, target.timeoutMs);
+      // ws answers a protocol error with a close handshake and waits 30 s for the peer's reply; a broken server never sends one.
+      sock.terminate();
     });
     sock.on('open', () => {
       const reconnected = everOpen;

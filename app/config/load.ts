@@ -2,7 +2,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parse as parseJson, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import type { z } from 'zod';
-import { ConfigError } from '../errors.js';
+import { ConfigError, PanelError } from '../errors.js';
+import { readRegularFile } from '../fs/regular-file.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { PanelConfigSchema, type PanelConfig } from './schema.js';
 
@@ -51,6 +52,9 @@ export function parseConfigText(text: string, file: string): PanelConfig {
   return parseConfig(value, file);
 }
 
+/** A config is a few KB; anything this big is the wrong file. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
 /**
  * Read the config file. A missing file at the default place means "not configured yet"
  * (defaults apply); a missing file the user named explicitly is an error.
@@ -58,8 +62,9 @@ export function parseConfigText(text: string, file: string): PanelConfig {
 export async function loadConfig(file: string, explicit: boolean): Promise<LoadedConfig> {
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = (await readRegularFile(file, MAX_CONFIG_BYTES)).toString('utf8');
   } catch (e) {
+    if (e instanceof PanelError) throw new ConfigError(e.message, e.code === 'file-too-large' ? 'A panel config is a few KB: is this the right file?' : 'Point --config at the JSON config file itself.');
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && !explicit) return { config: parseConfig({}), path: file, configured: false };
     if (code === 'ENOENT') throw new ConfigError(`${file}: no such config file`, 'Check the --config path, or omit it to use the default.');

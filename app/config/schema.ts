@@ -42,7 +42,12 @@ export const PanelConfigSchema = z
         context: z.string().optional().describe('Docker context name to use instead of the current one'),
         tlsVerify: z.boolean().optional(),
         certPath: z.string().optional().describe('Folder with ca.pem, cert.pem, key.pem for tcp+TLS'),
-        timeoutMs: z.int().min(100).max(120_000).default(5_000),
+        timeoutMs: z
+          .int()
+          .min(100)
+          .max(120_000)
+          .default(5_000)
+          .describe('Deadline of one engine call; calls that change the container get 6 times that, stop and restart also their stop timeout'),
       })
       .strict()
       .default({ timeoutMs: 5_000 }),
@@ -121,15 +126,27 @@ export const PanelConfigSchema = z
         exclude: ['node_modules', '.git', 'dist', 'build', 'out', '.venv', '__pycache__'],
         targets: [],
       }),
+    backups: z
+      .object({
+        keep: z
+          .int()
+          .min(0)
+          .max(1_000)
+          .default(3)
+          .describe('Backups kept per file (the vault, each env target) and per kind of journal; older ones hold old credentials and are deleted after each successful rotation or env sync'),
+      })
+      .strict()
+      .default({ keep: 3 }),
     health: z
       .object({
         intervalSec: z.int().min(5).max(86_400).default(60),
         retries: z.int().min(0).max(10).default(1),
         checkTimeoutMs: z.int().min(100).max(120_000).default(5_000),
         probeRequests: z.int().min(1).max(10_000).default(50),
+        checkMemoryMb: z.int().min(16).max(8_192).default(256).describe('Heap limit of a heavy check (the .env audit), run in a worker so it can never exhaust the panel'),
       })
       .strict()
-      .default({ intervalSec: 60, retries: 1, checkTimeoutMs: 5_000, probeRequests: 50 }),
+      .default({ intervalSec: 60, retries: 1, checkTimeoutMs: 5_000, probeRequests: 50, checkMemoryMb: 256 }),
   })
   .strict();
 

@@ -6,6 +6,7 @@ import type { PanelConfig } from '../config/schema.js';
 import type { DockerPing } from '../contract/ops/container.js';
 import { ConfigError } from '../errors.js';
 import { currentContextName, dockerConfigDir, readDockerContext } from './contexts.js';
+import { withDeadlines } from './deadline.js';
 import { classifyDockerError } from './problems.js';
 import { SshConnectionPool, type SshDockerAgent } from './ssh.js';
 
@@ -121,16 +122,20 @@ export function resolveDockerTarget(config: PanelConfig, env: NodeJS.ProcessEnv 
   return { host: defaultHost(), source: 'default' };
 }
 
-/** A client for short requests: the modem drops a request idle longer than timeoutMs. */
+/** A client whose every call has a deadline (deadline.ts): timeoutMs, or 5 s. */
 export function dockerClient(target: DockerTarget, timeoutMs?: number, opts: ConnectOptions = {}): Docker {
-  return new Docker(modemOptions(target, timeoutMs, opts.env, opts.sshPool));
+  return withDeadlines(new Docker(modemOptions(target, timeoutMs, opts.env, opts.sshPool)), timeoutMs ?? 5_000);
 }
 
-/** Both clients the panel needs: one with the config timeout, one without for streams and long waits. */
+/** Both clients the panel needs: one for short calls, one without an idle timeout for streams and long waits; both with deadlines. */
 export function connectDocker(config: PanelConfig, env: NodeJS.ProcessEnv = process.env, sshPool?: SshConnectionPool): { target: DockerTarget; docker: Docker; streaming: Docker } {
   const target = resolveDockerTarget(config, env);
   const opts = { env, sshPool };
-  return { target, docker: dockerClient(target, config.docker.timeoutMs, opts), streaming: dockerClient(target, undefined, opts) };
+  return {
+    target,
+    docker: dockerClient(target, config.docker.timeoutMs, opts),
+    streaming: withDeadlines(new Docker(modemOptions(target, undefined, env, sshPool)), config.docker.timeoutMs),
+  };
 }
 
 export async function pingDocker(config: PanelConfig, env: NodeJS.ProcessEnv = process.env, sshPool?: SshConnectionPool): Promise<DockerPing> {

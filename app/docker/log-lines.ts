@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import { Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
@@ -6,47 +7,88 @@ import type { LogLine } from '../contract/events.js';
 import { redact } from '../redact.js';
 import { DockerDemux, type Chunk, type StreamName } from './demux.js';
 
-/** A line longer than this is cut, so one runaway line cannot hold memory. */
-const MAX_LINE_CHARS = 16_384;
+/** Longest text a line shows; it is cut only after the whole line was redacted. */
+export const MAX_LINE_CHARS = 16_384;
+/** A line is reassembled up to this many characters; a longer one (no newline in sight) is emitted in pieces, so memory stays bounded. */
+const MAX_PARTIAL_CHARS = 1024 * 1024;
+/** Characters masked at the start of a piece after such a cut: a secret straddling the cut shows neither half. */
+const CUT_GUARD_CHARS = 128;
 /** Lines buffered before the Docker stream is paused (a slow consumer pushes back to the daemon). */
 export const LOG_HIGH_WATER_LINES = 256;
 
 const TIMESTAMP = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})) ?/;
 
-/** One shown line: timestamp split off (Docker's `timestamps=true`), ANSI removed, secrets redacted. */
+/** One shown line: timestamp split off (Docker's `timestamps=true`), ANSI removed, secrets redacted, then cut to MAX_LINE_CHARS. */
 export function cleanLine(raw: string, stream: StreamName, seq: number, receivedAt = new Date()): LogLine {
   const m = TIMESTAMP.exec(raw);
   const time = m?.[1] ? new Date(m[1]).toISOString() : receivedAt.toISOString();
   const body = m ? raw.slice(m[0].length) : raw;
-  return { seq, stream, time, text: redact(stripAnsi(body.replace(/\r$/, ''))) };
+  const text = redact(stripAnsi(body.replace(/\r$/, '')));
+  return { seq, stream, time, text: text.length > MAX_LINE_CHARS ? `${text.slice(0, MAX_LINE_CHARS)}… [${text.length - MAX_LINE_CHARS} more characters]` : text };
 }
 
-/** Cuts demultiplexed chunks into LogLines, keeping a partial line per stream until its newline. */
+interface Partial {
+  text: string;
+  /** Decodes each stream's bytes: a UTF-8 character split between two of Docker's messages comes out whole. */
+  decoder: StringDecoder;
+  /** The last message ended inside a line. */
+  open: boolean;
+  /** The next piece follows a forced cut: mask its start. */
+  guard: boolean;
+}
+
+/**
+ * Cuts demultiplexed chunks into LogLines. Docker splits a line longer than 16 KiB into
+ * several messages, one frame each, every one with its own timestamp: a frame that continues
+ * an open line loses that inserted timestamp, and the line is redacted only once whole.
+ */
 class LineSplitter extends Transform {
-  private readonly partial: Record<StreamName, string> = { stdout: '', stderr: '' };
+  private readonly partial: Record<StreamName, Partial> = { stdout: this.fresh(), stderr: this.fresh() };
   private seq = 0;
 
-  constructor(highWaterMark: number) {
+  constructor(
+    highWaterMark: number,
+    /** Chunks are Docker's messages (a multiplexed stream), not arbitrary reads (a TTY stream). */
+    private readonly framed: boolean,
+  ) {
     super({ objectMode: true, highWaterMark });
   }
 
-  private emitLine(raw: string, stream: StreamName): void {
-    this.push(cleanLine(raw, stream, ++this.seq));
+  private fresh(): Partial {
+    return { text: '', decoder: new StringDecoder('utf8'), open: false, guard: false };
+  }
+
+  private emitLine(p: Partial, raw: string, stream: StreamName): void {
+    const guarded = p.guard ? `[…]${raw.slice(CUT_GUARD_CHARS)}` : raw;
+    p.guard = false;
+    this.push(cleanLine(guarded, stream, ++this.seq));
   }
 
   override _transform(chunk: Chunk, _enc: BufferEncoding, done: TransformCallback): void {
-    const parts = (this.partial[chunk.stream] + chunk.data.toString('utf8')).split('\n');
-    this.partial[chunk.stream] = parts.pop() ?? '';
-    for (const line of parts) this.emitLine(line, chunk.stream);
-    if (this.partial[chunk.stream].length > MAX_LINE_CHARS) {
-      this.emitLine(this.partial[chunk.stream], chunk.stream);
-      this.partial[chunk.stream] = '';
+    const p = this.partial[chunk.stream];
+    let data = chunk.data;
+    if (this.framed && p.open) {
+      const ts = TIMESTAMP.exec(data.subarray(0, 48).toString('latin1'));
+      if (ts) data = data.subarray(ts[0].length);
+    }
+    if (this.framed) p.open = data.length > 0 ? data[data.length - 1] !== 0x0a : p.open;
+    const parts = (p.text + p.decoder.write(data)).split('\n');
+    p.text = parts.pop() ?? '';
+    for (const line of parts) this.emitLine(p, line, chunk.stream);
+    if (p.text.length > MAX_PARTIAL_CHARS) {
+      this.emitLine(p, p.text, chunk.stream);
+      p.text = '';
+      p.guard = true;
     }
     done();
   }
 
   override _flush(done: TransformCallback): void {
-    for (const stream of ['stdout', 'stderr'] as const) if (this.partial[stream]) this.emitLine(this.partial[stream], stream);
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const p = this.partial[stream];
+      const rest = p.text + p.decoder.end();
+      if (rest) this.emitLine(p, rest, stream);
+    }
     done();
   }
 }
@@ -82,7 +124,7 @@ export async function pumpLogLines(source: Readable, opts: PumpOptions): Promise
     },
   });
   try {
-    await pipeline(source, new DockerDemux(opts.tty), new LineSplitter(hwm), sink, { signal: opts.signal });
+    await pipeline(source, new DockerDemux(opts.tty), new LineSplitter(hwm, !opts.tty), sink, { signal: opts.signal });
   } catch (e) {
     if (!opts.signal?.aborted) throw e;
   }

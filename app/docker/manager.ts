@@ -21,13 +21,14 @@ import { PanelError } from '../errors.js';
 import { archiveEntry, packFile, readArchiveFile, type ArchiveFile } from './archive.js';
 import { buildImage, type BuildOptions } from './build.js';
 import { connectDocker, type DockerTarget } from './connection.js';
+import { withDeadlines } from './deadline.js';
 import { DockerDemux, type Chunk } from './demux.js';
 import { pumpLogLines } from './log-lines.js';
 import { checkLoginNode, LoginNodeRuns } from './login-node.js';
 import { classifyDockerError, DockerError, toDockerError } from './problems.js';
 import { cpuPercent, gpuReport, memoryUsed } from './resources.js';
 import { buildCreateSpec, desiredView, diffViews, LABEL_MANAGED, LABEL_SPEC_HASH, observedView, specHash } from './spec.js';
-import { absentStatus, cleanExit, stateOf, statusOf } from './state.js';
+import { absentStatus, cleanExit, stateOf, statusOf, unknownStatus } from './state.js';
 import { watchContainer } from './watch.js';
 
 export interface ExecResult {
@@ -40,8 +41,8 @@ export interface LogsOptions {
   /** Lines from the end to start with; 'all' for everything. Default 200. */
   tail?: number | 'all';
   follow?: boolean;
-  /** Only lines since this time (e.g. the last start). */
-  since?: Date;
+  /** Only lines since this time; 'start': since the container's current run began (whatever tail says). */
+  since?: Date | 'start';
   onLine: (line: LogLine) => void | Promise<void>;
   signal?: AbortSignal;
 }
@@ -96,8 +97,9 @@ export class ContainerManager {
   ) {
     this.name = config.container.name;
     if (docker) {
-      this.docker = docker;
-      this.streaming = docker;
+      // A client handed in (tests, the service) gets the same deadlines as one made here.
+      this.docker = withDeadlines(docker, config.docker.timeoutMs);
+      this.streaming = this.docker;
     } else {
       const c = connectDocker(config, env);
       this.docker = c.docker;
@@ -463,13 +465,18 @@ export class ContainerManager {
    */
   async logs(opts: LogsOptions): Promise<number> {
     const info = await this.inspectOrFail();
+    const fromStart = opts.since === 'start';
+    const since = opts.since === 'start' ? new Date(info.State.StartedAt) : opts.since;
     const query = {
       stdout: true,
       stderr: true,
       timestamps: true,
-      ...(opts.tail === 'all' ? {} : { tail: opts.tail ?? 200 }),
-      ...(opts.since ? { since: Math.floor(opts.since.getTime() / 1000) } : {}),
+      ...(opts.tail === 'all' || fromStart ? {} : { tail: opts.tail ?? 200 }),
+      ...(since && !Number.isNaN(since.getTime()) ? { since: Math.floor(since.getTime() / 1000) } : {}),
     };
+    // `since` has whole seconds: a previous run's last lines in the start's second are dropped here.
+    const startMs = fromStart ? (since?.getTime() ?? Number.NaN) : Number.NaN;
+    const onLine = Number.isNaN(startMs) ? opts.onLine : (l: LogLine) => (Date.parse(l.time) >= startMs - 1 ? opts.onLine(l) : undefined);
     const container = this.streaming.getContainer(this.name);
     let source: Readable;
     try {
@@ -480,7 +487,7 @@ export class ContainerManager {
       if (opts.signal?.aborted) return 0;
       throw this.fail(e);
     }
-    return pumpLogLines(source, { tty: info.Config.Tty, onLine: opts.onLine, signal: opts.signal });
+    return pumpLogLines(source, { tty: info.Config.Tty, onLine, signal: opts.signal });
   }
 
   /** One-shot CPU and memory use; null when the container is not running. */
@@ -539,12 +546,12 @@ export class ContainerManager {
     return buildImage(this.streaming, { tag: this.config.container.image, ...opts, onProgress });
   }
 
-  /** The status view when Docker itself failed: the problem says what to do. */
+  /** The status view when Docker itself failed: phase unknown (not absent), and the problem says what to do. */
   static unreachable(name: string, err: unknown): ContainerOverview {
     const problem = classifyDockerError(err);
     const unknown = { value: null, detail: 'Docker is not reachable' };
     return {
-      ...absentStatus(name),
+      ...unknownStatus(name),
       loginNode: { installed: unknown, loaded: unknown, enforced: unknown },
       stats: null,
       gpu: { gpus: null, reason: 'Docker is not reachable' },

@@ -33,6 +33,8 @@ interface RawDockerError {
   message?: string;
   address?: string;
   json?: { message?: string } | null;
+  /** Set by the per-call deadline (deadline.ts). */
+  timedOutAfterMs?: number;
 }
 
 function daemonMessage(e: RawDockerError): string {
@@ -83,7 +85,7 @@ export function classifyDockerError(err: unknown, ctx: ProblemContext = {}): Doc
   if (ctx.timedOutAfterMs !== undefined || e.code === 'ETIMEDOUT' || e.name === 'TimeoutError') {
     return {
       kind: 'timeout',
-      message: `Docker engine at ${host} did not answer within ${ctx.timedOutAfterMs ?? 'the allowed'} ms`,
+      message: `Docker engine at ${host} did not answer within ${ctx.timedOutAfterMs ?? e.timedOutAfterMs ?? 'the allowed'} ms`,
       fix: 'Check that the engine responds (`docker info`); if it is busy or remote, raise docker.timeoutMs in the config.',
     };
   }

@@ -84,6 +84,11 @@ export function absentStatus(name: string, now = new Date()): ContainerStatus {
   return { name, phase: 'absent', since: now.toISOString(), exists: false, managed: false, adopted: false, ports: [], labels: {} };
 }
 
+/** What is known when the engine could not be asked: nothing, and certainly not that the container is absent. */
+export function unknownStatus(name: string, now = new Date()): ContainerStatus {
+  return { ...absentStatus(name, now), phase: 'unknown', exists: null };
+}
+
 /** Everything the UI shows about a container, from one inspect. */
 export function statusOf(name: string, info: Docker.ContainerInspectInfo, deliberate: boolean, now = Date.now()): ContainerStatus {
   const st = info.State;

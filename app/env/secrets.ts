@@ -1,5 +1,5 @@
 /** Which keys and values are secrets, and how to show a value without leaking one. */
-import { fingerprint, mask } from '../redact.js';
+import { fingerprint, mask, maskUrlCredentials } from '../redact.js';
 import { isBcryptHash } from '../tokens/credential.js';
 
 /** Name segments that mark a secret (`API_KEY`, `db.password`, `comfyToken`). */
@@ -43,13 +43,15 @@ export function isExampleFile(file: string): boolean {
   return EXAMPLE_FILE.test(file.split('/').pop() ?? file);
 }
 
-/** A value for messages: a fingerprint for secrets, else the value (shortened). */
+/** A value for messages: a fingerprint for secrets, else the value (shortened, a URL's password masked). */
 export function describeValue(key: string, value: string): string {
   if (isSecret(key, value)) return value === '' ? '(empty)' : fingerprint(value);
-  return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  const shown = maskUrlCredentials(value);
+  return JSON.stringify(shown.length > 60 ? `${shown.slice(0, 57)}...` : shown);
 }
 
-/** A value for results: masked when it is a secret, unless reveal was asked for explicitly. */
+/** A value for results: masked when it is a secret (a URL: its password), unless reveal was asked for explicitly. */
 export function showValue(key: string, value: string, reveal: boolean): string {
-  return reveal || !isSecret(key, value) ? value : mask(value);
+  if (reveal) return value;
+  return isSecret(key, value) ? mask(value) : maskUrlCredentials(value);
 }

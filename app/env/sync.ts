@@ -141,6 +141,8 @@ export interface ApplyOptions {
   backupDir?: string;
   /** The atomic writer; replaceable so tests can make a write fail. */
   write?: (file: string, data: string, opts: AtomicWriteOptions) => Promise<AtomicWriteResult>;
+  /** Called once before the first write with the targets about to change (the caller journals them). */
+  beforeWrite?: (pending: readonly EnvSyncPlanItem[]) => Promise<void>;
 }
 
 /**
@@ -165,6 +167,7 @@ export async function applyEnvSync(plan: EnvSyncPlan, opts: ApplyOptions = {}): 
     pending.push(item);
   }
 
+  if (pending.length > 0) await opts.beforeWrite?.(pending);
   const written: { item: EnvSyncPlanItem; backup?: string }[] = [];
   try {
     for (const item of pending) {

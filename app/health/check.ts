@@ -14,8 +14,12 @@ export interface HealthCheck {
   readonly id: string;
   /** Short label for the UI and the CLI. */
   readonly title: string;
-  /** The runner stops waiting at the check's timeout; the lookups it awaits carry their own timeouts and end on their own. */
-  run(ctx: SweepContext): Promise<Verdict>;
+  /**
+   * The time budget: the runner stops waiting at the check's timeout and aborts `signal`; the
+   * lookups a check awaits carry their own deadlines. A check whose work grows with the
+   * operator's data also takes a memory budget by running it in a worker (see isolate.ts).
+   */
+  run(ctx: SweepContext, signal?: AbortSignal): Promise<Verdict>;
 }
 
 export const ok = (message: string): Verdict => ({ status: 'ok', message });

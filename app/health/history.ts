@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { PanelPaths } from '../config/paths.js';
 import type { CheckResult, HistoryPoint } from '../contract/ops/health.js';
 import { backupStamp, writeFileAtomic } from '../fs/atomic.js';
+import { boundResult } from './runner.js';
 
 /** Results kept per check for the history strip. */
 export const HISTORY_LENGTH = 50;
@@ -27,7 +28,7 @@ const ResultSchema = z.object({
     })
     .optional(),
   attempts: z.number().optional(),
-});
+}).transform(boundResult); // a file written before results were bounded may hold megabytes
 /** Counts per hour since the epoch, for the 24 h uptime without keeping every result. */
 const HourSchema = z.object({ hour: z.int(), up: z.int().min(0), down: z.int().min(0) });
 const FileSchema = z.object({

@@ -19,6 +19,28 @@ export interface SweepOptions {
 
 export const DEFAULT_RETRY_DELAY_MS = 1_000;
 
+/** Longest message (and fix text) a result keeps: a server's 10 MB answer must not grow the history 10 MB a sweep. */
+export const MAX_MESSAGE_CHARS = 1_000;
+
+const clip = (text: string, max = MAX_MESSAGE_CHARS) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+
+/**
+ * The one place results are bounded: what a check returns is cut to size before it is
+ * emitted or stored, and so is what an older history file holds when it is loaded.
+ */
+export function boundResult<R extends Pick<CheckResult, 'message' | 'fix'>>(r: R): R {
+  if (!r.fix) return { ...r, message: clip(r.message) };
+  const { text, explanation, failure, action, input } = r.fix;
+  const fix = {
+    text: clip(text),
+    ...(action !== undefined ? { action: clip(action, 100) } : {}),
+    ...(failure !== undefined ? { failure: clip(failure, 100) } : {}),
+    ...(explanation !== undefined ? { explanation: clip(explanation, 2 * MAX_MESSAGE_CHARS) } : {}),
+    ...(input !== undefined ? { input: Object.fromEntries(Object.entries(input).slice(0, 20).map(([k, v]) => [clip(k, 100), typeof v === 'string' ? clip(v, 200) : v])) } : {}),
+  };
+  return { ...r, message: clip(r.message), fix };
+}
+
 function thrown(err: unknown): Verdict {
   const fix = err instanceof PanelError && err.fix ? { text: redact(err.fix) } : undefined;
   return unknown(`check could not run: ${redact(errorMessage(err)).split('\n')[0]}`, fix);
@@ -27,15 +49,17 @@ function thrown(err: unknown): Verdict {
 /** One attempt, bounded by the timeout whatever the check does: a hanging check is abandoned. */
 async function attempt(check: HealthCheck, ctx: SweepContext, timeoutMs: number): Promise<{ verdict: Verdict; latencyMs: number }> {
   const started = performance.now();
+  const abandon = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<Verdict>((resolve) => {
     timer = setTimeout(() => resolve(fail(`${check.title}: no answer within ${timeoutMs} ms`, fixFor('check-timeout'))), timeoutMs);
   });
   try {
-    const verdict = await Promise.race([check.run(ctx).catch(thrown), timedOut]);
+    const verdict = await Promise.race([check.run(ctx, abandon.signal).catch(thrown), timedOut]);
     return { verdict, latencyMs: Math.round(performance.now() - started) };
   } finally {
     clearTimeout(timer);
+    abandon.abort(); // a check still running past its verdict (a timeout) stops its work
   }
 }
 
@@ -45,7 +69,7 @@ export async function runCheck(check: HealthCheck, first: SweepContext, fresh: (
   for (let n = 1; ; n++) {
     const { verdict, latencyMs } = await attempt(check, ctx, opts.timeoutMs);
     if (verdict.status !== 'fail' || n > opts.retries) {
-      return { id: check.id, ...verdict, latencyMs, checkedAt: new Date().toISOString(), attempts: n };
+      return boundResult({ id: check.id, ...verdict, latencyMs, checkedAt: new Date().toISOString(), attempts: n });
     }
     await sleep(opts.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS);
     ctx = fresh();

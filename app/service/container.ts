@@ -14,12 +14,16 @@ export function containerHandlers(ctx: PanelContext) {
   let follow: AbortController | undefined;
   let wantFollow = false;
 
-  const startFollowing = (m: ContainerManager) => {
+  /**
+   * Asked by the UI: only new lines (it fetched the recent ones with containerLogs). After a
+   * (re)start: every line of the new run, or those printed before the stream attached (the
+   * ComfyUI-Login token line among them) would never reach the UI.
+   */
+  const startFollowing = (m: ContainerManager, from: 'now' | 'start') => {
     if (follow) return;
     const ac = new AbortController();
     follow = ac;
-    // Only new lines: the UI fetched the recent ones with containerLogs.
-    m.logs({ tail: 0, follow: true, signal: ac.signal, onLine: (l) => ctx.bus.emit('log', l) })
+    m.logs({ ...(from === 'start' ? { since: 'start' as const } : { tail: 0 }), follow: true, signal: ac.signal, onLine: (l) => ctx.bus.emit('log', l) })
       .catch(() => undefined)
       .finally(() => {
         if (follow === ac) follow = undefined;
@@ -36,7 +40,7 @@ export function containerHandlers(ctx: PanelContext) {
       const unwatch = m.watch((s) => {
         ctx.bus.emit('containerState', s);
         // A followed log stream ends when the container stops; pick it up again on the next start.
-        if (wantFollow && RUNNING.includes(s.phase)) startFollowing(m);
+        if (wantFollow && RUNNING.includes(s.phase)) startFollowing(m, 'start');
       });
       current = { config: ctx.loaded.config, manager: m, unwatch };
     }
@@ -72,7 +76,7 @@ export function containerHandlers(ctx: PanelContext) {
     },
     containerLogsFollow: async ({ follow: on }) => {
       wantFollow = on;
-      if (on) startFollowing(manager());
+      if (on) startFollowing(manager(), 'now');
       else follow?.abort();
       return { following: on };
     },

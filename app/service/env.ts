@@ -1,9 +1,13 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { PanelHandlers } from '../contract/index.js';
-import { auditEnvTree, applyEnvSync, diffEnvFiles, envScope, isInside, previewOf, scopeAt, showEnvFile } from '../env/index.js';
+import { auditEnvTree, diffEnvFiles, envScope, isInside, previewOf, scopeAt, showEnvFile } from '../env/index.js';
 import { envBackupDir, planPanelSync } from '../env/sources.js';
 import { PanelError } from '../errors.js';
+import { actorName } from '../tokens/audit-log.js';
+import { syncEnvTargets } from '../tokens/env-sync.js';
+import { retentionOf } from '../tokens/retention.js';
+import { openVault } from '../tokens/vault.js';
 import type { PanelContext } from './context.js';
 
 export function envHandlers(ctx: PanelContext) {
@@ -26,6 +30,14 @@ export function envHandlers(ctx: PanelContext) {
     envDiff: async ({ a, b, reveal }) => diffEnvFiles(a, b, inspect(reveal)),
     envShow: async ({ file, dialect, reveal }) => showEnvFile(file, dialect, inspect(reveal)),
     envSyncPreview: async () => previewOf(await planPanelSync(config(), ctx.paths, ctx.loaded.path, ctx.vaultKeys)),
-    envSyncApply: async () => applyEnvSync(await planPanelSync(config(), ctx.paths, ctx.loaded.path, ctx.vaultKeys), { backupDir: envBackupDir(ctx.paths) }),
+    // A credential operation: under the credential lock and journaled (a rotation and a sync never interleave).
+    envSyncApply: async () =>
+      syncEnvTargets({
+        vault: openVault(config(), ctx.paths),
+        plan: () => planPanelSync(config(), ctx.paths, ctx.loaded.path, ctx.vaultKeys),
+        actor: actorName('ui'),
+        apply: { backupDir: envBackupDir(ctx.paths) },
+        retention: retentionOf(config(), envBackupDir(ctx.paths)),
+      }),
   } satisfies Partial<PanelHandlers>;
 }

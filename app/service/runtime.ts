@@ -1,4 +1,5 @@
 import type { PanelHandlers } from '../contract/index.js';
+import { fingerprintKeyFile, useFingerprintKey } from '../redact.js';
 import { fileLog, withCallLog } from './call-log.js';
 import { createPanelContext, type PanelContext, type PanelContextOptions } from './context.js';
 import { createPanelHandlers } from './index.js';
@@ -12,6 +13,7 @@ export interface PanelRuntime {
 
 /** Builds the core once for a UI host (Electron or browser mode). */
 export function createPanelRuntime(opts: PanelContextOptions): PanelRuntime {
+  useFingerprintKey(fingerprintKeyFile(opts.paths.dataDir));
   const ctx = createPanelContext(opts);
   const log = fileLog(opts.paths.logDir);
   log(`comfy-panel ${ctx.version} started (${opts.mode}), config ${opts.loaded.path}${opts.loaded.configured ? '' : ' (not configured yet)'}`);

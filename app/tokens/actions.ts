@@ -15,7 +15,9 @@ import { readJournal } from './journal.js';
 import { envTargetLocation } from './env-location.js';
 import { containerPasswordLocation, secretFileLocation, type ContainerFiles, type CredentialLocation } from './locations.js';
 import { recoverRotation, rotateCredential, type ComfyServerControl, type RotationDeps } from './rotation.js';
+import { retentionOf } from './retention.js';
 import { openVault, type VaultKeys } from './vault.js';
+import { envBackupDir } from '../env/sources.js';
 
 export interface TokenActionOptions {
   /** "cli:user@host" or "ui:user@host" (see actorName). */
@@ -85,6 +87,7 @@ export function tokenActions(config: PanelConfig, paths: PanelPaths, opts: Token
     server: opts.server ?? containerServer(config, containerManager()),
     actor: opts.actor,
     username: config.credential.username,
+    retention: retentionOf(config, envBackupDir(paths)),
     ...(opts.onStep ? { onStep: opts.onStep } : {}),
   });
 

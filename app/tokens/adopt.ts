@@ -5,13 +5,12 @@ import { errorMessage, PanelError } from '../errors.js';
 import { fingerprint, redact } from '../redact.js';
 import { isBcryptHash, type Credential } from './credential.js';
 import type { CredentialLocation } from './locations.js';
-import { acquireRotationLock } from './lock.js';
+import { withCredentialLock } from './lock.js';
 import type { Vault } from './vault.js';
 
 /** Makes an existing token the vault's current one (the old current becomes previous). No location is written. */
 async function adopt(vault: Vault, cred: Credential, source: string): Promise<TokenImportResult> {
-  const release = await acquireRotationLock(vault.dir);
-  try {
+  return withCredentialLock(vault.dir, 'a token import', async () => {
     const state = await vault.read();
     const old = state?.current;
     const previous = old && old.hash !== cred.hash ? old : state?.previous;
@@ -20,9 +19,7 @@ async function adopt(vault: Vault, cred: Credential, source: string): Promise<To
     const current = known ? { ...cred, ...(known.password ? { password: known.password } : {}) } : cred;
     await vault.write({ current, ...(previous ? { previous } : {}) });
     return { fingerprint: fingerprint(cred.hash), ...(previous ? { previousFingerprint: fingerprint(previous.hash) } : {}), username: cred.username, source };
-  } finally {
-    await release();
-  }
+  });
 }
 
 /** Adopt the hash ComfyUI-Login uses now: line 1 of the container's login/PASSWORD. */

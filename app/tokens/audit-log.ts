@@ -47,6 +47,7 @@ export async function appendAuditEntry(dir: string, actor: string, result: Rotat
     outcome: result.outcome,
     failedStep: result.failedStep,
     durationMs: Date.now() - startedAt.getTime(),
+    keyedFingerprints: true,
   };
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   await fs.appendFile(path.join(dir, AUDIT_LOG), `${JSON.stringify(entry)}\n`, { mode: 0o600 });

@@ -1,7 +1,8 @@
 import type { LocationAudit, LocationStatus, TokenAudit } from '../contract/ops/tokens.js';
-import { fingerprint } from '../redact.js';
+import { fingerprint, matchesFingerprint } from '../redact.js';
 import type { Credential } from './credential.js';
-import { readJournal } from './journal.js';
+import { PanelError } from '../errors.js';
+import { JOURNAL_DAMAGED, readJournal, type Journal } from './journal.js';
 import type { CredentialLocation, LocationReading } from './locations.js';
 import type { ComfyServerControl } from './rotation.js';
 import type { Vault, VaultState } from './vault.js';
@@ -37,9 +38,21 @@ function liveFacts(server: AuditDeps['server'], current: Credential | undefined,
   })();
 }
 
+/** The pending journal as the audit shows it; a damaged one is reported, never thrown: the audit is how the operator repairs. */
+async function pendingJournal(deps: AuditDeps): Promise<NonNullable<TokenAudit['pendingRotation']> | undefined> {
+  let journal: Journal | undefined;
+  try {
+    journal = await readJournal(deps.vault);
+  } catch (e) {
+    if (e instanceof PanelError && e.code === JOURNAL_DAMAGED) return { rotationId: 'unknown', step: 'damaged', damaged: `${e.message}. ${e.fix ?? ''}`.trim() };
+    throw e;
+  }
+  return journal && { rotationId: journal.rotationId, step: journal.step, kind: journal.kind };
+}
+
 /** Every copy of the credential against the vault, and what the live server takes. Fingerprints only. */
 export async function auditCredential(deps: AuditDeps): Promise<TokenAudit> {
-  const [state, keyInfo, journal] = await Promise.all([deps.vault.read(), deps.vault.keyInfo(), readJournal(deps.vault)]);
+  const [state, keyInfo, journal] = await Promise.all([deps.vault.read(), deps.vault.keyInfo(), pendingJournal(deps)]);
   const readings = await Promise.all(deps.locations.map(async (loc) => ({ loc, reading: await loc.read() })));
   const locations: LocationAudit[] = readings.map(({ loc, reading }) => ({
     name: loc.name,
@@ -58,7 +71,12 @@ export async function auditCredential(deps: AuditDeps): Promise<TokenAudit> {
 
   const live = await liveFacts(deps.server, state?.current, state?.previous);
   const consistent =
-    state !== undefined && locations.every((l) => l.status === 'match') && live.acceptsCurrent === true && live.rejectsAnonymous === true && live.rejectsPrevious !== false;
+    state !== undefined &&
+    journal === undefined &&
+    locations.every((l) => l.status === 'match') &&
+    live.acceptsCurrent === true &&
+    live.rejectsAnonymous === true &&
+    live.rejectsPrevious !== false;
   return {
     consistent,
     vault: {
@@ -72,7 +90,7 @@ export async function auditCredential(deps: AuditDeps): Promise<TokenAudit> {
     locations,
     distinctTokens,
     live,
-    ...(journal ? { pendingRotation: { rotationId: journal.rotationId, step: journal.step } } : {}),
+    ...(journal ? { pendingRotation: journal } : {}),
   };
 }
 
@@ -83,10 +101,10 @@ export async function findTokenByFingerprint(
   username: string,
 ): Promise<Credential | undefined> {
   const state = await deps.vault.read();
-  for (const known of [state?.current, state?.previous]) if (known && fingerprint(known.hash) === fp) return known;
+  for (const known of [state?.current, state?.previous]) if (known && matchesFingerprint(known.hash, fp)) return known;
   for (const loc of deps.locations) {
     const r = await loc.read();
-    if (r.state === 'present' && fingerprint(r.token) === fp) {
+    if (r.state === 'present' && matchesFingerprint(r.token, fp)) {
       return { hash: r.token, username: r.values.username ?? username, createdAt: new Date().toISOString() };
     }
   }

@@ -28,6 +28,7 @@ export function envTargetLocation(target: EnvTarget, root: string, url: string):
   return {
     name: `env:${target.path}`,
     path: file,
+    holdsToken: tokenKeys.length > 0,
     read: () =>
       readHost(file, (text) => {
         let parsed: Record<string, string>;

@@ -30,6 +30,8 @@ export interface LocationSnapshot {
 export interface CredentialLocation {
   readonly name: string;
   readonly path: string;
+  /** False for a copy that carries no token (an env target mapping only the URL); the pre-commit re-read skips it. */
+  readonly holdsToken?: boolean;
   read(): Promise<LocationReading>;
   snapshot(): Promise<LocationSnapshot>;
   write(cred: Credential): Promise<void>;

@@ -6,9 +6,23 @@ import { backupStamp } from '../fs/atomic.js';
 import { fingerprint, redact } from '../redact.js';
 import { appendAuditEntry } from './audit-log.js';
 import { createCredential, type Credential } from './credential.js';
-import { archiveJournal, createJournal, openJournalSecrets, readJournal, writeJournal, type Journal, type JournalSecrets, type JournalStep } from './journal.js';
+import { settleSyncJournal } from './env-sync.js';
+import {
+  archiveJournal,
+  createJournal,
+  JOURNAL_DAMAGED,
+  openJournalSecrets,
+  readJournal,
+  setAsideDamagedJournal,
+  writeJournal,
+  type JournalSecrets,
+  type JournalStep,
+  type RotationJournal,
+  type SyncJournal,
+} from './journal.js';
 import type { CredentialLocation, LocationSnapshot } from './locations.js';
-import { acquireRotationLock } from './lock.js';
+import { withCredentialLock } from './lock.js';
+import { pruneBackups, type RetentionPolicy } from './retention.js';
 import type { Vault } from './vault.js';
 
 /** The server side of a rotation, injectable so any step can be made to fail. */
@@ -29,6 +43,8 @@ export interface RotationDeps {
   /** Username for a new credential. */
   username: string;
   onStep?: (step: RotationStep) => void;
+  /** Old backups pruned after a committed rotation (they hold old credentials); none without. */
+  retention?: RetentionPolicy;
 }
 
 export type RotationPlan = { kind: 'rotate' } | { kind: 'init'; force?: boolean } | { kind: 'unify'; to: Credential };
@@ -84,6 +100,22 @@ async function probeAnswered(server: ComfyServerControl, token: string | undefin
   return r;
 }
 
+/**
+ * Every location, read again just before the commit, must hold the new token: a writer that
+ * ignored the lock (an old panel, a script, an editor) would otherwise leave a revoked token
+ * behind a rotation reported as committed.
+ */
+async function recheck(locations: CredentialLocation[], cred: Credential): Promise<void> {
+  const wrong: string[] = [];
+  for (const loc of locations) {
+    if (loc.holdsToken === false) continue;
+    const r = await loc.read();
+    if (r.state !== 'present') wrong.push(`${loc.name} (${loc.path}) is ${r.state}`);
+    else if (r.token !== cred.hash) wrong.push(`${loc.name} (${loc.path}) holds ${fingerprint(r.token)}`);
+  }
+  if (wrong.length) throw new PanelError(`changed by someone else during the rotation: ${wrong.join('; ')}`, 'recheck-failed', 'Stop whatever writes these files, then rotate again.');
+}
+
 /** The server must take `accept` and answer 401 to each of `reject` (undefined = no token). */
 async function verify(server: ComfyServerControl, accept: string, reject: { token: string | undefined; what: string }[]): Promise<void> {
   const ok = await probeAnswered(server, accept);
@@ -100,13 +132,13 @@ async function commitVault(vault: Vault, next: Credential, old: Credential | und
   await vault.write({ current: next, ...(previous ? { previous } : {}) });
 }
 
-async function setStep(vault: Vault, journal: Journal, step: JournalStep): Promise<void> {
+async function setStep(vault: Vault, journal: RotationJournal, step: JournalStep): Promise<void> {
   journal.step = step;
   await writeJournal(vault, journal);
 }
 
 /** Puts every location back byte for byte, restarts and checks the old token works again. */
-async function rollBack(deps: RotationDeps, runner: StepRunner, journal: Journal, secrets: JournalSecrets): Promise<boolean> {
+async function rollBack(deps: RotationDeps, runner: StepRunner, journal: RotationJournal, secrets: JournalSecrets): Promise<boolean> {
   try {
     await setStep(deps.vault, journal, 'rolling-back');
     await runner.run('rollback-restore', async () => {
@@ -151,7 +183,7 @@ async function logged(deps: RotationDeps, res: RotationResult, startedAt: Date):
   return res;
 }
 
-function checkLocations(deps: RotationDeps, journal: Journal): void {
+function checkLocations(deps: RotationDeps, journal: RotationJournal): void {
   const known = new Set(deps.locations.map((l) => l.name));
   const lost = journal.locations.filter((l) => !known.has(l.name));
   if (lost.length) {
@@ -164,7 +196,7 @@ function checkLocations(deps: RotationDeps, journal: Journal): void {
 }
 
 /** Finish an interrupted rotation: forward when it was verified before the vault commit, else back. */
-async function recoverLocked(deps: RotationDeps, journal: Journal): Promise<RotationResult> {
+async function recoverLocked(deps: RotationDeps, journal: RotationJournal): Promise<RotationResult> {
   const startedAt = new Date();
   const secrets = await openJournalSecrets(deps.vault, journal);
   const runner = new StepRunner(journal.rotationId, deps.onStep, () => secretsOf(secrets.next, secrets.old));
@@ -184,22 +216,53 @@ async function recoverLocked(deps: RotationDeps, journal: Journal): Promise<Rota
   return logged(deps, result('recover', runner, back ? 'rolled-back' : 'rollback-failed', secrets.old, undefined), startedAt);
 }
 
-async function recoverPending(deps: RotationDeps): Promise<RotationResult | undefined> {
-  const pending = await readJournal(deps.vault);
-  return pending ? recoverLocked(deps, pending) : undefined;
+/** An env sync killed mid-way: every target it may have written goes back to its old bytes. */
+async function settleSync(deps: RotationDeps, journal: SyncJournal): Promise<RotationResult> {
+  const startedAt = new Date();
+  const runner = new StepRunner(journal.rotationId, deps.onStep, () => []);
+  let settled: Awaited<ReturnType<typeof settleSyncJournal>> | undefined;
+  try {
+    settled = await runner.run('restore-env-targets', async () => {
+      const s = await settleSyncJournal(deps.vault, journal);
+      if (s.failed.length) throw new PanelError(`could not restore ${s.failed.join('; ')}`, 'rollback-failed');
+      return s;
+    });
+  } catch {
+    settled = undefined;
+  }
+  if (settled?.untouched.length) runner.steps.push({ name: 'left-edited-targets', ok: true, ms: 0, message: `changed since the interrupted sync, left as they are: ${settled.untouched.join(', ')}` });
+  const current = (await deps.vault.read().catch(() => undefined))?.current;
+  return logged(deps, result('recover', runner, settled ? 'rolled-back' : 'rollback-failed', current, undefined), startedAt);
 }
 
-/** `token recover`: settle an interrupted rotation, if any. */
+async function recoverPending(deps: RotationDeps): Promise<RotationResult | undefined> {
+  const pending = await readJournal(deps.vault);
+  if (!pending) return undefined;
+  return pending.kind === 'env-sync' ? settleSync(deps, pending) : recoverLocked(deps, pending);
+}
+
+/** A damaged journal cannot be settled: set it aside so audit and unify can repair by hand. */
+async function setAsideDamaged(deps: RotationDeps, err: PanelError): Promise<RotationResult> {
+  const runner = new StepRunner('damaged-journal', deps.onStep, () => []);
+  const where = await setAsideDamagedJournal(deps.vault);
+  runner.steps.push({ name: 'set-aside-damaged-journal', ok: false, ms: 0, message: `${err.message}; moved to ${where}` });
+  runner.failedStep = 'journal';
+  runner.error = `${err.message}. It was moved to ${where}. Run \`comfy-panel token audit\` to see which token each location holds, then \`comfy-panel token unify --to <fingerprint>\`.`;
+  const current = (await deps.vault.read().catch(() => undefined))?.current;
+  return logged(deps, result('recover', runner, 'rollback-failed', current, undefined), new Date());
+}
+
+/** `token recover`: settle an interrupted rotation or env sync, if any; a damaged journal is set aside. */
 export async function recoverRotation(deps: RotationDeps): Promise<RotationResult> {
-  const release = await acquireRotationLock(deps.vault.dir);
-  try {
-    const res = await recoverPending(deps);
+  return withCredentialLock(deps.vault.dir, 'a rotation recovery', async () => {
+    const res = await recoverPending(deps).catch((e: unknown) => {
+      if (e instanceof PanelError && e.code === JOURNAL_DAMAGED) return setAsideDamaged(deps, e);
+      throw e;
+    });
     if (res) return res;
     const current = (await deps.vault.read())?.current;
     return result('recover', new StepRunner('none', undefined, () => []), 'nothing-to-do', current, undefined);
-  } finally {
-    await release();
-  }
+  });
 }
 
 /** Backs up every location and writes the sealed journal: after this a crash can always be rolled back. Nothing is changed yet. */
@@ -210,7 +273,7 @@ async function stage(
   old: Credential | undefined,
   kind: RotationPlan['kind'],
   startedAt: Date,
-): Promise<{ journal: Journal; secrets: JournalSecrets }> {
+): Promise<{ journal: RotationJournal; secrets: JournalSecrets }> {
   const backups = await runner.run('backup', async () => {
     const snaps: Record<string, LocationSnapshot> = {};
     for (const loc of deps.locations) {
@@ -248,7 +311,7 @@ async function rotateLocked(deps: RotationDeps, plan: RotationPlan): Promise<Rot
   let next: Credential | undefined = plan.kind === 'unify' ? plan.to : undefined;
   const runner = new StepRunner(newRotationId(), deps.onStep, () => secretsOf(next, old));
 
-  let staged: { journal: Journal; secrets: JournalSecrets };
+  let staged: { journal: RotationJournal; secrets: JournalSecrets };
   try {
     next ??= await runner.run('generate', () => createCredential(deps.username));
     staged = await stage(deps, runner, next, old, plan.kind, startedAt);
@@ -273,6 +336,7 @@ async function rotateLocked(deps: RotationDeps, plan: RotationPlan): Promise<Rot
     const reject: { token: string | undefined; what: string }[] = [{ token: undefined, what: 'a request without token' }];
     if (old && old.hash !== cred.hash) reject.push({ token: old.hash, what: 'the previous token' });
     await runner.run('verify', () => verify(server, cred.hash, reject));
+    await runner.run('recheck', () => recheck(locations, cred));
     await setStep(vault, journal, 'verified');
     await runner.run('commit', () =>
       commitVault(vault, cred, old).catch(async (e: unknown) => {
@@ -286,24 +350,22 @@ async function rotateLocked(deps: RotationDeps, plan: RotationPlan): Promise<Rot
   }
   // Committed: a failure to archive the journal only leaves a 'verified' journal, which recovery settles forward.
   await archiveJournal(vault, journal).catch(() => undefined);
+  if (deps.retention) await runner.run('prune-backups', () => pruneBackups(vault.dir, deps.retention!)).catch(() => undefined); // the step records a failure; the rotation stands
   return logged(deps, result(plan.kind, runner, 'committed', cred, old), startedAt);
 }
 
 /**
  * Replace the credential everywhere, or nowhere: stage (journal), back up, write every
- * location, restart, wait healthy, verify new 200 / none 401 / old 401, then commit the
- * vault. Any failure restores every location, restarts and checks the old token again.
+ * location, restart, wait healthy, verify new 200 / none 401 / old 401, re-read every
+ * location (all must hold the new token), then commit the vault. Any failure restores every location, restarts and checks the old token again.
  * An interrupted earlier rotation is settled first.
  */
 export async function rotateCredential(deps: RotationDeps, plan: RotationPlan): Promise<RotationResult> {
-  const release = await acquireRotationLock(deps.vault.dir);
-  try {
+  return withCredentialLock(deps.vault.dir, `a credential ${plan.kind === 'rotate' ? 'rotation' : plan.kind}`, async () => {
     const recovered = await recoverPending(deps);
     if (recovered?.outcome === 'rollback-failed') {
       throw new PanelError(`an interrupted rotation (${recovered.rotationId}) could not be settled: ${recovered.error ?? recovered.failedStep}`, 'recovery-failed', 'Fix the cause, then run `comfy-panel token recover`.');
     }
-    return await rotateLocked(deps, plan);
-  } finally {
-    await release();
-  }
+    return rotateLocked(deps, plan);
+  });
 }

@@ -8,6 +8,7 @@ import { logsFigure } from './logs.js';
 import { memoryFigure } from './memory.js';
 import { rendererFigure } from './renderer.js';
 import { rotationFigure } from './rotation.js';
+import { serveFigure } from './serve.js';
 
-/** Every figure: the brief's order (issue 8 item 4), then bundle sizes (issue 11) and the gateway (issue 18). */
-export const figures: readonly Figure[] = [envFigure, comfyFigure, healthFigure, rotationFigure, logsFigure, rendererFigure, memoryFigure, bundlesFigure, gatewayFigure];
+/** Every figure: the brief's order (issue 8 item 4), then bundle sizes (issue 11), the gateway (issue 18) and serve under hostile answers (issue 16). */
+export const figures: readonly Figure[] = [envFigure, comfyFigure, healthFigure, rotationFigure, logsFigure, rendererFigure, memoryFigure, bundlesFigure, gatewayFigure, serveFigure];

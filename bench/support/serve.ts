@@ -24,10 +24,10 @@ export function ensureBuilt(build: boolean): Promise<void> {
 
 export interface ServeProcess {
   child: ChildProcess;
-  /** The printed URL, with the one-time key. */
+  /** The printed sign-in link (works once). */
   url: string;
   origin: string;
-  /** Authorization header value for scripted calls (the key as a Bearer token). */
+  /** Authorization header value for scripted calls (the printed launch key as a Bearer token). */
   auth: string;
   /** SIGTERM, then SIGKILL after STOP_GRACE_MS; tells whether SIGTERM alone ended it. */
   stop(): Promise<{ exitedOnSigterm: boolean }>;
@@ -72,9 +72,8 @@ export async function startServe(opts: { config: object; nodeOptions?: string; i
       lines.once('line', resolve);
       child.once('exit', (code) => reject(new Error(`comfy-panel serve exited with ${code} before printing its URL: ${stderr.trim()}`)));
     });
-    const { url } = JSON.parse(first) as { url: string };
-    const parsed = new URL(url);
-    return { child, url, origin: parsed.origin, auth: `Bearer ${parsed.searchParams.get('key')}`, stop };
+    const { url, key } = JSON.parse(first) as { url: string; key: string };
+    return { child, url, origin: new URL(url).origin, auth: `Bearer ${key}`, stop };
   } catch (e) {
     await stop();
     throw e;

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { signOut } from './api/client.js';
 import { useOp } from './api/hooks.js';
 import { ContainerPage } from './pages/ContainerPage.js';
 import { DashboardPage } from './pages/DashboardPage.js';
@@ -78,6 +79,11 @@ export function App() {
               <option value="dark">Dark</option>
             </select>
           </label>
+          {info.data?.mode === 'browser' ? (
+            <button type="button" onClick={() => void signOut()}>
+              Sign out
+            </button>
+          ) : null}
         </div>
       </header>
       <main id="main" aria-label={active.title}>

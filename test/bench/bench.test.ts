@@ -15,6 +15,7 @@ import { logsFigure } from '../../bench/figures/logs.js';
 import { memoryFigure } from '../../bench/figures/memory.js';
 import { rendererFigure } from '../../bench/figures/renderer.js';
 import { rotationFigure } from '../../bench/figures/rotation.js';
+import { serveFigure } from '../../bench/figures/serve.js';
 import { measurement, type Figure, type Measurement } from '../../bench/measurement.js';
 import { formatTable } from '../../bench/report.js';
 import { runFigures, selectFigures } from '../../bench/runner.js';
@@ -39,6 +40,7 @@ const TINY: BenchSizes = {
   logRounds: 1,
   paintRuns: 1,
   memoryLines: 500,
+  serveSeconds: 3,
   // Reuse an existing build: the smoke test checks shapes, and other suites may be reading dist/.
   build: !built,
 };
@@ -99,7 +101,7 @@ describe('bench plumbing', () => {
     expect(() => sizesFromEnv({ BENCH_REQUESTS: '1e' })).toThrow(/BENCH_REQUESTS=1e/);
     expect(() => sizesFromEnv({ BENCH_SWEEPS: '0' })).toThrow(/BENCH_SWEEPS/);
     expect(selectFigures(figures, 'logs, env').map((f) => f.id)).toEqual(['env', 'logs']);
-    expect(() => selectFigures(figures, 'env,gpu')).toThrow(/unknown figure gpu; known: env, comfy, health, rotation, logs, renderer, memory, bundles/);
+    expect(() => selectFigures(figures, 'env,gpu')).toThrow(/unknown figure gpu; known: env, comfy, health, rotation, logs, renderer, memory, bundles, gateway, serve/);
   });
 
   it('generates the requested number of .env lines', () => {
@@ -112,6 +114,7 @@ describe('figures without Docker', () => {
   it('comfy', async () => expectWellFormed(await run(comfyFigure), comfyFigure, ['comfy.client-overhead', 'comfy.probe-success']));
   it('rotation', async () => expectWellFormed(await run(rotationFigure), rotationFigure, ['rotation.total']));
   it('bundles', async () => expectWellFormed(await run(bundlesFigure), bundlesFigure, ['bundles.preload', 'bundles.renderer-gzip']), 180_000);
+  it('serve against endless answers', async () => expectWellFormed(await run(serveFigure), serveFigure, ['serve.rss-endless']), 120_000);
   it.skipIf(!existsSync(CHROMIUM))('renderer (Chromium)', async () => expectWellFormed(await run(rendererFigure), rendererFigure, ['renderer.bundle-gzip', 'renderer.first-paint']), 120_000);
 });
 

@@ -97,7 +97,7 @@ describe('ComfyClient HTTP against the double', () => {
   it('unknown history and missing images are typed not-found errors', async () => {
     const h = await failure(d.client().history('00000000-0000-0000-0000-000000000000'));
     expect(h.kind).toBe('not-found');
-    const v = await failure(d.client().viewImage({ filename: 'nope.png', subfolder: '', type: 'output' }));
+    const v = await failure(d.client().viewImage({ filename: 'nope.png', subfolder: '', type: 'output' }, async () => undefined));
     expect(v.kind).toBe('not-found');
     expect(v.message).toContain('output/nope.png');
   });

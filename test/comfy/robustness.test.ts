@@ -12,7 +12,7 @@ const calls: ((c: ComfyClient) => Promise<unknown>)[] = [
   (c) => c.objectInfo('EmptyImage'),
   (c) => c.submitPrompt(graph, 'client'),
   (c) => c.history('p1'),
-  (c) => c.viewImage({ filename: 'a.png', subfolder: '', type: 'output' }),
+  (c) => c.viewImage({ filename: 'a.png', subfolder: '', type: 'output' }, async () => undefined),
   (c) => c.interrupt('p1'),
   (c) => c.free({ unload_models: true }),
 ];
@@ -68,7 +68,7 @@ describe('response handling never crashes or hangs', () => {
 
   it('`{}` from /history is not-found; a 404 from /view is not-found', async () => {
     expect(await clientAnswering(200, '{}', 'application/json').history('p1').catch((e: ComfyError) => e.kind)).toBe('not-found');
-    expect(await clientAnswering(404, '', 'application/octet-stream').viewImage({ filename: 'x.png', subfolder: '', type: 'output' }).catch((e: ComfyError) => e.kind)).toBe('not-found');
+    expect(await clientAnswering(404, '', 'application/octet-stream').viewImage({ filename: 'x.png', subfolder: '', type: 'output' }, async () => undefined).catch((e: ComfyError) => e.kind)).toBe('not-found');
   });
 
   it('a server that never answers, or stalls mid-body, times out', async () => {
@@ -80,6 +80,6 @@ describe('response handling never crashes or hangs', () => {
     const stalling: typeof fetch = async () => new Response(new ReadableStream({ start: (ctl) => ctl.enqueue(new TextEncoder().encode('{"sys')) }), { status: 200 });
     const c2 = new ComfyClient({ baseUrl: 'http://comfy.test', timeoutMs: 100, fetch: stalling });
     expect(await c2.systemStats().catch((e: ComfyError) => e.kind)).toBe('timeout');
-    expect(await c2.viewImage({ filename: 'a.png', subfolder: '', type: 'output' }).catch((e: ComfyError) => e.kind)).toBe('timeout');
+    expect(await c2.viewImage({ filename: 'a.png', subfolder: '', type: 'output' }, async () => undefined).catch((e: ComfyError) => e.kind)).toBe('timeout');
   });
 });

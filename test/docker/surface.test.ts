@@ -113,6 +113,16 @@ describe.skipIf(!d.ok)('container CLI commands and service operations', { timeou
     const status = await h.containerStatus();
     expect(status).toMatchObject({ phase: 'healthy', ok: true });
     expect((await h.containerLogs({ tail: 5 })).lines).toHaveLength(5);
+    await h.containerStop();
+    await expect.poll(() => states.at(-1)?.phase, { timeout: 30_000 }).toBe('stopped');
+    // Following across a start: every line of the new run arrives, also those printed before the
+    // stream could attach (the startup lines), and none of the previous run's again.
+    const before = logs.length;
+    await h.containerStart();
+    await expect.poll(() => states.at(-1)?.phase, { timeout: 90_000 }).toBe('healthy');
+    const startLines = () => logs.slice(before).filter((l) => l.text.includes('To see the GUI go to'));
+    await expect.poll(() => startLines().length, { timeout: 30_000 }).toBe(1);
+    expect(logs.slice(before).filter((l) => l.text.includes('use token=')).length).toBe(1);
     await h.containerLogsFollow({ follow: false });
     await h.containerStop();
     await expect.poll(() => states.at(-1)?.phase, { timeout: 30_000 }).toBe('stopped');

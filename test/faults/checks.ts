@@ -11,23 +11,15 @@ import { errorMessage } from '../../app/errors.js';
 import { fingerprint } from '../../app/redact.js';
 import type { Credential } from '../../app/tokens/credential.js';
 import { envValuesFor } from '../../app/tokens/env-location.js';
-import { JOURNAL_FILE, openJournalSecrets, readJournal, type Journal, type JournalSecrets } from '../../app/tokens/journal.js';
+import { JOURNAL_FILE, openJournalSecrets, readJournal, type Journal, type JournalSecrets, type SyncSecrets } from '../../app/tokens/journal.js';
 import type { CredentialLocation, ValueSource } from '../../app/tokens/locations.js';
-import { LOCK_FILE } from '../../app/tokens/lock.js';
+import { credentialLockHolder } from '../../app/tokens/lock.js';
 import type { ComfyServerControl } from '../../app/tokens/rotation.js';
 import type { Vault } from '../../app/tokens/vault.js';
 
 /** A lock left by a killed process is taken over by the next rotation; one held by a live process (this one) is a leak. */
 async function lockHeldByLiveProcess(dir: string): Promise<boolean> {
-  const text = await fs.readFile(path.join(dir, LOCK_FILE), 'utf8').catch(() => undefined);
-  if (text === undefined) return false;
-  const { pid } = JSON.parse(text) as { pid: number };
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return (await credentialLockHolder(dir)) !== undefined;
 }
 
 function expectedValue(cred: Credential, source: ValueSource, url: string): string | undefined {
@@ -111,10 +103,10 @@ async function listDir(dir: string): Promise<string[]> {
   return (await fs.readdir(dir, { recursive: true }).catch(() => [] as string[])).map((n) => path.join(dir, n));
 }
 
-/** Every rotation journal, pending or archived, with its sealed part opened. */
-export async function readJournals(vault: Vault): Promise<{ journal: Journal; secrets: JournalSecrets }[]> {
-  const files = [path.join(vault.dir, JOURNAL_FILE), ...(await listDir(path.join(vault.dir, 'backups'))).filter((f) => /rotation-.*\.journal\.json$/.test(f))];
-  const out: { journal: Journal; secrets: JournalSecrets }[] = [];
+/** Every journal (rotation or env sync), pending or archived, with its sealed part opened. */
+export async function readJournals(vault: Vault): Promise<{ journal: Journal; secrets: JournalSecrets | SyncSecrets }[]> {
+  const files = [path.join(vault.dir, JOURNAL_FILE), ...(await listDir(path.join(vault.dir, 'backups'))).filter((f) => /(rotation|env-sync)-.*\.journal\.json$/.test(f))];
+  const out: { journal: Journal; secrets: JournalSecrets | SyncSecrets }[] = [];
   for (const file of files) {
     const text = await fs.readFile(file, 'utf8').catch(() => undefined);
     if (text === undefined) continue;
@@ -129,7 +121,8 @@ async function journalBackups(vault: Vault, hostPathOf: (locationPath: string) =
   const out = new Map<string, Set<string>>();
   for (const { journal, secrets } of await readJournals(vault)) {
     for (const loc of journal.locations) {
-      const content = secrets.backups[loc.name]?.content;
+      const snap = secrets.backups[loc.name];
+      const content = !snap ? undefined : 'written' in snap ? (snap.data === undefined ? undefined : Buffer.from(snap.data, 'base64').toString('utf8')) : snap.content;
       if (content === undefined) continue;
       const key = hostPathOf(loc.path);
       out.set(key, (out.get(key) ?? new Set()).add(content));

@@ -6,10 +6,12 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { envBackupDir, planPanelSync } from '../../app/env/sources.js';
-import { applyEnvSync } from '../../app/env/sync.js';
 import { errorMessage } from '../../app/errors.js';
 import { writeFileAtomic } from '../../app/fs/atomic.js';
+import { tokenActions } from '../../app/tokens/actions.js';
 import { createCredential, type Credential } from '../../app/tokens/credential.js';
+import { syncEnvTargets } from '../../app/tokens/env-sync.js';
+import { readJournal } from '../../app/tokens/journal.js';
 import { makeReadOnlyDir } from '../tokens/support.js';
 import { envProblems, fileBytes, lostFiles } from './checks.js';
 import { killedProblems, runChild } from './child-run.js';
@@ -34,6 +36,11 @@ export async function envRig(base: string): Promise<HostRig & { old: Credential;
 
 export const envFiles = (rig: HostRig) => TARGETS.map((t) => path.join(rig.config.env.root!, t.path));
 
+/** `env sync` as the CLI and the UI run it: locked, journaled, planned from the vault. */
+export function panelSync(rig: HostRig, write?: typeof writeFileAtomic) {
+  return syncEnvTargets({ vault: rig.vault, plan: () => planPanelSync(rig.config, rig.paths, rig.paths.configFile), actor: 'cli:faults', apply: { backupDir: envBackupDir(rig.paths), ...(write ? { write } : {}) } });
+}
+
 /** The targets a failed sync says it could not restore, each with the backup it names. */
 function reportedUnrestored(failure: Error | undefined): Map<string, string | undefined> {
   const out = new Map<string, string | undefined>();
@@ -54,8 +61,9 @@ async function newestBackup(root: string, file: string): Promise<string | undefi
 }
 
 /**
- * Env sync keeps no journal: its recovery is the operator's, as the failure tells it (copy back
- * what could not be restored), then the next sync, which must make every target new from the vault.
+ * After a failed sync, the operator's recovery as the failure tells it (copy back what could not
+ * be restored; the journal of a failed restore does it too), then the next sync, which must make
+ * every target new from the vault and leave nothing pending.
  */
 export async function judgeEnv(rig: HostRig & { old: Credential; next: Credential }, before: Map<string, Buffer>, label: string, problems: string[], failure?: Error): Promise<RunReport> {
   const root = rig.config.env.root!;
@@ -64,8 +72,9 @@ export async function judgeEnv(rig: HostRig & { old: Credential; next: Credentia
     const original = backup ?? (await newestBackup(envBackupDir(rig.paths), file));
     if (original) await fs.copyFile(original, path.join(root, file));
   }
-  await applyEnvSync(await planPanelSync(rig.config, rig.paths, rig.paths.configFile), { backupDir: envBackupDir(rig.paths) }).catch((e: unknown) => problems.push(`the re-run failed: ${errorMessage(e)}`));
+  await panelSync(rig).catch((e: unknown) => problems.push(`the re-run failed: ${errorMessage(e)}`));
   problems.push(...(await envProblems(root, TARGETS, rig.next, url)).map((p) => `after the re-run: ${p}`));
+  if (await readJournal(rig.vault)) problems.push('a journal is still pending after the re-run');
   const lost = await lostFiles({ before, vault: rig.vault, backupDirs: [envBackupDir(rig.paths)] });
   return { label, problems, lostFiles: lost };
 }
@@ -113,8 +122,7 @@ export async function envRun(base: string, s: EnvFault): Promise<RunReport> {
   };
   try {
     if (s.readOnly !== undefined) undos.push(await makeReadOnlyDir(path.dirname(files[s.readOnly]!)));
-    const plan = await planPanelSync(rig.config, rig.paths, rig.paths.configFile);
-    const res = await applyEnvSync(plan, { backupDir: envBackupDir(rig.paths), write: faultyWrite(f, s.torn) }).catch((e: unknown) => e as Error);
+    const res = await panelSync(rig, faultyWrite(f, s.torn)).catch((e: unknown) => e as Error);
     await thaw();
     const url = rig.config.comfyui.url;
     const root = rig.config.env.root!;
@@ -126,10 +134,18 @@ export async function envRun(base: string, s: EnvFault): Promise<RunReport> {
   }
 }
 
-/** An env sync killed before or after write k; its recovery is the next sync. */
+/**
+ * An env sync killed before or after write k. The panel's next start settles its journal: every
+ * target back byte for byte, none left mixed (issue 16 item 18); then the next sync makes them new.
+ */
 export async function killedSyncRun(base: string, k: number, phase: FaultPlan['phase']): Promise<RunReport> {
   const rig = await envRig(base);
   const before = await fileBytes(envFiles(rig));
   const problems = killedProblems(await runChild([base, '0', 'sync', String(k), phase]));
+  const settled = await tokenActions(rig.config, rig.paths, { actor: 'cli:faults', server: rig.server, locations: rig.locations })
+    .recoverIfPending()
+    .catch((e: unknown) => ({ outcome: `threw: ${errorMessage(e)}` }));
+  if (settled && settled.outcome !== 'rolled-back') problems.push(`the next start settled the sync as ${settled.outcome}`);
+  for (const [file, bytes] of before) if (!(await fs.readFile(file)).equals(bytes)) problems.push(`${path.relative(base, file)} was not put back byte for byte at the next start`);
   return judgeEnv(rig, before, `sync killed at write ${k} (${phase})`, problems);
 }

@@ -59,7 +59,7 @@ describe('rotation, in process: a dependency fails at every call, then at random
       expect(run.trace).toContain('server.restart');
       calls[secretFile ? 'withSecretFile' : 'without'] = run.trace.length;
     }
-    expect(calls.withSecretFile).toBe(calls.without + 2); // its snapshot and its write
+    expect(calls.withSecretFile).toBe(calls.without + 3); // its snapshot, its write and its re-read before the commit
   });
 
   it('each call k fails once or for good, before or after its effect', async () => {
@@ -70,7 +70,7 @@ describe('rotation, in process: a dependency fails at every call, then at random
         }
       }
     }
-  }, 240_000);
+  }, 360_000);
 
   it('each target refuses writes in turn (full disk), with and without the secret file', async () => {
     for (const readOnly of [...LOCATION_NAMES, 'vault']) {
@@ -99,6 +99,23 @@ describe('rotation, in process: a dependency fails at every call, then at random
   }, 240_000);
 });
 
+describe('rotation vs env sync, in process: a sync starts after every dependency call of a rotation', () => {
+  const family = 'rotation vs env sync';
+
+  it('the shipped (locked) sync is refused at every call; an unlocked writer before the re-read makes the rotation roll back', async () => {
+    const clean = await rotationRun(nextBase(), { plan: { at: [], phase: 'before', persist: false }, secretFile: true });
+    // The re-read before the commit starts at the first location read: an unlocked writer after it can only be stopped by the lock.
+    const firstRead = clean.trace.findIndex((l) => l.endsWith('.read')) + 1;
+    expect(firstRead).toBeGreaterThan(1);
+    for (let k = 1; k <= clean.trace.length; k++) {
+      tally.add(family, await rotationRun(nextBase(), { plan: { at: [], phase: 'before', persist: false }, secretFile: true, concurrentSync: { at: k, mode: 'locked' } }));
+      if (k < firstRead) tally.add(family, await rotationRun(nextBase(), { plan: { at: [], phase: 'before', persist: false }, secretFile: true, concurrentSync: { at: k, mode: 'unlocked' } }));
+    }
+    expectAllGood(family);
+    expect(new Set(tally.endings(family))).toEqual(new Set(['old', 'new']));
+  }, 240_000);
+});
+
 describe('env sync, in process: a write fails, tears, or its target is read-only', () => {
   const family = 'env sync in-process';
   const n = TARGETS.length;
@@ -110,7 +127,7 @@ describe('env sync, in process: a write fails, tears, or its target is read-only
       tally.add(family, await envRun(nextBase(), { plan: { at: [], phase: 'before', persist: false }, readOnly: k - 1 }));
       tally.add(family, await envRun(nextBase(), { plan: { at: [], phase: 'before', persist: false }, diskFullAfter: k }));
     }
-  }, 60_000);
+  }, 120_000);
 
   it('random sequences', async () => {
     const scenarios = fc.sample(
@@ -124,7 +141,7 @@ describe('env sync, in process: a write fails, tears, or its target is read-only
     );
     for (const s of scenarios) tally.add(family, await envRun(nextBase(), s));
     expectAllGood(family);
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('killed process: SIGKILL around a dependency call, then the next start recovers', () => {
@@ -140,13 +157,13 @@ describe('killed process: SIGKILL around a dependency call, then the next start 
     expectAllGood(family);
     expect(tally.endings(family).at(-1)).toBe('new');
     expect(tally.endings(family)).toContain('old');
-  }, 120_000);
+  }, 180_000);
 
   it('an env sync killed before and after each write', async () => {
     const family = 'env sync killed';
     for (let k = 1; k <= TARGETS.length; k++) for (const p of ['before', 'after'] as const) tally.add(family, await killedSyncRun(nextBase(), k, p));
     expectAllGood(family);
-  }, 60_000);
+  }, 120_000);
 });
 
 describe.skipIf(!d.ok)('container: the engine goes away or ComfyUI crashes in the container', () => {

@@ -6,14 +6,16 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { envBackupDir } from '../../app/env/sources.js';
-import { errorMessage } from '../../app/errors.js';
+import { envBackupDir, planPanelSync } from '../../app/env/sources.js';
+import { applyEnvSync } from '../../app/env/sync.js';
+import { errorMessage, PanelError } from '../../app/errors.js';
 import { tokenActions } from '../../app/tokens/actions.js';
 import type { Credential } from '../../app/tokens/credential.js';
 import { rotateCredential, type RotationDeps } from '../../app/tokens/rotation.js';
 import { makeReadOnlyDir } from '../tokens/support.js';
 import { fileBytes, lostFiles, readJournals, rotationProblems, type RotationView } from './checks.js';
 import { killedProblems, runChild } from './child-run.js';
+import { panelSync } from './env-runs.js';
 import { Faults, faultyLocation, faultyServer, faultyVault, type FaultPlan } from './inject.js';
 import { createHostRig, openHostRig, type HostRig } from './rig.js';
 import type { RunReport } from './tally.js';
@@ -59,7 +61,7 @@ type Judged = Pick<HostRig, 'config' | 'paths' | 'server' | 'locations' | 'vault
 
 /** What the rotation checks read: the server must refuse `old` and every token a journal generated, unless the vault holds it. */
 async function rotationView(rig: Judged, old: Credential): Promise<RotationView> {
-  const known = [old, ...(await readJournals(rig.vault)).map((j) => j.secrets.next)];
+  const known = [old, ...(await readJournals(rig.vault)).flatMap((j) => ('next' in j.secrets ? [j.secrets.next] : []))];
   return { vault: rig.vault, locations: rig.locations, server: rig.server, url: rig.config.comfyui.url, known };
 }
 
@@ -80,17 +82,32 @@ export interface RotationFault {
   /** A location name or "vault": that target refuses writes for the whole run. */
   readOnly?: string;
   secretFile: boolean;
+  /**
+   * After dependency call k, an `env sync` runs meanwhile: `locked` as the panel ships it (it
+   * must be refused), or `unlocked` as before the credential lock (writing the vault's token,
+   * still the old one): the rotation's re-read before its commit must catch it.
+   */
+  concurrentSync?: { at: number; mode: 'locked' | 'unlocked' };
 }
 
 export const describeFault = (s: RotationFault) =>
-  `${s.readOnly ? `read-only ${s.readOnly}` : s.plan.at.length ? `${s.plan.persist ? 'persistent ' : ''}throw at ${s.plan.at.join('+')} (${s.plan.phase})` : 'no fault'}${s.secretFile ? ', secret file' : ', PASSWORD via engine'}`;
+  `${s.readOnly ? `read-only ${s.readOnly}` : s.plan.at.length ? `${s.plan.persist ? 'persistent ' : ''}throw at ${s.plan.at.join('+')} (${s.plan.phase})` : 'no fault'}${s.secretFile ? ', secret file' : ', PASSWORD via engine'}${s.concurrentSync ? `, ${s.concurrentSync.mode} env sync after call ${s.concurrentSync.at}` : ''}`;
+
+/** The env sync that runs in the middle of a rotation; a refusal is what the locked one must get. */
+async function concurrentSync(rig: HostRig, mode: 'locked' | 'unlocked', problems: string[]): Promise<void> {
+  if (mode === 'unlocked') return void (await applyEnvSync(await planPanelSync(rig.config, rig.paths, rig.paths.configFile), { backupDir: envBackupDir(rig.paths) }));
+  const refused = await panelSync(rig).then(() => undefined, (e: unknown) => (e instanceof PanelError ? e.code : errorMessage(e)));
+  if (refused !== 'credentials-locked') problems.push(`an env sync during the rotation was not refused by the lock (${refused ?? 'it ran'})`);
+}
 
 /** One in-process rotation with a fault; returns the report and the dependency calls it made. */
 export async function rotationRun(base: string, s: RotationFault): Promise<RunReport & { trace: string[] }> {
   const rig = await createHostRig(base, s.secretFile);
   const before = await fileBytes(rigFiles(rig));
-  const f = new Faults(s.plan);
   const problems: string[] = [];
+  const f = new Faults(s.plan, async (n, _label, phase) => {
+    if (s.concurrentSync?.at === n && phase === 'after') await concurrentSync(rig, s.concurrentSync.mode, problems);
+  });
   let undo = s.readOnly ? await refuseWrites(rig, s.readOnly) : undefined;
   try {
     const res = await rotateCredential(faultyDeps(rig, f), { kind: 'rotate' }).catch((e: unknown) => e as Error);

@@ -65,7 +65,7 @@ describe.skipIf(!d.ok)('health checks against the ComfyUI double container', () 
     ...c,
     docker: { ...c.docker, host: d.ok ? d.host : '', timeoutMs: 20_000 },
     env: { ...c.env, root: envRoot, targets: [{ path: '.env', dialect: 'dotenv', keys: { COMFYUI_BEARER_TOKEN: 'token', COMFYUI_URL: 'url' } }] },
-    health: { intervalSec: 3600, retries: 0, checkTimeoutMs: 8_000, probeRequests: 20 },
+    health: { ...c.health, intervalSec: 3600, retries: 0, checkTimeoutMs: 8_000, probeRequests: 20 },
   });
 
   /** Writes the env target as the panel would, for this config's server URL. */

@@ -39,7 +39,7 @@ beforeAll(async () => {
   await writeFile(path.join(dir, 'assets', 'app.js'), 'console.log(1)');
   await writeFile(path.join(os.tmpdir(), 'outside-secret.txt'), 'do not serve');
   server = await startBrowserServer({ handlers, bus, rendererDir: dir, port: 0 });
-  const login = await request(server.port, { path: `/?key=${server.key}`, headers: { Host: `127.0.0.1:${server.port}` } });
+  const login = await request(server.port, { path: new URL(server.url).pathname + new URL(server.url).search, headers: { Host: `127.0.0.1:${server.port}` } });
   cookie = String(login.headers['set-cookie']).split(';')[0]!;
 });
 afterAll(() => server.close());
@@ -47,16 +47,18 @@ afterAll(() => server.close());
 const host = () => ({ Host: `127.0.0.1:${server.port}` });
 
 describe('browser mode access control', () => {
-  it('binds to 127.0.0.1 only and prints a URL carrying the key', () => {
-    expect(server.url).toBe(`http://127.0.0.1:${server.port}/?key=${server.key}`);
+  it('binds to 127.0.0.1 only and prints a sign-in link carrying a one-time ticket, never the launch key', () => {
+    expect(server.url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${server.port}/\\?key=[\\w-]{40,}$`));
+    expect(server.url).not.toContain(server.key);
     expect(server.key.length).toBeGreaterThanOrEqual(40);
   });
 
-  it('trades the key for an HttpOnly SameSite=Strict cookie and redirects away from the key', async () => {
-    const res = await request(server.port, { path: `/?key=${server.key}`, headers: host() });
+  it('trades a ticket for an HttpOnly SameSite=Strict cookie named after the port and redirects away from it', async () => {
+    const link = new URL(server.newLoginUrl());
+    const res = await request(server.port, { path: link.pathname + link.search, headers: host() });
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/');
-    expect(String(res.headers['set-cookie'])).toMatch(/HttpOnly; SameSite=Strict; Path=\//);
+    expect(String(res.headers['set-cookie'])).toMatch(new RegExp(`^comfy_panel_${server.port}=[\\w-]+; HttpOnly; SameSite=Strict; Path=/; Max-Age=\\d+$`));
   });
 
   it('refuses every request without the cookie or key, static files included', async () => {

@@ -69,12 +69,17 @@ async function deployment(area: string, opts: { secretFile: boolean }) {
   const configFile = path.join(home, 'config.json');
   await fs.writeFile(configFile, JSON.stringify(config));
   const manager = new ContainerManager(config, docker);
-  await manager.create();
-  // No secret mount: PASSWORD lives only in the container, put there through the engine before
-  // the first start (the recipe's entrypoint refuses to start without one when auth is required).
-  if (!opts.secretFile) await manager.writeFile(`${config.container.comfyRoot}/login/PASSWORD`, passwordFileContent(initial));
-  await manager.start();
-  await manager.waitFor('healthy', 30_000);
+  try {
+    await manager.create();
+    // No secret mount: PASSWORD lives only in the container, put there through the engine before
+    // the first start (the recipe's entrypoint refuses to start without one when auth is required).
+    if (!opts.secretFile) await manager.writeFile(`${config.container.comfyRoot}/login/PASSWORD`, passwordFileContent(initial));
+    await manager.start();
+    await manager.waitFor('healthy', 30_000);
+  } catch (e) {
+    await removeContainers(docker, [name]); // a set-up that failed must not leave its container behind
+    throw e;
+  }
   return { docker, home, name, initial, secretFile, config, configFile, manager };
 }
 
@@ -145,7 +150,7 @@ describe.skipIf(!d.ok)('token commands against the ComfyUI double container', ()
     expect(r.code).toBe(0);
     const res = r.json();
     expect(res).toMatchObject({ ok: true, outcome: 'committed', previousFingerprint: fingerprint(dep.initial.hash) });
-    expect(res.steps.map((s: { name: string }) => s.name)).toEqual(['generate', 'backup', 'stage', 'write', 'restart', 'wait-healthy', 'verify', 'commit']);
+    expect(res.steps.map((s: { name: string }) => s.name)).toEqual(['generate', 'backup', 'stage', 'write', 'restart', 'wait-healthy', 'verify', 'recheck', 'commit', 'prune-backups']);
     const state = (await vaultState())!;
     secrets.push(state.current.hash, state.current.password!);
     expect(fingerprint(state.current.hash)).toBe(res.fingerprint);

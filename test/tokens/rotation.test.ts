@@ -7,7 +7,7 @@ import { createCredential, passwordFileContent, type Credential } from '../../ap
 import { AUDIT_LOG } from '../../app/tokens/audit-log.js';
 import { JOURNAL_FILE } from '../../app/tokens/journal.js';
 import { secretFileLocation } from '../../app/tokens/locations.js';
-import { LOCK_FILE } from '../../app/tokens/lock.js';
+import { credentialLockHolder, LOCK_PREFIX } from '../../app/tokens/lock.js';
 import { recoverRotation, rotateCredential, type RotationDeps } from '../../app/tokens/rotation.js';
 import { Vault, type VaultState } from '../../app/tokens/vault.js';
 import { credentialFiles, hostDoubleServer, makeDeployment, makeReadOnlyDir, treeContents, useFastBcrypt } from './support.js';
@@ -49,7 +49,7 @@ async function expectFullyOld(s: Setup) {
   expect((await s.vault.read())?.current).toEqual(s.old);
   expect((await s.server.probe(s.old.hash)).status).toBe(200);
   await expect(fs.access(path.join(s.vault.dir, JOURNAL_FILE))).rejects.toThrow();
-  await expect(fs.access(path.join(s.vault.dir, LOCK_FILE))).rejects.toThrow();
+  expect(await credentialLockHolder(s.vault.dir)).toBeUndefined();
 }
 
 async function auditLines(vault: Vault) {
@@ -71,7 +71,7 @@ describe('rotation', () => {
     s = await setup('ok');
     const res = await rotateCredential(s.deps, { kind: 'rotate' });
     expect(res).toMatchObject({ ok: true, outcome: 'committed', kind: 'rotate' });
-    expect(res.steps.map((x) => x.name)).toEqual(['generate', 'backup', 'stage', 'write', 'restart', 'wait-healthy', 'verify', 'commit']);
+    expect(res.steps.map((x) => x.name)).toEqual(['generate', 'backup', 'stage', 'write', 'restart', 'wait-healthy', 'verify', 'recheck', 'commit']);
     const state = (await s.vault.read()) as VaultState;
     expect(state.previous).toEqual(s.old);
     expect(state.current.hash).not.toBe(s.old.hash);
@@ -80,7 +80,7 @@ describe('rotation', () => {
     expect(Object.values(await credentialFiles(s.deploy))).toEqual([passwordFileContent(state.current), passwordFileContent(state.current)]);
     expect((await s.server.probe(state.current.hash)).status).toBe(200);
     expect((await s.server.probe(s.old.hash)).status).toBe(401);
-    expect(s.steps.filter((x) => x.status === 'ok')).toHaveLength(8);
+    expect(s.steps.filter((x) => x.status === 'ok')).toHaveLength(9);
     // the journal moved to backups/ with its backups sealed; nothing readable holds a secret
     const archived = await fs.readdir(path.join(s.vault.dir, 'backups'));
     expect(archived.some((f) => f.startsWith(`rotation-${res.rotationId}`))).toBe(true);
@@ -88,7 +88,7 @@ describe('rotation', () => {
     expectNoSecrets(everything, s.old, state.current);
     const [entry] = (await auditLines(s.vault)).map((l) => JSON.parse(l));
     expect(entry).toMatchObject({ actor: 'cli:test@host', rotationId: res.rotationId, outcome: 'committed', fingerprint: res.fingerprint, previousFingerprint: res.previousFingerprint });
-    expect(entry.steps).toHaveLength(8);
+    expect(entry.steps).toHaveLength(9);
   });
 
   const failures: { step: string; arrange: (s: Setup) => void }[] = [
@@ -168,11 +168,18 @@ describe('rotation', () => {
     const outcomes = [a, b].map((r) => (r.status === 'fulfilled' ? r.value.outcome : (r.reason as Error).message));
     expect(outcomes).toContain('committed');
     expect(outcomes.find((o) => o !== 'committed')).toMatch(/already running \(pid \d+/);
-    await fs.writeFile(path.join(s.vault.dir, LOCK_FILE), JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), time: 'then' }));
+    // a lock as a dead process (then a live one) would leave it, as the newest generation
+    const plant = async (pid: number) => {
+      const gens = (await fs.readdir(s.vault.dir)).flatMap((f) => (f.startsWith(`${LOCK_PREFIX}.`) && /^\d+$/.test(f.slice(LOCK_PREFIX.length + 1)) ? [Number(f.slice(LOCK_PREFIX.length + 1))] : []));
+      const file = path.join(s.vault.dir, `${LOCK_PREFIX}.${Math.max(0, ...gens) + 1}`);
+      await fs.writeFile(file, JSON.stringify({ pid, host: os.hostname(), time: 'then', operation: 'a credential rotation', nonce: 'n' }));
+      return file;
+    };
+    await plant(2 ** 22 + 12345);
     expect((await rotateCredential(s.deps, { kind: 'rotate' })).outcome).toBe('committed');
-    await fs.writeFile(path.join(s.vault.dir, LOCK_FILE), JSON.stringify({ pid: process.pid, host: os.hostname(), time: 'now' }));
+    const live = await plant(process.pid);
     await expect(rotateCredential(s.deps, { kind: 'rotate' })).rejects.toThrow(/already running/);
-    await fs.rm(path.join(s.vault.dir, LOCK_FILE));
+    await fs.writeFile(`${live}.released`, '');
   });
 
   it('init refuses to replace a credential without force; rotate needs one', async () => {

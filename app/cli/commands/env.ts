@@ -1,8 +1,12 @@
 import { Option, type Command } from 'commander';
 import { dialects, type Dialect } from '../../config/schema.js';
 import type { EnvAudit, EnvDiff, EnvSyncPreview } from '../../contract/ops/env.js';
-import { applyEnvSync, auditEnvTree, diffEnvFiles, envScope, previewOf, scopeAt, showEnvFile } from '../../env/index.js';
+import { auditEnvTree, diffEnvFiles, envScope, previewOf, scopeAt, showEnvFile } from '../../env/index.js';
 import { envBackupDir, planPanelSync } from '../../env/sources.js';
+import { actorName } from '../../tokens/audit-log.js';
+import { syncEnvTargets } from '../../tokens/env-sync.js';
+import { retentionOf } from '../../tokens/retention.js';
+import { openVault } from '../../tokens/vault.js';
 import type { CliContext } from '../context.js';
 
 const REVEAL_NOTE = 'Secret values are masked (length and fingerprint); pass --reveal to print them.';
@@ -93,8 +97,10 @@ export function registerEnvCommands(program: Command, cli: CliContext): void {
     .option('--dry-run', 'only show what would change (masked)', false)
     .action(async (opts: { dryRun: boolean }) => {
       const { config, path: configFile } = await cli.config();
-      const plan = await planPanelSync(config, cli.paths, configFile);
-      const result = opts.dryRun ? previewOf(plan) : await applyEnvSync(plan, { backupDir: envBackupDir(cli.paths) });
+      const plan = () => planPanelSync(config, cli.paths, configFile);
+      const result = opts.dryRun
+        ? previewOf(await plan())
+        : await syncEnvTargets({ vault: openVault(config, cli.paths), plan, actor: actorName('cli'), apply: { backupDir: envBackupDir(cli.paths) }, retention: retentionOf(config, envBackupDir(cli.paths)) });
       cli.print({ json: result, human: () => syncText(result, !opts.dryRun) });
       if (result.missing.length > 0 || result.targets.some((t) => t.error)) process.exitCode = 1;
     });

@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, PanelError } from '../../errors.js';
 import { rendererDir } from '../../package-root.js';
-import { startBrowserServer } from '../../serve/server.js';
+import { DEFAULT_SESSION_LIMITS } from '../../serve/guard.js';
+import { LOGIN_URL_PATH, startBrowserServer } from '../../serve/server.js';
 import { createPanelRuntime } from '../../service/runtime.js';
 import type { CliContext } from '../context.js';
 
@@ -57,9 +58,21 @@ export function registerServeCommand(program: Command, cli: CliContext): void {
         if (code === 'EACCES') throw new PanelError(`port ${port} on ${HOST} may not be opened by this user`, 'port-denied', 'Use a port above 1023, e.g. `npm start -- --port 8390`.', { cause: e });
         throw e;
       }
-      // The key is the credential for this launch: it goes to the operator's terminal only.
-      if (cli.json) process.stdout.write(`${JSON.stringify({ url: server.url, port: server.port })}\n`);
-      else process.stdout.write(`ComfyUI Control Panel (browser mode) is listening on ${HOST}:${server.port}\nOpen: ${server.url}\nFrom another machine: ssh -L ${server.port}:127.0.0.1:${server.port} <this host>, then open the same URL.\n`);
+      // The link and the launch key are the credentials of this launch: they go to the operator's terminal only.
+      const newLink = `curl -s -X POST -H 'Authorization: Bearer ${server.key}' http://127.0.0.1:${server.port}${LOGIN_URL_PATH}`;
+      if (cli.json) process.stdout.write(`${JSON.stringify({ url: server.url, port: server.port, key: server.key })}\n`);
+      else
+        process.stdout.write(
+          [
+            `ComfyUI Control Panel (browser mode) is listening on ${HOST}:${server.port}`,
+            `Open: ${server.url}`,
+            `  (this link signs in once, within ${DEFAULT_SESSION_LIMITS.ticketTtlMs / 60_000} minutes; a session lasts up to ${DEFAULT_SESSION_LIMITS.maxAgeMs / 3_600_000} h, ${DEFAULT_SESSION_LIMITS.idleMs / 3_600_000} h without use, or until you sign out)`,
+            `A new sign-in link: ${newLink}`,
+            `Scripts: send the header "Authorization: Bearer ${server.key}"`,
+            `From another machine: ssh -L ${server.port}:127.0.0.1:${server.port} <this host>, then open the link.`,
+            '',
+          ].join('\n'),
+        );
       await new Promise<void>((resolve) => {
         const stop = () => void Promise.all([server.close(), runtime.dispose()]).then(() => resolve());
         process.once('SIGINT', stop);

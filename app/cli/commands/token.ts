@@ -35,7 +35,9 @@ function auditText(a: TokenAudit): string {
     lines.push(`${a.distinctTokens.length} different tokens in use: ${a.distinctTokens.map((t) => `${t.fingerprint} [${t.knownAs}] in ${t.locations.join(', ')}`).join('; ')}`);
     lines.push('  unify them with: comfy-panel token unify --to <fingerprint>');
   }
-  if (a.pendingRotation) lines.push(`an interrupted rotation ${a.pendingRotation.rotationId} (step ${a.pendingRotation.step}) is pending: run comfy-panel token recover`);
+  const pending = a.pendingRotation;
+  if (pending?.damaged) lines.push(`the journal of an interrupted operation is damaged: ${pending.damaged}`);
+  else if (pending) lines.push(`an interrupted ${pending.kind === 'env-sync' ? 'env sync' : 'rotation'} ${pending.rotationId} (step ${pending.step}) is pending: run comfy-panel token recover`);
   lines.push(a.consistent ? 'consistent' : 'NOT consistent', TOKEN_NOTE);
   return lines.join('\n');
 }

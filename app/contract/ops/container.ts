@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { op } from '../define.js';
 import type { LogLine } from '../events.js';
 
-export type ContainerPhase = 'absent' | 'created' | 'starting' | 'healthy' | 'unhealthy' | 'stopped' | 'crashed';
+/** `unknown`: the engine could not be asked (permission denied, not running, timed out); never taken for `absent`. */
+export type ContainerPhase = 'absent' | 'created' | 'starting' | 'healthy' | 'unhealthy' | 'stopped' | 'crashed' | 'unknown';
 
 export interface ContainerState {
   name: string;
@@ -63,7 +64,8 @@ export interface PublishedPort {
 
 /** Everything `inspect` tells about the configured container, as plain data. */
 export interface ContainerStatus extends ContainerState {
-  exists: boolean;
+  /** null when the engine could not be asked (the overview's problem says why). */
+  exists: boolean | null;
   /** Created by the panel (label io.comfy-panel.managed=true). */
   managed: boolean;
   /** Exists under the configured name but was made by something else (compose, docker run). */

@@ -47,8 +47,15 @@ export interface TokenAudit {
   distinctTokens: { fingerprint: string; knownAs: 'current' | 'previous' | 'unknown'; locations: string[] }[];
   /** Facts from the live server; null when not checked (no vault credential, or no previous one). */
   live: { acceptsCurrent: boolean | null; rejectsAnonymous: boolean | null; rejectsPrevious: boolean | null; error?: string };
-  /** A rotation that did not finish (recovered at the next rotation, or with `token recover`). */
-  pendingRotation?: { rotationId: string; step: string };
+  /** A rotation or env sync that did not finish (settled at the next start or rotation, or with `token recover`). */
+  pendingRotation?: {
+    rotationId: string;
+    step: string;
+    /** "rotate", "init", "unify" or "env-sync". */
+    kind?: string;
+    /** Set when the journal is damaged and cannot be settled automatically: what is wrong and what to do. */
+    damaged?: string;
+  };
 }
 
 export interface RotationResult {
@@ -77,6 +84,12 @@ export interface AuditEntry {
   outcome: RotationResult['outcome'];
   failedStep?: string;
   durationMs: number;
+  /**
+   * Set on entries whose fingerprints are keyed with the install's key. Entries written before
+   * keyed fingerprints lack it: theirs are unkeyed SHA-256 and will not match today's (a
+   * fingerprint of either kind is still accepted by `token unify --to`).
+   */
+  keyedFingerprints?: boolean;
 }
 
 export interface TokenImportResult {

@@ -17,6 +17,8 @@ export const containerCheck: HealthCheck = {
       const problem = classifyDockerError(e);
       return fail(problem.message, fixFor(problem.kind, { text: problem.fix }));
     }
+    // An engine that could not be asked says nothing about the container: never "absent".
+    if (s.phase === 'unknown' || s.exists === null) return unknown(`the engine did not say what state container ${name} is in`);
     if (!s.exists) return fail(`container ${name} does not exist`, fixFor('no-such-container'));
     // A start that failed (port taken, no NVIDIA runtime) leaves the container created or stopped with Docker's reason.
     if (s.startError && (s.phase === 'created' || s.phase === 'stopped')) {

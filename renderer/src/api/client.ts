@@ -53,6 +53,12 @@ export function browserClient(base = window.location.origin): PanelClient {
   };
 }
 
+/** Browser mode: ends this session on the server (its cookie and event socket), then shows the signed-out page. */
+export async function signOut(): Promise<void> {
+  await fetch('/api/session/logout', { method: 'POST', credentials: 'same-origin' }).catch(() => undefined);
+  window.location.replace('/');
+}
+
 export function createClient(): PanelClient {
   return window.comfyPanel ? electronClient(window.comfyPanel) : browserClient();
 }

@@ -15,6 +15,7 @@ export const phaseLight: Record<DisplayPhase, Light> = {
   crashed: 'fail',
   stopped: 'warn',
   absent: 'unknown',
+  unknown: 'unknown',
 };
 
 /**

@@ -29,6 +29,7 @@ const PHASE_WORDS: Record<DisplayPhase, string> = {
   crashed: 'crashed',
   stopped: 'stopped',
   absent: 'absent',
+  unknown: 'unknown (the engine could not be asked)',
 };
 
 /** The container's state and controls. A click shows its transition at once (starting…, restarting…) until Docker reports the move. */
