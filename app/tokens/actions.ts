@@ -94,7 +94,8 @@ export function tokenActions(config: PanelConfig, paths: PanelPaths, opts: Token
   return {
     vault,
     audit: (): Promise<TokenAudit> => auditCredential(deps()),
-    rotate: (): Promise<RotationResult> => rotateCredential(deps(), { kind: 'rotate' }),
+    /** Keeps the vault's username unless `username` is given. */
+    rotate: (username?: string): Promise<RotationResult> => rotateCredential(deps(), { kind: 'rotate', ...(username ? { username } : {}) }),
     init: (force = false): Promise<RotationResult> => rotateCredential(deps(), { kind: 'init', force }),
     recover: (): Promise<RotationResult> => recoverRotation(deps()),
     /** At start: settle a rotation a crash interrupted, if its journal is there (no Docker call otherwise). */

@@ -40,14 +40,15 @@ export interface RotationDeps {
   server: ComfyServerControl;
   /** Who acts, for the audit log: "cli:user@host" or "ui:user@host". */
   actor: string;
-  /** Username for a new credential. */
+  /** Username for a first credential (config credential.username); a rotation keeps the current one. */
   username: string;
   onStep?: (step: RotationStep) => void;
   /** Old backups pruned after a committed rotation (they hold old credentials); none without. */
   retention?: RetentionPolicy;
 }
 
-export type RotationPlan = { kind: 'rotate' } | { kind: 'init'; force?: boolean } | { kind: 'unify'; to: Credential };
+/** A rotation keeps the current username (line 2 of PASSWORD) unless `username` asks for another. */
+export type RotationPlan = { kind: 'rotate'; username?: string } | { kind: 'init'; force?: boolean } | { kind: 'unify'; to: Credential };
 
 type StepRecord = RotationResult['steps'][number];
 
@@ -313,7 +314,8 @@ async function rotateLocked(deps: RotationDeps, plan: RotationPlan): Promise<Rot
 
   let staged: { journal: RotationJournal; secrets: JournalSecrets };
   try {
-    next ??= await runner.run('generate', () => createCredential(deps.username));
+    const username = plan.kind === 'rotate' ? (plan.username ?? old?.username ?? deps.username) : deps.username;
+    next ??= await runner.run('generate', () => createCredential(username));
     staged = await stage(deps, runner, next, old, plan.kind, startedAt);
   } catch {
     return logged(deps, result(plan.kind, runner, 'rolled-back', old, undefined), startedAt); // nothing was written yet

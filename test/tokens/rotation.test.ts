@@ -193,6 +193,21 @@ describe('rotation', () => {
     expect((await empty.vault.read())?.previous).toBeUndefined();
   });
 
+  it('a rotation keeps the current username (an imported "operator"), not the config\'s; another only when asked (issue 17 item 9)', async () => {
+    s = await setup('username');
+    const imported = { ...s.old, username: 'operator' };
+    await s.vault.write({ current: imported });
+    for (const f of Object.keys(await credentialFiles(s.deploy))) await fs.writeFile(path.join(s.deploy, f), passwordFileContent(imported));
+    expect((await rotateCredential(s.deps, { kind: 'rotate' })).outcome).toBe('committed');
+    const kept = (await s.vault.read())!.current;
+    expect(kept.username).toBe('operator');
+    expect(kept.hash).not.toBe(imported.hash);
+    expect(Object.values(await credentialFiles(s.deploy)).map((c) => c.split('\n')[1])).toEqual(['operator', 'operator']);
+    expect((await rotateCredential(s.deps, { kind: 'rotate', username: 'alice' })).outcome).toBe('committed');
+    expect((await s.vault.read())!.current.username).toBe('alice');
+    expect(Object.values(await credentialFiles(s.deploy)).map((c) => c.split('\n')[1])).toEqual(['alice', 'alice']);
+  });
+
   it('unify writes a given token everywhere and keeps the old one as previous', async () => {
     s = await setup('unify');
     const other = await createCredential('comfy');
