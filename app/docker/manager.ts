@@ -431,8 +431,10 @@ export class ContainerManager {
     const owner = (await headerOf(pathInContainer)) ?? (await headerOf(dir));
     const tar = await packFile(pathInContainer, Buffer.isBuffer(data) ? data : Buffer.from(data, 'utf8'), mode, owner);
     try {
-      // copyUIDGID makes Docker keep the owner from the tar header instead of root.
-      await container.putArchive(tar, { path: dir, copyUIDGID: '1' });
+      // Docker keeps the tar header's owner as it is. copyUIDGID would instead chown to the container's
+      // configured user, looked up in the engine host's passwd: "comfy" (the recipe's USER) or "1000:1000"
+      // fails there with "getent unable to find entry".
+      await container.putArchive(tar, { path: dir });
     } catch (e) {
       throw this.fail(e);
     }

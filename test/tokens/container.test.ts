@@ -161,7 +161,7 @@ describe.skipIf(!d.ok)('token commands against the ComfyUI double container', ()
     expect((await probeAuth(url, undefined, 3000)).status).toBe(401);
     const targets = await readTargets();
     expect(targets.compose).toEqual({ COMFYUI_BEARER_TOKEN: state.current.hash, COMFYUI_URL: url });
-    expect(targets.notebook).toEqual({ COMFYUI_BEARER_TOKEN: state.current.hash, COMFYUI_PASSWORD: state.current.password, COMFYUI_USER: 'comfy' });
+    expect(targets.notebook).toEqual({ COMFYUI_BEARER_TOKEN: state.current.hash, COMFYUI_PASSWORD: state.current.password, COMFYUI_USER: 'qwen' }); // the imported username is kept
     expect((await dep.manager.readFile('/workspace/ComfyUI/login/PASSWORD')).toString()).toBe(passwordFileContent(state.current));
     expect((await fs.stat(dep.secretFile)).mode & 0o777).toBe(0o600);
   });
@@ -232,7 +232,7 @@ describe.skipIf(!d.ok)('token commands against the ComfyUI double container', ()
       'rollback-wait-healthy:ok',
       'rollback-verify:ok',
     ]);
-    await vi.waitFor(async () => expect((await handlers.tokenAudit({})).pendingRotation).toBeUndefined());
+    await vi.waitFor(async () => expect((await handlers.tokenAudit({})).pendingRotation).toBeUndefined(), { timeout: 30_000, interval: 250 });
     const audit = await handlers.tokenAudit({});
     expect(audit).toMatchObject({ consistent: true, vault: { fingerprint: fingerprint(before.hash) } });
   });
