@@ -97,6 +97,20 @@ export function tokenActions(config: PanelConfig, paths: PanelPaths, opts: Token
     retention: retentionOf(config, envBackupDir(paths)),
     ...(opts.onStep ? { onStep: opts.onStep } : {}),
   });
+  /**
+   * Without a secret file the credential can only be written into an existing container; with
+   * neither, the first start would create a container that refuses to run without a password
+   * (and a rollback would do so again): refuse before anything is touched.
+   */
+  const refuseWithoutPasswordSource = async () => {
+    if (opts.locations || config.container.secretFile) return;
+    if ((await containerManager().status()).exists) return;
+    throw new PanelError(
+      `container ${config.container.name} does not exist and no container.secretFile is configured, so the new credential has nowhere to go before the first start`,
+      'no-secret-file',
+      'Set container.secretFile in the config (e.g. a file under the panel\'s data folder, mounted read-only like the recipe\'s compose.yaml does) and run `comfy-panel token init` again; or create the container with its own login/PASSWORD and `comfy-panel token import --from-container`.',
+    );
+  };
   // Rotations, rollbacks and unify also replace ComfyUI-Login's session key, so browser sessions end with the old password.
   const rotationDeps = (): RotationDeps => {
     const d = deps();
@@ -108,7 +122,10 @@ export function tokenActions(config: PanelConfig, paths: PanelPaths, opts: Token
     audit: (): Promise<TokenAudit> => auditCredential(deps()),
     /** Keeps the vault's username unless `username` is given. */
     rotate: (username?: string): Promise<RotationResult> => rotateCredential(rotationDeps(), { kind: 'rotate', ...(username ? { username } : {}) }),
-    init: (force = false): Promise<RotationResult> => rotateCredential(rotationDeps(), { kind: 'init', force }),
+    async init(force = false): Promise<RotationResult> {
+      await refuseWithoutPasswordSource();
+      return rotateCredential(rotationDeps(), { kind: 'init', force });
+    },
     recover: (): Promise<RotationResult> => recoverRotation(rotationDeps()),
     /** At start: settle a rotation a crash interrupted, if its journal is there (no Docker call otherwise). */
     recoverIfPending: async (): Promise<RotationResult | undefined> => ((await readJournal(vault)) ? recoverRotation(rotationDeps()) : undefined),

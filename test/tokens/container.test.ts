@@ -83,7 +83,7 @@ async function deployment(area: string, opts: { secretFile: boolean }) {
   return { docker, home, name, initial, secretFile, config, configFile, manager };
 }
 
-describe.skipIf(!d.ok)('token commands against the ComfyUI double container', () => {
+describe.skipIf(!d.ok)('token commands against the ComfyUI double container', { timeout: 120_000 }, () => {
   let dep: Awaited<ReturnType<typeof deployment>>;
   const printed: string[] = [];
   const secrets: string[] = [];
@@ -259,7 +259,7 @@ describe.skipIf(!d.ok)('token commands against the ComfyUI double container', ()
   });
 });
 
-describe.skipIf(!d.ok)('rotation writing login/PASSWORD through the engine (no secret file)', () => {
+describe.skipIf(!d.ok)('rotation writing login/PASSWORD through the engine (no secret file)', { timeout: 120_000 }, () => {
   let dep: Awaited<ReturnType<typeof deployment>>;
   beforeAll(async () => {
     dep = await deployment('tokens-archive', { secretFile: false });
