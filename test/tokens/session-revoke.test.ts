@@ -67,7 +67,7 @@ describe.skipIf(!d.ok)('a rotation ends the browser sessions of the old password
       await waitFor('the container to answer', async () => (await fetch(`${config.comfyui.url}/system_stats`, { redirect: 'manual', signal: AbortSignal.timeout(2_000) })).status, 150_000);
     } catch (e) {
       const logs = await c.logs({ stdout: true, stderr: true, follow: false }).catch(() => Buffer.from(''));
-      throw new Error(`${(e as Error).message}; state ${JSON.stringify((await c.inspect()).State)}; logs: ${logs.toString('utf8').slice(-1500)}`);
+      throw new Error(`${(e as Error).message}; state ${JSON.stringify((await c.inspect()).State)}; logs: ${logs.toString('utf8').slice(-1500)}`, { cause: e });
     }
     await openVault(config, paths()).write({ current: initial });
   }, 200_000);
