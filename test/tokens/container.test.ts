@@ -191,7 +191,7 @@ describe.skipIf(!d.ok)('token commands against the ComfyUI double container', { 
     expect(first).toMatchObject({ ok: false, outcome: 'rolled-back', failedStep: 'restart' });
     failVerify = true;
     const second = await actions.rotate();
-    expect(second).toMatchObject({ ok: false, outcome: 'rolled-back', failedStep: 'verify' });
+    expect(second, JSON.stringify(second.steps)).toMatchObject({ ok: false, outcome: 'rolled-back', failedStep: 'verify' });
     expect(second.steps.map((s) => s.name)).toContain('rollback-verify');
     expect((await vaultState())!.current).toEqual(before);
     expect(await treeContents(path.join(dep.home, 'project'))).toEqual(files);
