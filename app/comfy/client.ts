@@ -377,7 +377,8 @@ async function eachChunk(res: Response, o: BodyLimits, onChunk: (chunk: Uint8Arr
     throw tooLarge();
   }
   if (!res.body) return 0;
-  const reader = res.body.getReader();
+  // Typed: the DOM and Node stream typings disagree on what getReader() yields, and it is bytes here.
+  const reader: ReadableStreamDefaultReader<Uint8Array> = res.body.getReader();
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
     onAbort = () => reject(new ComfyError('timeout', `${o.what}: the answer did not complete within ${o.timeoutMs} ms`, 'Is ComfyUI busy or hung? Raise comfyui.timeoutMs if the server is just slow'));

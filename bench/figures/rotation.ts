@@ -6,7 +6,6 @@
  * steps, each against the container's own restart-to-first-200 time measured in the same run.
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
@@ -18,6 +17,7 @@ import { tokenActions } from '../../app/tokens/actions.js';
 import { bcryptCost, createCredential, generatePassword, passwordFileContent } from '../../app/tokens/credential.js';
 import { openVault } from '../../app/tokens/vault.js';
 import { ensureDoubleImage } from '../../test/support/double-image.js';
+import { freePort } from '../../test/docker/helpers.js';
 import { requireDocker } from '../../test/support/docker.js';
 import { secretFileLocation } from '../../app/tokens/locations.js';
 import { rotateCredential } from '../../app/tokens/rotation.js';
@@ -70,14 +70,6 @@ export const rotationFigure: Figure = {
     }
   },
 };
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /**
  * Polls the server with every token it might hold; adds up the time during which none of them
