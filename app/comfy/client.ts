@@ -9,11 +9,15 @@ export type { ApiGraph, ImageRef } from './shapes.js';
 export type { ComfyMessage } from './messages.js';
 export type { ComfyWatch, SocketState, WatchOptions } from './socket.js';
 
+/** Where a client's token came from: the vault, an override for this run (COMFYUI_TOKEN), or none. */
+export type TokenSource = 'vault' | 'override' | 'none';
+
 export interface ComfyClientOptions {
   /** e.g. http://127.0.0.1:8188 (a trailing slash is ignored). */
   baseUrl: string;
   /** The bcrypt hash from login/PASSWORD; undefined when the server has no login node. */
   token?: string;
+  tokenSource?: TokenSource;
   /** Deadline of each request, its whole body included. */
   timeoutMs: number;
   fetch?: typeof fetch;
@@ -177,6 +181,8 @@ function promptError(status: number, body: unknown, graph: ApiGraph): ComfyError
 export class ComfyClient {
   readonly baseUrl: string;
   readonly timeoutMs: number;
+  /** Not secret: lets a run record say whose token was refused. */
+  readonly tokenSource: TokenSource | undefined;
   /** Private so the token never lands in a log or a JSON dump of the client. */
   readonly #token: string | undefined;
   readonly #fetch: typeof fetch;
@@ -187,6 +193,7 @@ export class ComfyClient {
     this.baseUrl = trimBase(opts.baseUrl);
     this.timeoutMs = opts.timeoutMs;
     this.#token = opts.token;
+    this.tokenSource = opts.tokenSource;
     this.#fetch = opts.fetch ?? fetch;
     this.#maxJson = opts.maxJsonBytes ?? MAX_JSON_BYTES;
     this.#maxImage = opts.maxImageBytes ?? MAX_IMAGE_BYTES;
@@ -370,8 +377,8 @@ async function eachChunk(res: Response, o: BodyLimits, onChunk: (chunk: Uint8Arr
     throw tooLarge();
   }
   if (!res.body) return 0;
-  // The body stream is typed `any` chunks in this lib setup; a fetch body yields bytes.
-  const reader = res.body.getReader() as ReadableStreamDefaultReader<Uint8Array>;
+  // Typed: the DOM and Node stream typings disagree on what getReader() yields, and it is bytes here.
+  const reader: ReadableStreamDefaultReader<Uint8Array> = res.body.getReader();
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
     onAbort = () => reject(new ComfyError('timeout', `${o.what}: the answer did not complete within ${o.timeoutMs} ms`, 'Is ComfyUI busy or hung? Raise comfyui.timeoutMs if the server is just slow'));

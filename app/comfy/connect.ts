@@ -10,5 +10,6 @@ import { ComfyClient } from './client.js';
 export async function comfyClientFor(config: PanelConfig, paths: PanelPaths, opts: { env?: NodeJS.ProcessEnv; keys?: VaultKeys } = {}): Promise<ComfyClient> {
   const override = opts.env?.COMFYUI_TOKEN?.trim();
   const token = override || (await readCurrentCredential(config, paths, opts.keys))?.hash;
-  return new ComfyClient({ baseUrl: config.comfyui.url, token, timeoutMs: config.comfyui.timeoutMs });
+  const tokenSource = override ? 'override' : token ? 'vault' : 'none';
+  return new ComfyClient({ baseUrl: config.comfyui.url, token, tokenSource, timeoutMs: config.comfyui.timeoutMs });
 }

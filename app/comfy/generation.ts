@@ -207,6 +207,7 @@ export async function runGeneration(opts: RunGenerationOptions): Promise<Generat
     images,
     timings,
     cached: tracker.cached,
+    ...(opts.client.tokenSource ? { tokenSource: opts.client.tokenSource } : {}),
   };
   if (error !== undefined) {
     result.error = error instanceof Interrupted ? 'interrupted by the operator' : errorMessage(error);

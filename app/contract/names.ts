@@ -118,6 +118,7 @@ export const checkTitles: Readonly<Record<string, string>> = {
   'login-node': 'ComfyUI-Login',
   'auth-rejects-anonymous': 'Anonymous requests refused',
   'auth-accepts-token': 'Vault token accepted',
+  'userdata-exposure': 'User data writable without login',
   'token-consistency': 'Token copies agree',
   'env-consistency': '.env files consistent',
   gpu: 'GPU',

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type Docker from 'dockerode';
 import type { PanelConfig } from '../config/schema.js';
 import type { ContainerStatus, Fact, LoginNodeReport } from '../contract/ops/container.js';
+import { probeEnforcement } from '../comfy/enforcement.js';
 import { errorMessage } from '../errors.js';
 import type { DockerTarget } from './connection.js';
 import type { ContainerManager } from './manager.js';
@@ -77,7 +78,7 @@ async function loaded(m: ContainerManager, s: ContainerStatus, runs: LoginNodeRu
   // and so is the absence of both lines once Docker's healthcheck found the server answering. Either
   // is remembered, so the logs are not read again (a long log each time) until the next start.
   if (importLine === 'failed') {
-    const fact = { value: false, detail: 'ComfyUI reported "IMPORT FAILED" for ComfyUI-Login since the last start' };
+    const fact: Fact = { value: false, problem: 'import-failed', detail: 'ComfyUI lists ComfyUI-Login under "IMPORT FAILED" in the log since the last start: the server runs without authentication' };
     runs.remember(s.id ?? '', run, fact);
     return fact;
   }
@@ -101,32 +102,29 @@ export function publishedUrl(s: ContainerStatus, containerPort: number, target?:
   return `http://${host.includes(':') ? `[${host}]` : host}:${port.hostPort}`;
 }
 
-async function enforced(s: ContainerStatus, config: PanelConfig, target?: DockerTarget): Promise<Fact> {
+async function enforced(s: ContainerStatus, config: PanelConfig, token: string | undefined, target?: DockerTarget): Promise<Fact> {
   if (s.phase !== 'healthy' && s.phase !== 'starting' && s.phase !== 'unhealthy') return unknown('the container is not running');
   const base = publishedUrl(s, config.container.containerPort, target);
   if (!base) return unknown(`port ${config.container.containerPort} is not published to the host`);
-  const url = `${base}/system_stats`;
-  try {
-    // Accept JSON: with text/html ComfyUI-Login answers 302 to /login instead of 401.
-    const res = await fetch(url, { headers: { accept: 'application/json' }, redirect: 'manual', signal: AbortSignal.timeout(config.comfyui.timeoutMs) });
-    await res.body?.cancel();
-    if (res.status === 401) return { value: true, detail: `an anonymous GET ${url} got 401` };
-    if (res.ok) return { value: false, detail: `an anonymous GET ${url} got ${res.status}: anyone who can reach the port can use ComfyUI` };
-    return unknown(`an anonymous GET ${url} got ${res.status}, neither 401 nor 200`);
-  } catch (e) {
-    return unknown(`${url} did not answer: ${errorMessage(e)}`);
-  }
+  return probeEnforcement(base, { ...(token ? { token } : {}), timeoutMs: config.comfyui.timeoutMs });
 }
 
-/** The three facts about ComfyUI-Login, each checked on its own. */
+/**
+ * The three facts about ComfyUI-Login, each checked on its own. `token` (SECRET, the vault's
+ * hash, when known) lets "enforced" see a node that answers a valid token with a redirect.
+ */
 export async function checkLoginNode(
   m: ContainerManager,
   config: PanelConfig,
   runs: LoginNodeRuns,
   target?: DockerTarget,
-  /** The status and inspect the caller already has (the container overview): no second inspect. */
-  known?: { status: ContainerStatus; info: Docker.ContainerInspectInfo | undefined },
+  opts: {
+    /** The status and inspect the caller already has (the container overview): no second inspect. */
+    known?: { status: ContainerStatus; info: Docker.ContainerInspectInfo | undefined };
+    token?: string;
+  } = {},
 ): Promise<LoginNodeReport> {
+  const { known, token } = opts;
   const s = known?.status ?? (await m.status());
   if (!s.exists) {
     const none = unknown('the container does not exist');
@@ -136,7 +134,7 @@ export async function checkLoginNode(
   const [i, l, e] = await Promise.all([
     installed(m, nodeDir),
     loaded(m, s, runs, known?.info).catch((err: unknown) => unknown(`could not read the logs: ${errorMessage(err)}`)),
-    enforced(s, config, target),
+    enforced(s, config, token, target),
   ]);
   return { installed: i, loaded: l, enforced: e };
 }

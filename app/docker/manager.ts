@@ -464,8 +464,10 @@ export class ContainerManager {
     const owner = (await headerOf(pathInContainer)) ?? (await headerOf(dir));
     const tar = await packFile(pathInContainer, Buffer.isBuffer(data) ? data : Buffer.from(data, 'utf8'), mode, owner);
     try {
-      // copyUIDGID makes Docker keep the owner from the tar header instead of root.
-      await container.putArchive(tar, { path: dir, copyUIDGID: '1' });
+      // Docker keeps the tar header's owner as it is. copyUIDGID would instead chown to the container's
+      // configured user, looked up in the engine host's passwd: "comfy" (the recipe's USER) or "1000:1000"
+      // fails there with "getent unable to find entry".
+      await container.putArchive(tar, { path: dir });
     } catch (e) {
       throw this.fail(e);
     }
@@ -571,9 +573,12 @@ export class ContainerManager {
     }
   }
 
-  /** Installed, loaded and enforced: each a separate fact with its detail. */
-  async verifyLoginNode(known?: { status: ContainerStatus; info: Docker.ContainerInspectInfo | undefined }): Promise<LoginNodeReport> {
-    return checkLoginNode(this, this.config, this.loginNodeRuns, this.target, known);
+  /**
+   * Installed, loaded and enforced: each a separate fact with its detail. `known`: the status and
+   * inspect the caller already has (no second inspect); `token` (SECRET) sharpens "enforced".
+   */
+  async verifyLoginNode(opts: { known?: { status: ContainerStatus; info: Docker.ContainerInspectInfo | undefined }; token?: string } = {}): Promise<LoginNodeReport> {
+    return checkLoginNode(this, this.config, this.loginNodeRuns, this.target, opts);
   }
 
   /**
@@ -604,7 +609,7 @@ export class ContainerManager {
     const info = await this.inspect();
     const status = await this.statusOf(info);
     const [loginNode, stats, gpu] = await Promise.all([
-      this.verifyLoginNode({ status, info }),
+      this.verifyLoginNode({ known: { status, info } }),
       this.statsWithin(info, opts.statsWithinMs ?? 150),
       this.gpu({ info }).catch(() => ({ gpus: null, reason: 'not available' })),
     ]);
@@ -612,6 +617,7 @@ export class ContainerManager {
     if (status.phase !== 'healthy') reasons.push(`the container is ${status.phase}, not healthy`);
     if (this.config.container.authRequired) {
       if (loginNode.installed.value === false) reasons.push(`ComfyUI-Login is not installed: ${loginNode.installed.detail}`);
+      if (loginNode.loaded.value === false) reasons.push(`ComfyUI-Login is not loaded: ${loginNode.loaded.detail}`);
       if (loginNode.enforced.value !== true) reasons.push(`authentication is not enforced: ${loginNode.enforced.detail}`);
     }
     return { ...status, loginNode, stats, gpu, ok: reasons.length === 0, reasons };

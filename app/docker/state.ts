@@ -99,7 +99,8 @@ export function statusOf(name: string, info: Docker.ContainerInspectInfo, delibe
   const workingDir = labels['com.docker.compose.project.working_dir'];
   const startedAt = realTime(st.StartedAt);
   const finishedAt = realTime(st.FinishedAt);
-  const exited = !st.Running && st.Status !== 'created';
+  // A restarting container (its policy brings it back after a crash) keeps the exit code of that crash.
+  const exited = (!st.Running && st.Status !== 'created') || st.Restarting;
   return {
     name,
     phase: phaseOf(info, deliberate, now),

@@ -8,7 +8,7 @@ import type { HealthCheck } from './check.js';
  */
 export const checksReading: Readonly<Record<LiveFact, readonly string[] | 'all'>> = {
   // Engine, container, its healthcheck, the login node in it, and the server it publishes.
-  container: ['docker', 'container', 'docker-health', 'login-node', 'auth-rejects-anonymous', 'auth-accepts-token', 'token-consistency', 'gpu', 'comfyui-version'],
+  container: ['docker', 'container', 'docker-health', 'login-node', 'auth-rejects-anonymous', 'auth-accepts-token', 'userdata-exposure', 'token-consistency', 'gpu', 'comfyui-version'],
   // The vault's credential is what the token checks compare and send.
   vault: ['auth-accepts-token', 'token-consistency', 'generation'],
   // env targets hold copies of the token.

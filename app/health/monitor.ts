@@ -25,12 +25,16 @@ export interface MonitorOptions {
 
 /**
  * Sweeps every config health.intervalSec, keeps the history on disk, and tells the
- * notifier about state changes only. One sweep at a time: asking while one runs joins it.
+ * notifier about state changes only. One sweep at a time: asking while one runs gets the
+ * next one, which starts when it ends (shared by everyone who asks meanwhile), so a change
+ * made while a sweep was in flight (a Fix button's run) is always seen by the sweep asked after it.
  */
 export class HealthMonitor {
   private readonly history: Promise<HealthHistory>;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<HealthSweep> | undefined;
+  /** The sweep that follows the running one, for callers that asked while it ran. */
+  private queued: Promise<HealthSweep> | undefined;
   private nextAt: number | undefined;
   private stopped = true;
   /** Checks asked for by recheck() and not run yet, and the timer that gathers them. */
@@ -71,6 +75,7 @@ export class HealthMonitor {
     this.dueTimer = undefined;
     this.due.clear();
     this.nextAt = undefined;
+    await this.queued?.catch(() => undefined);
     await Promise.allSettled([this.running, this.rechecking]);
   }
 
@@ -83,19 +88,32 @@ export class HealthMonitor {
     this.nextAt = Date.now() + delayMs;
     this.timer = setTimeout(() => {
       this.nextAt = undefined;
-      this.sweep()
+      // The schedule only needs a recent sweep: it joins one in progress.
+      (this.running ?? this.begin())
         .catch(() => undefined) // a failed save must not stop the schedule; the next sweep tries again
         .finally(() => this.schedule(this.intervalMs()));
     }, delayMs);
     if (!this.opts.keepAlive) this.timer.unref();
   }
 
-  /** A full sweep now (joins the one in progress). */
+  /** A full sweep that starts no earlier than this call (the one after the sweep in progress, if any). */
   sweep(): Promise<HealthSweep> {
-    this.running ??= this.doSweep().finally(() => {
-      this.running = undefined;
+    if (!this.running) return this.begin();
+    this.queued ??= this.running
+      .catch(() => undefined)
+      .then(() => {
+        this.queued = undefined;
+        return this.begin();
+      });
+    return this.queued;
+  }
+
+  private begin(): Promise<HealthSweep> {
+    const run = this.doSweep().finally(() => {
+      if (this.running === run) this.running = undefined;
     });
-    return this.running;
+    this.running = run;
+    return run;
   }
 
   /**

@@ -1,4 +1,5 @@
 import { ComfyClient, probeAuth, type ProbeResult, type SystemStats } from '../comfy/client.js';
+import { probeEnforcement, probeUserdataExposure, type Enforcement, type Exposure } from '../comfy/enforcement.js';
 import { listRuns, runsFile } from '../comfy/runs.js';
 import type { PanelPaths } from '../config/paths.js';
 import type { PanelConfig } from '../config/schema.js';
@@ -94,8 +95,22 @@ export class SweepContext {
     }
   }
 
+  /** The three facts; with the vault's token, "enforced" also sees a node that answers tokens with a redirect. */
   loginNode(): Promise<LoginNodeReport> {
-    return this.once('login-node', () => this.manager.verifyLoginNode());
+    return this.once('login-node', async () => this.manager.verifyLoginNode({ token: (await this.credential())?.hash }));
+  }
+
+  /** Whether comfyui.url really enforces a password for scripts (anonymous, empty token, Bearer, CORS origin). */
+  enforcement(): Promise<Enforcement> {
+    return this.once('enforcement', async () => {
+      const token = (await this.credential())?.hash;
+      return probeEnforcement(this.config.comfyui.url, { ...(token ? { token } : {}), timeoutMs: this.config.comfyui.timeoutMs });
+    });
+  }
+
+  /** Whether anonymous user-data .js/.css requests pass ComfyUI-Login at comfyui.url (reads a name that does not exist). */
+  userdataExposure(): Promise<Exposure> {
+    return this.once('userdata-exposure', () => probeUserdataExposure(this.config.comfyui.url, this.config.comfyui.timeoutMs));
   }
 
   gpu(): Promise<GpuReport> {

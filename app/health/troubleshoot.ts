@@ -13,6 +13,11 @@ export type FailureClass =
   | 'login-node-not-installed'
   | 'login-node-not-loaded'
   | 'login-node-not-enforced'
+  | 'login-node-no-password'
+  | 'login-node-no-token-support'
+  | 'login-node-cors-origin'
+  | 'login-node-import-failed'
+  | 'userdata-exposed'
   | 'gpu-unused'
   | 'comfy-unreachable'
   | 'token-rejected'
@@ -23,6 +28,8 @@ export type FailureClass =
   | 'env-readable-secret'
   | 'models-missing'
   | 'generation-failed'
+  | 'generation-never-run'
+  | 'generation-token-override'
   | 'check-timeout';
 
 export interface Remedy {
@@ -122,6 +129,26 @@ export const REMEDIES: Record<FailureClass, Remedy> = {
     explanation: 'ComfyUI answers requests without a token: anyone who reaches the port can generate.',
     fix: { text: 'Make sure login/PASSWORD holds the credential (write the vault credential everywhere) and that ComfyUI-Login loads, then restart.' },
   },
+  'login-node-no-password': {
+    explanation: 'ComfyUI-Login has no password (login/PASSWORD is missing or empty): an empty token passes, and the first visitor to /login chooses the password and owns the server.',
+    fix: { text: "Write the vault's credential to every location (login/PASSWORD, or the secret file the entrypoint copies) and restart ComfyUI.", action: 'tokenUnify' },
+  },
+  'login-node-no-token-support': {
+    explanation: 'This ComfyUI-Login version has no token support: it answers tokens with a redirect to /login, so every script gets a login page, and it reads <ComfyUI>/PASSWORD instead of login/PASSWORD, so the first visitor may set the password.',
+    fix: { text: 'Rebuild the image from assets/docker/comfyui-qwen (it pins ComfyUI-Login 69109257f4, which takes tokens) and recreate the container.', action: 'containerBuild' },
+  },
+  'login-node-cors-origin': {
+    explanation: 'ComfyUI runs with --enable-cors-header and a specific origin: ComfyUI-Login then checks tokens only on requests from that Origin, so notebooks and scripts (no Origin header) get 401 with a valid token.',
+    fix: { text: 'Remove --enable-cors-header ORIGIN from the container command (or use it without an origin, or with *), then recreate the container.' },
+  },
+  'login-node-import-failed': {
+    explanation: 'ComfyUI lists ComfyUI-Login under IMPORT FAILED: ComfyUI runs on without it, so the API has no authentication at all.',
+    fix: { text: 'Read the traceback above "IMPORT FAILED" in the container logs (often a missing Python module, e.g. pycryptodome for `Crypto`), fix it in the image, rebuild and restart.', action: 'containerBuild' },
+  },
+  'userdata-exposed': {
+    explanation: "ComfyUI-Login lets any path ending in .js or .css through without a login, so anyone who reaches the port can write files into ComfyUI's user data (e.g. user.css, which the front end loads into every operator's browser).",
+    fix: { text: "Keep the port on this machine only (container.bindAddress 127.0.0.1, the default); let others in through the panel's gateway (`comfy-panel gateway run`, README \"Gateway\"), which checks a per-client key on every path." },
+  },
   'gpu-unused': {
     explanation: "The container has a GPU but ComfyUI's PyTorch does not use it: every generation runs on the CPU, many times slower.",
     fix: { text: 'Rebuild the image with a CUDA build of PyTorch that the driver supports (nvidia-smi shows its CUDA version), and check ComfyUI is not started with --cpu.' },
@@ -162,6 +189,14 @@ export const REMEDIES: Record<FailureClass, Remedy> = {
   'generation-failed': {
     explanation: 'The last smoke generation failed, so notebooks will likely fail too.',
     fix: { text: 'Read the error of the last run, fix it, and run the smoke test again.', action: 'generateRun' },
+  },
+  'generation-never-run': {
+    explanation: 'No smoke generation has run yet, so nothing shows that a notebook can generate end to end.',
+    fix: { text: 'Run the smoke test.', action: 'generateRun' },
+  },
+  'generation-token-override': {
+    explanation: "The last smoke run used a token given for that run (e.g. COMFYUI_TOKEN), not the vault's, and the server refused it: the vault's token is not in question.",
+    fix: { text: "Correct or remove the override (the vault's token is what the panel sends by default) and run the smoke test again.", action: 'generateRun' },
   },
   'check-timeout': {
     explanation: 'A check got no answer in time: something it waits on (engine, container, server) hangs.',

@@ -20,7 +20,7 @@ export function tokensHandlers(ctx: PanelContext) {
     .catch((e: unknown) => ctx.bus.emit('rotationStep', { rotationId: 'recovery', step: 'recover', status: 'failed', message: redact(errorMessage(e)) }));
   return {
     tokenAudit: async () => actions().audit(),
-    tokenRotate: async () => actions().rotate(),
+    tokenRotate: async ({ username }) => actions().rotate(username),
     tokenInit: async ({ force }) => actions().init(force),
     tokenImport: async (input) => (input.from === 'container' ? actions().importFromContainer() : actions().importFromEnv(input.file, input.key, input.dialect)),
     tokenUnify: async ({ to }) => actions().unify(to),

@@ -1,10 +1,12 @@
 import path from 'node:path';
 import type Dockerode from 'dockerode';
 import { probeAuth } from '../comfy/client.js';
+import { openBrowserSession, probeBrowserSession } from '../comfy/session.js';
 import type { PanelPaths } from '../config/paths.js';
 import type { Dialect, PanelConfig } from '../config/schema.js';
 import type { RotationResult, RotationStep, TokenAudit, TokenImportResult } from '../contract/ops/tokens.js';
 import { ContainerManager } from '../docker/manager.js';
+import { waitServing } from '../docker/wait-serving.js';
 import { resolveEnvRoot, resolveEnvTarget } from '../env/root.js';
 import type { FileOwner } from '../fs/atomic.js';
 import { PanelError } from '../errors.js';
@@ -17,6 +19,7 @@ import { envTargetLocation } from './env-location.js';
 import { containerPasswordLocation, secretFileLocation, type ContainerFiles, type CredentialLocation } from './locations.js';
 import { recoverRotation, rotateCredential, type ComfyServerControl, type RotationDeps } from './rotation.js';
 import { retentionOf } from './retention.js';
+import { sessionKeyLocation } from './session-key.js';
 import { openVault, type VaultKeys } from './vault.js';
 import { envBackupDir } from '../env/sources.js';
 
@@ -35,29 +38,33 @@ export interface TokenActionOptions {
 }
 
 /**
- * Restart through the container manager, health from its waitFor, auth facts from probeAuth.
- * Healthy also means the HTTP port answers: a container without a healthcheck counts as
- * healthy as soon as it runs, before ComfyUI listens.
+ * Restart through the container manager; healthy means ComfyUI itself answers (waitServing
+ * polls GET /system_stats, not Docker's healthcheck, whose status changes only at its next run);
+ * auth facts from probeAuth.
  */
 export function containerServer(config: PanelConfig, manager: ContainerManager): ComfyServerControl {
   const probe = (token: string | undefined) => probeAuth(config.comfyui.url, token, config.comfyui.timeoutMs);
+  let restartCountBefore: number | undefined;
   return {
     // A first credential may come before the container exists: starting creates it.
     restart: async () => {
-      if ((await manager.status()).exists) await manager.restart();
+      const s = await manager.status();
+      restartCountBefore = s.restartCount ?? 0;
+      if (s.exists) await manager.restart();
       else await manager.start();
     },
-    waitHealthy: async () => {
-      const deadline = Date.now() + config.credential.healthyTimeoutSec * 1000;
-      await manager.waitFor('healthy', deadline - Date.now());
-      for (;;) {
-        const r = await probe(undefined);
-        if (r.status !== null) return;
-        if (Date.now() > deadline) throw new PanelError(`ComfyUI did not answer at ${config.comfyui.url} after the restart: ${r.error ?? 'no answer'}`, 'comfy-unreachable', 'See `comfy-panel container logs`.');
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
+    waitHealthy: async (token) => {
+      await waitServing(manager, {
+        url: config.comfyui.url,
+        ...(token ? { token } : {}),
+        timeoutMs: config.credential.healthyTimeoutSec * 1000,
+        requestTimeoutMs: config.comfyui.timeoutMs,
+        ...(restartCountBefore !== undefined ? { restartCountBefore } : {}),
+      });
     },
     probe,
+    openSession: (password) => openBrowserSession(config.comfyui.url, password, config.comfyui.timeoutMs),
+    probeSession: (cookie) => probeBrowserSession(config.comfyui.url, cookie, config.comfyui.timeoutMs),
   };
 }
 
@@ -91,6 +98,25 @@ export function tokenActions(config: PanelConfig, paths: PanelPaths, opts: Token
     retention: retentionOf(config, envBackupDir(paths)),
     ...(opts.onStep ? { onStep: opts.onStep } : {}),
   });
+  /**
+   * Without a secret file the credential can only be written into an existing container; with
+   * neither, the first start would create a container that refuses to run without a password
+   * (and a rollback would do so again): refuse before anything is touched.
+   */
+  const refuseWithoutPasswordSource = async () => {
+    if (opts.locations || config.container.secretFile) return;
+    if ((await containerManager().status()).exists) return;
+    throw new PanelError(
+      `container ${config.container.name} does not exist and no container.secretFile is configured, so the new credential has nowhere to go before the first start`,
+      'no-secret-file',
+      'Set container.secretFile in the config (e.g. a file under the panel\'s data folder, mounted read-only like the recipe\'s compose.yaml does) and run `comfy-panel token init` again; or create the container with its own login/PASSWORD and `comfy-panel token import --from-container`.',
+    );
+  };
+  // Rotations, rollbacks and unify also replace ComfyUI-Login's session key, so browser sessions end with the old password.
+  const rotationDeps = (): RotationDeps => {
+    const d = deps();
+    return opts.locations ? d : { ...d, locations: [...d.locations, sessionKeyLocation(containerManager(), config.container.comfyRoot)] };
+  };
 
   return {
     vault,
@@ -102,13 +128,17 @@ export function tokenActions(config: PanelConfig, paths: PanelPaths, opts: Token
       const inEnv = envKeys.map((key) => containerEnvLocation(containerManager().docker, config.container.name, key, host));
       return auditCredential({ ...d, locations: [...d.locations, ...inEnv] });
     },
-    rotate: (): Promise<RotationResult> => rotateCredential(deps(), { kind: 'rotate' }),
-    init: (force = false): Promise<RotationResult> => rotateCredential(deps(), { kind: 'init', force }),
-    recover: (): Promise<RotationResult> => recoverRotation(deps()),
+    /** Keeps the vault's username unless `username` is given. */
+    rotate: (username?: string): Promise<RotationResult> => rotateCredential(rotationDeps(), { kind: 'rotate', ...(username ? { username } : {}) }),
+    async init(force = false): Promise<RotationResult> {
+      await refuseWithoutPasswordSource();
+      return rotateCredential(rotationDeps(), { kind: 'init', force });
+    },
+    recover: (): Promise<RotationResult> => recoverRotation(rotationDeps()),
     /** At start: settle a rotation a crash interrupted, if its journal is there (no Docker call otherwise). */
-    recoverIfPending: async (): Promise<RotationResult | undefined> => ((await readJournal(vault)) ? recoverRotation(deps()) : undefined),
+    recoverIfPending: async (): Promise<RotationResult | undefined> => ((await readJournal(vault)) ? recoverRotation(rotationDeps()) : undefined),
     async unify(to: string): Promise<RotationResult> {
-      const d = deps();
+      const d = rotationDeps();
       const cred = await findTokenByFingerprint(d, to, config.credential.username);
       if (!cred) throw new PanelError(`no location holds a token with fingerprint ${to}`, 'unknown-fingerprint', 'Pick one of the fingerprints listed by `comfy-panel token audit`.');
       return rotateCredential(d, { kind: 'unify', to: cred });

@@ -29,9 +29,14 @@ import type { Vault } from './vault.js';
 /** Plain functions (no `this`), so callers and fault injection can pass them around. */
 export interface ComfyServerControl {
   restart: () => Promise<void>;
-  waitHealthy: () => Promise<void>;
+  /** Until ComfyUI answers again after the restart; `token` (SECRET) is the one it should now take. */
+  waitHealthy: (token?: string) => Promise<void>;
   /** GET with the token (undefined = no auth): 200 accepted, 401 rejected. */
   probe: (token: string | undefined) => Promise<ProbeResult>;
+  /** Logs in with the raw password through the login form: a session cookie (SECRET), or undefined. */
+  openSession?: (password: string) => Promise<string | undefined>;
+  /** GET with only this session cookie: 401 once the session key was replaced and ComfyUI restarted. */
+  probeSession?: (cookie: string) => Promise<ProbeResult>;
 }
 
 export interface RotationDeps {
@@ -40,14 +45,15 @@ export interface RotationDeps {
   server: ComfyServerControl;
   /** Who acts, for the audit log: "cli:user@host" or "ui:user@host". */
   actor: string;
-  /** Username for a new credential. */
+  /** Username for a first credential (config credential.username); a rotation keeps the current one. */
   username: string;
   onStep?: (step: RotationStep) => void;
   /** Old backups pruned after a committed rotation (they hold old credentials); none without. */
   retention?: RetentionPolicy;
 }
 
-export type RotationPlan = { kind: 'rotate' } | { kind: 'init'; force?: boolean } | { kind: 'unify'; to: Credential };
+/** A rotation keeps the current username (line 2 of PASSWORD) unless `username` asks for another. */
+export type RotationPlan = { kind: 'rotate'; username?: string } | { kind: 'init'; force?: boolean } | { kind: 'unify'; to: Credential };
 
 type StepRecord = RotationResult['steps'][number];
 
@@ -137,8 +143,10 @@ async function setStep(vault: Vault, journal: RotationJournal, step: JournalStep
   await writeJournal(vault, journal);
 }
 
-/** Puts every location back byte for byte, restarts and checks the old token works again. */
+/** Puts every location back byte for byte, restarts when the server side changed, and checks the old token works again. */
 async function rollBack(deps: RotationDeps, runner: StepRunner, journal: RotationJournal, secrets: JournalSecrets): Promise<boolean> {
+  // How far the rotation got: a rollback interrupted earlier ('rolling-back') may have restarted already.
+  const touched = journal.step;
   try {
     await setStep(deps.vault, journal, 'rolling-back');
     await runner.run('rollback-restore', async () => {
@@ -150,9 +158,15 @@ async function rollBack(deps: RotationDeps, runner: StepRunner, journal: Rotatio
       }
       if (failed.length) throw new PanelError(`could not restore ${failed.join('; ')}`, 'rollback-failed');
     });
-    await runner.run('rollback-restart', () => deps.server.restart());
-    await runner.run('rollback-wait-healthy', () => deps.server.waitHealthy());
-    if (secrets.old) await runner.run('rollback-verify', () => verify(deps.server, secrets.old!.hash, [{ token: undefined, what: 'a request without token' }]));
+    const oldWorks = () => (secrets.old ? verify(deps.server, secrets.old.hash, [{ token: undefined, what: 'a request without token' }]) : Promise.resolve());
+    // ComfyUI reads PASSWORD (and its session key) only at start: before the restart step nothing on the
+    // server side changed, so the restored files need no restart, as long as the old token still works.
+    const serverUntouched = touched === 'staged' || touched === 'writing';
+    if (!(serverUntouched && (await oldWorks().then(() => true, () => false)))) {
+      await runner.run('rollback-restart', () => deps.server.restart());
+      await runner.run('rollback-wait-healthy', () => deps.server.waitHealthy(secrets.old?.hash));
+    }
+    if (secrets.old) await runner.run('rollback-verify', oldWorks);
     await archiveJournal(deps.vault, journal);
     return true;
   } catch {
@@ -309,11 +323,13 @@ async function rotateLocked(deps: RotationDeps, plan: RotationPlan): Promise<Rot
     throw new PanelError(`the vault already holds a credential (${fingerprint(old.hash)})`, 'credential-exists', 'Use `comfy-panel token rotate` to replace it, or `token init --force`.');
   }
   let next: Credential | undefined = plan.kind === 'unify' ? plan.to : undefined;
-  const runner = new StepRunner(newRotationId(), deps.onStep, () => secretsOf(next, old));
+  let oldSession: string | undefined;
+  const runner = new StepRunner(newRotationId(), deps.onStep, () => [...secretsOf(next, old), ...(oldSession ? [oldSession] : [])]);
 
   let staged: { journal: RotationJournal; secrets: JournalSecrets };
   try {
-    next ??= await runner.run('generate', () => createCredential(deps.username));
+    const username = plan.kind === 'rotate' ? (plan.username ?? old?.username ?? deps.username) : deps.username;
+    next ??= await runner.run('generate', () => createCredential(username));
     staged = await stage(deps, runner, next, old, plan.kind, startedAt);
   } catch {
     return logged(deps, result(plan.kind, runner, 'rolled-back', old, undefined), startedAt); // nothing was written yet
@@ -330,12 +346,23 @@ async function rotateLocked(deps: RotationDeps, plan: RotationPlan): Promise<Rot
         });
       }
     });
+    // A browser session taken with the old password, before the restart: afterwards it must be refused.
+    // Only while the server holds the old password: without one, the first POST /login would set it.
+    if (old?.password && server.openSession && (await server.probe(old.hash)).status === 200) oldSession = await server.openSession(old.password).catch(() => undefined);
     await setStep(vault, journal, 'restarting');
     await runner.run('restart', () => server.restart());
-    await runner.run('wait-healthy', () => server.waitHealthy());
+    await runner.run('wait-healthy', () => server.waitHealthy(cred.hash));
     const reject: { token: string | undefined; what: string }[] = [{ token: undefined, what: 'a request without token' }];
     if (old && old.hash !== cred.hash) reject.push({ token: old.hash, what: 'the previous token' });
     await runner.run('verify', () => verify(server, cred.hash, reject));
+    if (oldSession && server.probeSession) {
+      const cookie = oldSession;
+      const probeSession = server.probeSession;
+      await runner.run('verify-sessions', async () => {
+        const r = await probeSession(cookie);
+        if (r.status !== 401) throw new PanelError(`a browser session opened before the rotation got ${r.status ?? 'no answer'}, expected 401: the session key was not replaced`, 'verify-failed');
+      });
+    }
     await runner.run('recheck', () => recheck(locations, cred));
     await setStep(vault, journal, 'verified');
     await runner.run('commit', () =>

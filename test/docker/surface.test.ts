@@ -6,6 +6,7 @@ import { runCli } from '../../app/cli/main.js';
 import type { PanelConfig } from '../../app/config/schema.js';
 import type { LogLine } from '../../app/contract/events.js';
 import type { ContainerState } from '../../app/contract/ops/container.js';
+import { ContainerManager } from '../../app/docker/manager.js';
 import { createPanelContext } from '../../app/service/context.js';
 import { containerHandlers } from '../../app/service/container.js';
 import { requireDocker } from '../support/docker.js';
@@ -54,10 +55,12 @@ describe.skipIf(!d.ok)('container CLI commands and service operations', { timeou
     return { code, out: out.join('') };
   }
 
-  it('up waits for healthy; status --json has state, health, image, ports and the login-node facts', async () => {
+  it('up waits until ComfyUI answers, protected; status --json has state, health, image, ports and the login-node facts', async () => {
     const up = await cli(['container', 'up']);
     expect(up.code, up.out).toBe(0);
-    expect(JSON.parse(up.out)).toMatchObject({ phase: 'healthy', name: names.cli });
+    // up returns once ComfyUI answers and ComfyUI-Login protects it, not at Docker's next healthcheck run.
+    expect(JSON.parse(up.out)).toMatchObject({ name: names.cli, ok: true, reasons: [] });
+    await new ContainerManager(cliConfig).waitFor('healthy', 60_000);
     const st = await cli(['container', 'status']);
     expect(st.code).toBe(0);
     const json = JSON.parse(st.out);

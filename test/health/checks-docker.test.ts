@@ -109,11 +109,12 @@ describe.skipIf(!d.ok)('health checks against the ComfyUI double container', () 
     rmSync(home, { recursive: true, force: true });
   });
 
-  it('a good setup: every check ok (no GPU is a warning on this CPU box), one health event per check', async () => {
+  it('a good setup: every check ok (no GPU and ComfyUI-Login\'s user-data allowlist are warnings), one health event per check', async () => {
     events.length = 0;
     const r = await sweep();
     const statuses = Object.fromEntries(Object.values(r).map((c) => [c.id, c.status]));
-    expect(statuses).toEqual({ ...Object.fromEntries(healthChecks.map((c) => [c.id, 'ok'])), gpu: 'warn' });
+    expect(statuses).toEqual({ ...Object.fromEntries(healthChecks.map((c) => [c.id, 'ok'])), gpu: 'warn', 'userdata-exposure': 'warn' });
+    expect(r['userdata-exposure']?.fix).toMatchObject({ failure: 'userdata-exposed', text: expect.stringMatching(/127\.0\.0\.1/) });
     expect(r.gpu?.message).toMatch(/no GPU/);
     expect(r['login-node']?.message).toMatch(/installed, loaded and enforced/);
     expect(r['auth-accepts-token']?.message).toContain(fingerprint(secret.hash));

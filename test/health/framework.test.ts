@@ -149,6 +149,36 @@ describe('monitor', () => {
     expect(status.monitoring).toBe(false);
   });
 
+  it('a sweep asked while one is in flight sees what changed meanwhile (two Fix buttons within a second); callers meanwhile share that one sweep', async () => {
+    // The state a Fix button changes (a smoke run recorded), and a gate that holds the first sweep's check in flight.
+    let runRecorded = false;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let runs = 0;
+    const check: HealthCheck = {
+      id: 'generation-like',
+      title: 'race',
+      async run() {
+        const seen = runRecorded; // read at the start, as the generation check reads the run history
+        if (++runs === 1) await gate;
+        return seen ? { status: 'ok', message: 'the run succeeded' } : { status: 'unknown', message: 'no run yet' };
+      },
+    };
+    const cfg = config({ health: { intervalSec: 3600, retries: 0, checkTimeoutMs: 5_000, probeRequests: 1 } });
+    const monitor = new HealthMonitor({ checks: [check], deps: () => ({ config: cfg, paths, configFile: paths.configFile }), historyFile: path.join(home, 'hist-race.json') });
+    const first = monitor.sweep(); // Fix button 1's re-check
+    await expect.poll(() => runs).toBe(1);
+    runRecorded = true; // Fix button 2's smoke run lands while the first sweep runs
+    const second = monitor.sweep();
+    const third = monitor.sweep();
+    release();
+    expect((await first).checks[0]?.status).toBe('unknown');
+    expect((await second).checks[0]?.status).toBe('ok');
+    expect(await third).toBe(await second);
+    expect(runs).toBe(2);
+    expect((await monitor.status()).checks[0]?.status).toBe('ok');
+  });
+
   it('sweeps at start, schedules the next one, and stops cleanly', async () => {
     const check = scripted('tick', ['ok']);
     const cfg = config();

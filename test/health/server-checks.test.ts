@@ -94,6 +94,7 @@ describe('generation check', () => {
 
   it('follows the newest smoke run: failure classes from its error kind, qwen runs ignored', async () => {
     const file = runsFile(paths);
+    reply = () => ({ status: 401, body: '{"error": "Authentication required."}' }); // the vault token is refused now too
     await appendRun(file, run({ ok: false, errorKind: 'unauthorized', error: 'GET /prompt: 401' }));
     const refused = await generationCheck.run(ctx());
     expect(refused).toMatchObject({ status: 'fail', fix: { failure: 'token-rejected', action: 'tokenUnify', input: { to: fingerprint(TOKEN) } } });

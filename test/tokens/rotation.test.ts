@@ -136,6 +136,10 @@ describe('rotation', () => {
       const entry = JSON.parse((await auditLines(s.vault))[0]!);
       expect(entry).toMatchObject({ outcome: 'rolled-back', failedStep: f.step });
       expectNoSecrets(JSON.stringify(res) + JSON.stringify(s.steps) + entry, s.old);
+      // ComfyUI reads PASSWORD only at start: a rotation that failed before its restart step changed
+      // nothing on the server side, so the rollback restores the files without restarting it.
+      const restarted = res.steps.some((x) => x.name === 'rollback-restart');
+      expect(restarted).toBe(!['backup', 'stage', 'write'].includes(f.step));
     });
   }
 
@@ -191,6 +195,21 @@ describe('rotation', () => {
     expect(res).toMatchObject({ ok: true, outcome: 'committed' });
     expect(res.previousFingerprint).toBeUndefined();
     expect((await empty.vault.read())?.previous).toBeUndefined();
+  });
+
+  it('a rotation keeps the current username (an imported "operator"), not the config\'s; another only when asked (issue 17 item 9)', async () => {
+    s = await setup('username');
+    const imported = { ...s.old, username: 'operator' };
+    await s.vault.write({ current: imported });
+    for (const f of Object.keys(await credentialFiles(s.deploy))) await fs.writeFile(path.join(s.deploy, f), passwordFileContent(imported));
+    expect((await rotateCredential(s.deps, { kind: 'rotate' })).outcome).toBe('committed');
+    const kept = (await s.vault.read())!.current;
+    expect(kept.username).toBe('operator');
+    expect(kept.hash).not.toBe(imported.hash);
+    expect(Object.values(await credentialFiles(s.deploy)).map((c) => c.split('\n')[1])).toEqual(['operator', 'operator']);
+    expect((await rotateCredential(s.deps, { kind: 'rotate', username: 'alice' })).outcome).toBe('committed');
+    expect((await s.vault.read())!.current.username).toBe('alice');
+    expect(Object.values(await credentialFiles(s.deploy)).map((c) => c.split('\n')[1])).toEqual(['alice', 'alice']);
   });
 
   it('unify writes a given token everywhere and keeps the old one as previous', async () => {

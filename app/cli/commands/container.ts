@@ -3,6 +3,9 @@ import type { ContainerOverview, ContainerState, Fact } from '../../contract/ops
 import { ContainerManager } from '../../docker/manager.js';
 import { DockerError } from '../../docker/problems.js';
 import { exitCodeText } from '../../docker/state.js';
+import { waitReady } from '../../docker/wait-serving.js';
+import type { PanelConfig } from '../../config/schema.js';
+import { readCurrentCredential } from '../../tokens/vault.js';
 import { EXIT, type CliContext } from '../context.js';
 import { confirmOnTty } from './setup.js';
 
@@ -41,13 +44,17 @@ export function registerContainerCommands(program: Command, cli: CliContext): vo
     return { m: new ContainerManager(config), config };
   };
 
-  /** Waits until the container settles; exit 1 unless it became healthy. */
-  const settle = async (m: ContainerManager, timeoutMs: number, wait: boolean): Promise<ContainerState> => {
-    if (!wait) return m.state();
-    cli.progress(`waiting up to ${Math.round(timeoutMs / 1000)} s for ${m.name} to become healthy…`);
-    const s = await m.waitFor(['healthy', 'unhealthy', 'crashed', 'stopped'], timeoutMs);
-    if (s.phase !== 'healthy') process.exitCode = 1;
-    return s;
+  /**
+   * Waits until ComfyUI itself answers and (auth required) ComfyUI-Login protects it; exit 1
+   * otherwise. An exited or restart-looping container ends the wait at once with its exit code.
+   */
+  const settle = async (m: ContainerManager, config: PanelConfig, restartCountBefore: number, timeoutMs: number, wait: boolean) => {
+    if (!wait) return { state: await m.state() };
+    cli.progress(`waiting up to ${Math.round(timeoutMs / 1000)} s for ComfyUI at ${config.comfyui.url} to answer…`);
+    const token = (await readCurrentCredential(config, cli.paths).catch(() => undefined))?.hash;
+    const ready = await waitReady(m, config, { ...(token ? { token } : {}), timeoutMs, restartCountBefore });
+    if (!ready.ok) process.exitCode = 1;
+    return { state: await m.state(), ready };
   };
 
   container
@@ -77,11 +84,18 @@ export function registerContainerCommands(program: Command, cli: CliContext): vo
       .option('--no-wait', 'return without waiting for healthy')
       .action(async (opts: { wait: boolean }) => {
         const { m, config } = await manager();
+        const before = await m.status();
         await action(m);
         const changes = await m.diffSpec().catch(() => []);
         if (changes.length) cli.progress(`the config changed since ${m.name} was created (${changes.map((c) => c.field).join(', ')}): \`comfy-panel container recreate\` applies it`);
-        const s = await settle(m, healthyWithinMs(config.container.healthcheck), opts.wait);
-        cli.print({ json: s, human: () => stateText(s) });
+        const { state, ready } = await settle(m, config, before.restartCount ?? 0, healthyWithinMs(config.container.healthcheck), opts.wait);
+        const human = () =>
+          !ready
+            ? stateText(state)
+            : ready.ok
+              ? `${m.name}: ComfyUI answers at ${config.comfyui.url} (after ${(ready.waitedMs / 1000).toFixed(1)} s)${config.container.authRequired ? ', ComfyUI-Login installed, loaded and enforced' : ''}`
+              : `${m.name}: ComfyUI answers, but is NOT protected:\n${ready.reasons.map((r) => `  - ${r}`).join('\n')}`;
+        cli.print({ json: { ...state, ...(ready ? { ok: ready.ok, reasons: ready.reasons, waitedMs: ready.waitedMs } : {}) }, human });
       });
   }
 

@@ -85,8 +85,9 @@ export function registerTokenCommands(program: Command, cli: CliContext): void {
 
   token
     .command('rotate')
-    .description('new password and hash, written everywhere, ComfyUI restarted and verified; rolled back on any failure')
-    .action(async () => printRotation(cli, await (await actions(cli)).rotate()));
+    .description('new password and hash, written everywhere, ComfyUI restarted and verified; rolled back on any failure; keeps the current username')
+    .option('--username <name>', 'write this username on line 2 of PASSWORD instead of the current one')
+    .action(async (o: { username?: string }) => printRotation(cli, await (await actions(cli)).rotate(o.username)));
 
   token
     .command('init')

@@ -81,10 +81,20 @@ export interface ContainerStatus extends ContainerState {
   startError?: string;
 }
 
+/**
+ * How ComfyUI-Login can look present and still not protect the API (each seen on the real server):
+ * open (anonymous 200), no-password (an empty `?token=` passes; the first visitor sets it),
+ * no-token-support (a node from before tokens: 302 to /login), cors-origin (tokens only checked
+ * for one Origin, so scripts get 401), import-failed (listed under IMPORT FAILED: no auth at all).
+ */
+export type LoginNodeProblem = 'open' | 'no-password' | 'no-token-support' | 'cors-origin' | 'import-failed';
+
 /** One verified fact; null when it could not be determined (the detail says why). */
 export interface Fact {
   value: boolean | null;
   detail: string;
+  /** Set with value false when the cause is one of the known ones. */
+  problem?: LoginNodeProblem;
 }
 
 /** Is ComfyUI-Login really protecting the server? Three separate facts. */

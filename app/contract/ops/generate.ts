@@ -43,6 +43,8 @@ export interface GenerationResult {
   error?: string;
   /** ComfyError kind (unauthorized, unreachable, invalid-prompt, execution, ...), 'preflight', 'interrupted' or 'failed'. */
   errorKind?: string;
+  /** Whose token the run sent: the vault's, an override for the run (COMFYUI_TOKEN), or none; absent in older records. */
+  tokenSource?: 'vault' | 'override' | 'none';
 }
 
 /** What a run was asked for; the seed is the one used (drawn at random when none was given). */

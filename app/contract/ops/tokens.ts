@@ -104,8 +104,8 @@ export interface TokenImportResult {
 export const tokenOps = {
   tokenAudit: op<TokenAudit>()('Compare every copy of the ComfyUI credential with the vault and check what the live server accepts', z.object({}).strict()),
   tokenRotate: op<RotationResult>()(
-    'Generate a new credential, write it everywhere, restart ComfyUI and verify; roll back on any failure',
-    z.object({}).strict(),
+    'Generate a new credential, write it everywhere, restart ComfyUI and verify; roll back on any failure. Keeps the current username unless `username` is given',
+    z.object({ username: z.string().regex(/^[^\s]+$/, 'a user name without spaces or line breaks').max(100).optional() }).strict(),
   ),
   tokenInit: op<RotationResult>()(
     'Create the first credential and write it everywhere (force: replace an existing vault credential)',

@@ -10,6 +10,7 @@ import { generationCheck } from './generation.js';
 import { gpuCheck } from './gpu.js';
 import { loginNodeCheck } from './login-node.js';
 import { tokenConsistencyCheck } from './token-consistency.js';
+import { userdataExposureCheck } from './userdata-exposure.js';
 
 /** Every health check, in the order the dashboard and the CLI list them. */
 export const healthChecks: readonly HealthCheck[] = [
@@ -19,6 +20,7 @@ export const healthChecks: readonly HealthCheck[] = [
   loginNodeCheck,
   authRejectsAnonymousCheck,
   authAcceptsTokenCheck,
+  userdataExposureCheck,
   tokenConsistencyCheck,
   envConsistencyCheck,
   gpuCheck,

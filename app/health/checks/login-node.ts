@@ -1,4 +1,4 @@
-import type { LoginNodeReport } from '../../contract/ops/container.js';
+import type { LoginNodeProblem, LoginNodeReport } from '../../contract/ops/container.js';
 import { fail, ok, unknown, warn, type HealthCheck } from '../check.js';
 import { fixFor, type FailureClass } from '../troubleshoot.js';
 
@@ -7,6 +7,15 @@ const CLASS_OF: Record<(typeof FACTS)[number], FailureClass> = {
   installed: 'login-node-not-installed',
   loaded: 'login-node-not-loaded',
   enforced: 'login-node-not-enforced',
+};
+
+/** A known cause has its own explanation and fix; "open" is the generic not-enforced one. */
+export const CLASS_OF_PROBLEM: Record<LoginNodeProblem, FailureClass> = {
+  open: 'login-node-not-enforced',
+  'no-password': 'login-node-no-password',
+  'no-token-support': 'login-node-no-token-support',
+  'cors-origin': 'login-node-cors-origin',
+  'import-failed': 'login-node-import-failed',
 };
 
 /** ComfyUI-Login is installed, loaded and enforcing: its absence was the original outage. */
@@ -21,11 +30,14 @@ export const loginNodeCheck: HealthCheck = {
     const first = falseFacts[0];
     if (first) {
       const message = `ComfyUI-Login is not ${falseFacts.join(', not ')}: ${report[first].detail}`;
+      // The first false fact is the cause (no node, then a failed import, then how it fails to enforce); a known cause has its own fix.
+      const problem = report[first].problem;
+      const fix = fixFor(problem ? CLASS_OF_PROBLEM[problem] : CLASS_OF[first]);
       // Without authRequired the operator chose an open server: say so, but do not go red.
-      return ctx.config.container.authRequired ? fail(message, fixFor(CLASS_OF[first])) : warn(message, fixFor(CLASS_OF[first]));
+      return ctx.config.container.authRequired ? fail(message, fix) : warn(message, fix);
     }
     const undetermined = FACTS.filter((f) => report[f].value === null);
     if (undetermined.length) return unknown(`could not tell whether ComfyUI-Login is ${undetermined.map((f) => `${f} (${report[f].detail})`).join(', ')}`);
-    return ok('ComfyUI-Login is installed, loaded and enforced');
+    return ok('ComfyUI-Login is installed, loaded and enforced: anonymous requests and an empty token get 401, tokens are checked without an Origin');
   },
 };
