@@ -8,6 +8,7 @@ import { registerEnvCommands } from './commands/env.js';
 import { registerGatewayCommands } from './commands/gateway.js';
 import { registerGenerateCommands } from './commands/generate.js';
 import { registerHealthCommands } from './commands/health.js';
+import { registerKeyCommands } from './commands/key.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerTokenCommands } from './commands/token.js';
 import { createCliContext, EXIT, type CliContext } from './context.js';
@@ -35,6 +36,7 @@ export function buildProgram(opts: { json?: boolean } = {}): Command {
   registerHealthCommands(program, cli);
   registerEnvCommands(program, cli);
   registerGatewayCommands(program);
+  registerKeyCommands(program, cli);
   return program;
 }
 
