@@ -35,7 +35,7 @@ export function buildProgram(opts: { json?: boolean } = {}): Command {
   registerTokenCommands(program, cli);
   registerHealthCommands(program, cli);
   registerEnvCommands(program, cli);
-  registerGatewayCommands(program);
+  registerGatewayCommands(program, cli);
   registerKeyCommands(program, cli);
   return program;
 }

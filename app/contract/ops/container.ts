@@ -125,7 +125,7 @@ export interface ContainerOverview extends ContainerStatus {
 
 /** One difference between the configured spec and the existing container. Env values are never shown. */
 export interface SpecChange {
-  field: 'image' | 'command' | 'env' | 'ports' | 'mounts' | 'gpus' | 'restartPolicy' | 'healthcheck' | 'spec-hash';
+  field: 'image' | 'command' | 'env' | 'ports' | 'mounts' | 'gpus' | 'restartPolicy' | 'healthcheck' | 'network' | 'spec-hash';
   from: string;
   to: string;
 }

@@ -1,0 +1,166 @@
+/**
+ * The gateway container managed like the ComfyUI container, through the real CLI on the private
+ * engine: `container up` puts the ComfyUI double on the deployment's private network without a
+ * published port, `gateway up|status|logs|down` run the gateway image as the only published port.
+ */
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import bcrypt from 'bcryptjs';
+import type Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runCli } from '../../app/cli/main.js';
+import { ensureDoubleImage } from '../support/double-image.js';
+import { requireDocker } from '../support/docker.js';
+import { ensureGatewayImage, GATEWAY_UID } from '../support/gateway-image.js';
+import { freePort } from '../docker/helpers.js';
+import { waitFor } from './rig.js';
+
+const d = await requireDocker();
+const run = `fd-${process.pid}-${randomBytes(3).toString('hex')}`;
+const names = { comfy: `${run}-comfy`, gateway: `${run}-gw`, network: `${run}-net` };
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (err.push(String(chunk)), true));
+  try {
+    return { code: await runCli(args), stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    vi.restoreAllMocks();
+    process.exitCode = undefined;
+  }
+}
+
+async function json<T>(args: string[], code = 0): Promise<T> {
+  const r = await cli(['--json', ...args]);
+  expect(r.code, r.stdout + r.stderr).toBe(code);
+  return JSON.parse(r.stdout) as T;
+}
+
+interface Status {
+  url: string;
+  state: string;
+  reachable: boolean;
+  upstream: { url: string; container: string; state: string; onNetwork: boolean; publishedPorts: string[] };
+  problems: string[];
+}
+
+// Generous waits: containers on a shared, loaded 2-core engine.
+describe.skipIf(!d.ok)('gateway up|status|logs|down on the private engine', { timeout: 300_000 }, () => {
+  const docker = (d as { docker: Docker }).docker;
+  const home = mkdtempSync(path.join(os.tmpdir(), `${run}-`));
+  const secretDir = path.join(home, 'secret');
+  const secretFile = path.join(secretDir, 'password');
+  const hash = bcrypt.hashSync(`${run}-pw`, 4);
+  const saved = process.env.COMFY_PANEL_HOME;
+  let comfyPort = 0;
+
+  beforeAll(async () => {
+    process.env.COMFY_PANEL_HOME = home;
+    const [doubleTag, gatewayTag] = await Promise.all([ensureDoubleImage(docker), ensureGatewayImage(docker)]);
+    comfyPort = await freePort();
+    const gatewayPort = await freePort();
+    // The secret as the recipe's user (1000) owns it; the gateway runs as the secret's owner.
+    mkdirSync(secretDir, { mode: 0o755 });
+    chmodSync(secretDir, 0o755);
+    writeFileSync(secretFile, `${hash}\nadmin`, { mode: 0o600 });
+    chownSync(secretFile, GATEWAY_UID, GATEWAY_UID);
+    writeFileSync(
+      path.join(home, 'config.json'),
+      JSON.stringify({
+        comfyui: { url: `http://127.0.0.1:${comfyPort}`, timeoutMs: 3000 },
+        container: {
+          name: names.comfy,
+          image: doubleTag,
+          hostPort: comfyPort,
+          gpus: 'none',
+          restartPolicy: 'no',
+          stopTimeoutSec: 3,
+          secretFile,
+          healthcheck: { intervalSec: 1, timeoutSec: 10, retries: 3, startPeriodSec: 30 },
+        },
+        gateway: { enabled: true, name: names.gateway, image: gatewayTag, network: names.network, hostPort: gatewayPort, restartPolicy: 'no', stopTimeoutSec: 5, healthcheck: { intervalSec: 1, timeoutSec: 10, retries: 3, startPeriodSec: 30 } },
+      }),
+    );
+  }, 300_000);
+
+  afterAll(async () => {
+    await Promise.all([names.gateway, names.comfy].map((n) => docker.getContainer(n).remove({ force: true }).catch(() => undefined)));
+    await docker.getNetwork(names.network).remove().catch(() => undefined);
+    if (saved === undefined) delete process.env.COMFY_PANEL_HOME;
+    else process.env.COMFY_PANEL_HOME = saved;
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('container up joins ComfyUI to the private network without a published port', async () => {
+    const s = await json<{ phase: string }>(['container', 'up']);
+    expect(s.phase).toBe('healthy');
+    const info = await docker.getContainer(names.comfy).inspect();
+    expect(Object.keys(info.NetworkSettings.Networks)).toEqual([names.network]);
+    expect(info.NetworkSettings.Networks[names.network]?.Aliases).toContain('comfyui');
+    expect(info.HostConfig.PortBindings ?? {}).toEqual({});
+    expect(Object.values(info.NetworkSettings.Ports ?? {}).flat().filter(Boolean)).toEqual([]);
+    const net = (await docker.getNetwork(names.network).inspect()) as { Labels: Record<string, string> };
+    expect(net.Labels['io.comfy-panel.managed']).toBe('true');
+    // Its config still matches: no spurious "recreate" after moving behind the gateway.
+    const r = await json<{ recreated: boolean; changes: unknown[] }>(['container', 'recreate']);
+    expect(r.changes).toEqual([]);
+    expect(r.recreated).toBe(false);
+  });
+
+  it('gateway status before up names what is missing and exits 1', async () => {
+    const s = await json<Status>(['gateway', 'status'], 1);
+    expect(s.state).toBe('absent');
+    expect(s.reachable).toBe(false);
+    expect(s.problems.join('\n')).toContain('gateway up');
+  });
+
+  it('gateway up: healthy, the only published port; status has url, state and upstream; a key works end to end', async () => {
+    const up = await json<{ phase: string; name: string }>(['gateway', 'up']);
+    expect(up).toMatchObject({ name: names.gateway, phase: 'healthy' });
+    const info = await docker.getContainer(names.gateway).inspect();
+    expect(Object.keys(info.NetworkSettings.Networks)).toEqual([names.network]);
+    expect(info.HostConfig.PortBindings).toEqual({ '8189/tcp': [{ HostIp: '127.0.0.1', HostPort: expect.any(String) as unknown }] });
+    expect(info.Config.User).toBe(`${GATEWAY_UID}:${GATEWAY_UID}`);
+
+    const s = await json<Status>(['gateway', 'status']);
+    expect(s).toMatchObject({ state: 'healthy', reachable: true, upstream: { url: 'http://comfyui:8188', container: names.comfy, state: 'healthy', onNetwork: true, publishedPorts: [] }, problems: [] });
+    expect(s.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+
+    const k = await json<{ key: string }>(['key', 'create', 'deploy-check', '--scope', 'read']);
+    const res = await waitFor('the key through the gateway', async () => {
+      const r = await fetch(`${s.url}/system_stats`, { headers: { Authorization: `Bearer ${k.key}` }, signal: AbortSignal.timeout(5000) });
+      return r.status === 200 ? r : undefined;
+    }, 60_000);
+    expect(((await res.json()) as { system: { comfyui_version: string } }).system.comfyui_version).toBeTruthy();
+    expect((await fetch(`${s.url}/system_stats`)).status).toBe(401);
+    // ComfyUI's own port is not on the host.
+    await expect(fetch(`http://127.0.0.1:${comfyPort}/system_stats`, { signal: AbortSignal.timeout(3000) })).rejects.toThrow();
+
+    // Idempotent, and recreate-free: the container matches its config.
+    expect(await json<{ phase: string }>(['gateway', 'up'])).toMatchObject({ phase: 'healthy' });
+  });
+
+  it('gateway logs: lines of the gateway, one JSON object each, without the key', async () => {
+    const r = await cli(['--json', 'gateway', 'logs', '--tail', '50']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { text: string; time: string });
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.map((l) => l.text).join('\n')).toMatch(/gateway/i);
+    expect(r.stdout).not.toMatch(/cpk_[A-Za-z0-9_-]{43}/);
+    expect(r.stdout).not.toContain(hash);
+  });
+
+  it('gateway down stops it (clients refused), down --remove removes it; the network stays while ComfyUI uses it', async () => {
+    const s = await json<Status>(['gateway', 'status']);
+    expect(await json<{ phase: string }>(['gateway', 'down'])).toMatchObject({ phase: 'stopped' });
+    await expect(fetch(`${s.url}/system_stats`, { signal: AbortSignal.timeout(3000) })).rejects.toThrow();
+    expect(await json<{ phase: string }>(['gateway', 'down', '--remove'])).toMatchObject({ phase: 'absent' });
+    expect((await docker.getNetwork(names.network).inspect()).Name).toBe(names.network);
+    // Up again from nothing: the same key store, so the key created before still works.
+    expect(await json<{ phase: string }>(['gateway', 'up'])).toMatchObject({ phase: 'healthy' });
+  });
+});
