@@ -112,4 +112,7 @@ export const checkTitles: Readonly<Record<string, string>> = {
   gpu: 'GPU',
   'comfyui-version': 'ComfyUI version',
   generation: 'Last smoke generation',
+  'gateway-up': 'Gateway up',
+  'gateway-hides-comfyui': 'ComfyUI only behind the gateway',
+  'gateway-keys': 'Gateway keys enforced',
 };

@@ -11,6 +11,11 @@ import bcrypt from 'bcryptjs';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../app/cli/main.js';
+import { loadConfig } from '../../app/config/load.js';
+import { panelPaths } from '../../app/config/paths.js';
+import { gatewayHidesComfyCheck, gatewayKeysCheck, gatewayUpCheck } from '../../app/health/checks/gateway.js';
+import { SweepContext } from '../../app/health/sweep-context.js';
+import { listKeys } from '../../app/gateway/keys.js';
 import { ensureDoubleImage } from '../support/double-image.js';
 import { requireDocker } from '../support/docker.js';
 import { ensureGatewayImage, GATEWAY_UID } from '../support/gateway-image.js';
@@ -39,6 +44,19 @@ async function json<T>(args: string[], code = 0): Promise<T> {
   expect(r.code, r.stdout + r.stderr).toBe(code);
   return JSON.parse(r.stdout) as T;
 }
+
+/** One fresh sweep context over the config file, as the health monitor builds it. */
+async function sweep(home: string, change: (c: Awaited<ReturnType<typeof loadConfig>>['config']) => void = () => undefined): Promise<SweepContext> {
+  const loaded = await loadConfig(path.join(home, 'config.json'), true);
+  change(loaded.config);
+  return new SweepContext({ config: loaded.config, paths: panelPaths({ COMFY_PANEL_HOME: home }), configFile: loaded.path });
+}
+
+const verdicts = async (ctx: SweepContext) => ({
+  up: (await gatewayUpCheck.run(ctx)).status,
+  hides: (await gatewayHidesComfyCheck.run(ctx)).status,
+  keys: (await gatewayKeysCheck.run(ctx)).status,
+});
 
 interface Status {
   url: string;
@@ -116,6 +134,9 @@ describe.skipIf(!d.ok)('gateway up|status|logs|down on the private engine', { ti
     expect(s.state).toBe('absent');
     expect(s.reachable).toBe(false);
     expect(s.problems.join('\n')).toContain('gateway up');
+    const ctx = await sweep(home);
+    expect(await verdicts(ctx)).toEqual({ up: 'fail', hides: 'ok', keys: 'unknown' });
+    expect((await gatewayUpCheck.run(ctx)).fix?.text).toContain('gateway up');
   });
 
   it('gateway up: healthy, the only published port; status has url, state and upstream; a key works end to end', async () => {
@@ -140,6 +161,20 @@ describe.skipIf(!d.ok)('gateway up|status|logs|down on the private engine', { ti
     // ComfyUI's own port is not on the host.
     await expect(fetch(`http://127.0.0.1:${comfyPort}/system_stats`, { signal: AbortSignal.timeout(3000) })).rejects.toThrow();
 
+    // The health checks: up, ComfyUI hidden, a read key let through and refused once revoked (and not left behind).
+    const before = (await listKeys(path.join(home, 'data', 'gateway'))).length;
+    expect(await verdicts(await sweep(home))).toEqual({ up: 'ok', hides: 'ok', keys: 'ok' });
+    expect((await listKeys(path.join(home, 'data', 'gateway'))).length).toBe(before);
+    // Something listening on ComfyUI's old host port is a way around the gateway.
+    const squatter = (await import('node:net')).createServer((sock) => sock.end());
+    await new Promise<void>((r) => squatter.listen(comfyPort, '127.0.0.1', r));
+    try {
+      const v = await gatewayHidesComfyCheck.run(await sweep(home));
+      expect(v).toMatchObject({ status: 'fail', message: expect.stringContaining(`127.0.0.1:${comfyPort}`) as unknown });
+    } finally {
+      await new Promise((r) => squatter.close(r));
+    }
+
     // Idempotent, and recreate-free: the container matches its config.
     expect(await json<{ phase: string }>(['gateway', 'up'])).toMatchObject({ phase: 'healthy' });
   });
@@ -158,6 +193,7 @@ describe.skipIf(!d.ok)('gateway up|status|logs|down on the private engine', { ti
     const s = await json<Status>(['gateway', 'status']);
     expect(await json<{ phase: string }>(['gateway', 'down'])).toMatchObject({ phase: 'stopped' });
     await expect(fetch(`${s.url}/system_stats`, { signal: AbortSignal.timeout(3000) })).rejects.toThrow();
+    expect(await verdicts(await sweep(home))).toEqual({ up: 'fail', hides: 'ok', keys: 'unknown' });
     expect(await json<{ phase: string }>(['gateway', 'down', '--remove'])).toMatchObject({ phase: 'absent' });
     expect((await docker.getNetwork(names.network).inspect()).Name).toBe(names.network);
     // Up again from nothing: the same key store, so the key created before still works.
