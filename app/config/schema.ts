@@ -39,6 +39,7 @@ export const GatewaySchema = z
     stateDir: z.string().optional().describe('Host folder with keys.json (hashes only), usage/ and the session key, mounted into the gateway; default: <data folder>/gateway'),
     restartPolicy: z.enum(['no', 'always', 'unless-stopped', 'on-failure']).default('unless-stopped'),
     stopTimeoutSec: z.int().min(0).max(600).default(10),
+    drainTimeoutSec: z.int().min(0).max(86_400).default(600).describe('Before ComfyUI restarts (a rotation), how long the running prompt may take to finish while new ones get 503'),
     healthcheck: z
       .object({
         intervalSec: z.int().min(1).max(3600).default(10),
