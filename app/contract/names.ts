@@ -52,6 +52,15 @@ export const opNames = [
   'tokenHistory',
   'tokenRecover',
   'tokenClientEnv',
+  // ops/gateway.ts
+  'gatewayStatus',
+  'gatewayUp',
+  'gatewayDown',
+  'clientKeys',
+  'clientKeyCreate',
+  'clientKeyRevoke',
+  'clientKeyRotate',
+  'clientUsage',
 ] as const;
 
 export type OpName = (typeof opNames)[number];

@@ -3,9 +3,12 @@
  * --json and the contract returns (stable fields: issue 18). Each takes the deployment's
  * gateway state folder; the gateway picks every change up within its 250 ms reload.
  */
+import type { ClientKeyView, ClientUsage, CreatedClientKey, RotatedClientKey } from '../contract/ops/gateway.js';
 import { PanelError } from '../errors.js';
 import { createKey, listKeys, revokeKey, rotateKey, type CreatedKey, type KeyInfo, type Scope } from './keys.js';
-import { usage, type AddressUsage } from './usage.js';
+import { usage } from './usage.js';
+
+export type { ClientKeyView, ClientUsage, CreatedClientKey, RotatedClientKey } from '../contract/ops/gateway.js';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
@@ -29,44 +32,6 @@ export function parseRate(text: string): { requests: number; perSeconds: number 
   const m = /^(\d+)\s*\/\s*(.+)$/.exec(text.trim());
   if (!m) throw new PanelError(`rate "${text}": expected REQUESTS/PERIOD, e.g. 60/1m`, 'gateway-key-limit');
   return { requests: Number(m[1]), perSeconds: parseDuration(m[2]!, 'rate period') / 1000 };
-}
-
-export interface ClientKeyView {
-  id: string;
-  name: string;
-  scope: Scope;
-  state: KeyInfo['state'];
-  /** Last 4 characters, to tell keys apart. */
-  hint: string;
-  createdAt: string;
-  expiresAt: string | null;
-  revokedAt: string | null;
-  rateLimit: { requests: number; perSeconds: number } | null;
-  maxQueued: number | null;
-  supersededBy: string | null;
-  rotatedFrom: string | null;
-}
-
-export interface CreatedClientKey extends ClientKeyView {
-  /** The raw key: shown this once, stored nowhere. */
-  key: string;
-}
-
-export interface ClientUsage {
-  id: string;
-  name: string;
-  scope: Scope | null;
-  state: KeyInfo['state'] | null;
-  requests: number;
-  prompts: number;
-  executionSeconds: number;
-  lastUsedAt: string | null;
-  lastAddress: string | null;
-  addresses: AddressUsage[];
-}
-
-export interface RotatedClientKey extends CreatedClientKey {
-  previous: ClientKeyView & { stillUsedBy: AddressUsage[] };
 }
 
 function view(k: KeyInfo): ClientKeyView {
