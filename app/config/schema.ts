@@ -11,6 +11,11 @@ export const EnvTargetSchema = z
     keys: z
       .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a key name: letters, digits and _, not starting with a digit'), z.enum(envValueSources))
       .describe('Key name -> the value it carries, e.g. {"COMFYUI_BEARER_TOKEN": "token"}'),
+    clientKey: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a gateway key name')
+      .optional()
+      .describe('With gateway.enabled: the gateway client key this target gets. Its token keys carry that key and its url keys the gateway, written when `key create/rotate NAME` issues it; credential rotations leave the file alone'),
   })
   .strict();
 

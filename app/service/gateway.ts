@@ -3,6 +3,8 @@ import type { PanelHandlers } from '../contract/index.js';
 import type { CreatedClientKey, HandedOverKey } from '../contract/ops/gateway.js';
 import { GatewayManager } from '../docker/gateway.js';
 import { clientUsage, createClientKey, listClientKeys, parseDuration, parseExpiry, revokeClientKey, rotateClientKey } from '../gateway/clients.js';
+import { resolveEnvRoot } from '../env/root.js';
+import { writeClientKeyTargets } from '../gateway/env-targets.js';
 import { clientEnvLines } from '../tokens/client-env.js';
 import type { PanelContext } from './context.js';
 
@@ -11,9 +13,11 @@ export function gatewayHandlers(ctx: PanelContext) {
   const manager = () => new GatewayManager(ctx.loaded.config, { dataDir: ctx.paths.dataDir });
   const stateDir = () => manager().stateDir;
   /** SECRET: the key's env lines for every reader, so the page can copy the one the client needs. */
-  const handOver = <K extends CreatedClientKey>(k: K): HandedOverKey<K> => {
+  const handOver = async <K extends CreatedClientKey>(k: K): Promise<HandedOverKey<K>> => {
+    const { config, path } = ctx.loaded;
     const url = manager().url;
-    return { ...k, envLines: Object.fromEntries(dialects.map((d: Dialect) => [d, clientEnvLines({ hash: k.key }, url, d)])) as Record<Dialect, string[]> };
+    const envFiles = await writeClientKeyTargets(config, resolveEnvRoot(config.env, path), k.name, k.key);
+    return { ...k, envFiles, envLines: Object.fromEntries(dialects.map((d: Dialect) => [d, clientEnvLines({ hash: k.key }, url, d)])) as Record<Dialect, string[]> };
   };
   return {
     gatewayStatus: async () => manager().status(),

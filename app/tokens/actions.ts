@@ -74,7 +74,8 @@ export function configuredLocations(config: PanelConfig, opts: { container: Cont
   const secretFile = config.container.secretFile;
   out.push(containerPasswordLocation(opts.container, config.container.comfyRoot, secretFile !== undefined));
   if (secretFile) out.push(secretFileLocation(secretFile, 'secret-file', opts.secretFileOwner ? { newOwner: opts.secretFileOwner } : {}));
-  for (const target of config.env.targets) out.push(envTargetLocation(target, opts.envRoot, config.comfyui.url));
+  // Behind the gateway a target with a client key holds that key, not the shared hash: a rotation does not touch it.
+  for (const target of config.env.targets) if (!(config.gateway.enabled && target.clientKey)) out.push(envTargetLocation(target, opts.envRoot, config.comfyui.url));
   return out;
 }
 

@@ -4,13 +4,15 @@
  * real gateway (in-process) in front of the ComfyUI double: what the CLI writes is in force
  * at the gateway, a revocation closes that key's open WebSocket.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../app/cli/main.js';
+import { loadConfig } from '../../app/config/load.js';
+import { configuredLocations } from '../../app/tokens/actions.js';
 import { startGateway, type Gateway } from '../../app/gateway/index.js';
 import { SMOKE_GRAPH } from '../comfy-double/graphs.js';
 import { startComfyDouble, type ComfyDouble } from '../comfy-double/server.js';
@@ -28,7 +30,10 @@ let gateway: Gateway;
 
 beforeAll(async () => {
   process.env.COMFY_PANEL_HOME = home;
-  writeFileSync(path.join(home, 'config.json'), JSON.stringify({ docker: { host: `unix://${home}/no.sock` }, comfyui: { url: 'http://127.0.0.1:9' }, gateway: { enabled: true } }));
+  writeFileSync(path.join(home, 'config.json'), JSON.stringify({ docker: { host: `unix://${home}/no.sock` }, comfyui: { url: 'http://127.0.0.1:9' }, gateway: { enabled: true }, env: { targets: [{ path: 'nb/.env', dialect: 'dotenv', keys: { COMFYUI_BEARER_TOKEN: 'token', COMFYUI_URL: 'url' }, clientKey: 'nb-env' }] } }));
+  // A line the panel does not own stays as it is.
+  mkdirSync(path.join(home, 'nb'), { recursive: true });
+  writeFileSync(path.join(home, 'nb', '.env'), 'OTHER=kept\nCOMFYUI_BEARER_TOKEN=old\n');
   mkdirSync(path.join(comfyRoot, 'login'), { recursive: true });
   writeFileSync(path.join(comfyRoot, 'login', 'PASSWORD'), `${hash}\nadmin`);
   mkdirSync(stateDir, { recursive: true });
@@ -165,6 +170,23 @@ describe('key commands on the configured deployment, against a real gateway', { 
     // Every key has a row, the never-used successor too (zeros).
     expect(all.keys.find((x) => x.name === 'app-dave' && x.id !== old.id)).toMatchObject({ requests: expect.any(Number) as unknown, prompts: 0 });
     expect(Object.keys(all.keys[0]!)).toEqual(expect.arrayContaining(['name', 'requests', 'prompts', 'executionSeconds', 'lastUsedAt']));
+  });
+
+  it('an env target with clientKey gets that key (and the gateway URL) when it is issued; credential rotations leave it alone', async () => {
+    const file = path.join(home, 'nb', '.env');
+    const k = await json<Created & { envFiles: string[] }>(['key', 'create', 'nb-env', '--scope', 'generate']);
+    expect(k.envFiles).toEqual([file]);
+    expect(readFileSync(file, 'utf8')).toBe(`OTHER=kept\nCOMFYUI_BEARER_TOKEN=${k.key}\nCOMFYUI_URL=http://127.0.0.1:8189\n`);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const r = await json<Created & { envFiles: string[] }>(['key', 'rotate', 'nb-env', '--overlap', '10m']);
+    expect(r.envFiles).toEqual([file]);
+    expect(readFileSync(file, 'utf8')).toContain(`COMFYUI_BEARER_TOKEN=${r.key}\n`);
+    await until('the rotated key from the env file', r.key, 200);
+    // Not a copy of the ComfyUI-Login credential any more: token rotations and audits skip it.
+    const { config } = await loadConfig(path.join(home, 'config.json'), true);
+    const locations = configuredLocations(config, { container: {} as never, envRoot: home });
+    expect(locations.map((l) => l.name)).not.toContain('env:nb/.env');
+    expect(configuredLocations({ ...config, gateway: { ...config.gateway, enabled: false } }, { container: {} as never, envRoot: home }).map((l) => l.name)).toContain('env:nb/.env');
   });
 
   it('no raw key and no upstream hash in the gateway log or in anything the CLI printed but the create/rotate answers', async () => {

@@ -1,6 +1,8 @@
 import { Option, type Command } from 'commander';
 import { clientUsage, createClientKey, listClientKeys, parseDuration, parseExpiry, parseRate, revokeClientKey, rotateClientKey, type ClientKeyView, type CreatedClientKey } from '../../gateway/clients.js';
 import { gatewayStateDir } from '../../gateway/deployment.js';
+import { writeClientKeyTargets } from '../../gateway/env-targets.js';
+import { resolveEnvRoot } from '../../env/root.js';
 import { SCOPES, type Scope } from '../../gateway/keys.js';
 import { PanelError } from '../../errors.js';
 import type { CliContext } from '../context.js';
@@ -22,6 +24,12 @@ const createdText = (k: CreatedClientKey) => `${k.key}\n${k.name}: ${k.scope} ke
 export function registerKeyCommands(program: Command, cli: CliContext): void {
   const key = program.command('key').description("the gateway's per-client API keys (cpk_…): create, list, revoke, rotate, usage");
   const stateDir = async () => gatewayStateDir((await cli.config()).config.gateway, cli.paths.dataDir);
+  /** The env targets that get this key (env.targets[].clientKey), written now: the only moment the key exists. */
+  const writeTargets = async (name: string, key: string) => {
+    const loaded = await cli.config();
+    return writeClientKeyTargets(loaded.config, resolveEnvRoot(loaded.config.env, loaded.path), name, key);
+  };
+  const envText = (files: string[]) => (files.length ? `\nwritten to ${files.join(', ')}` : '');
 
   key
     .command('create')
@@ -32,15 +40,16 @@ export function registerKeyCommands(program: Command, cli: CliContext): void {
     .option('--rate <n/period>', 'at most N requests per period, e.g. 60/1m')
     .option('--max-queued <n>', "at most this many of the key's prompts queued or running", positiveInt)
     .action(async (name: string, o: { scope: Scope; expires?: string; rate?: string; maxQueued?: number }) => {
-      const k = await createClientKey(await stateDir(), {
+      const created = await createClientKey(await stateDir(), {
         name,
         scope: o.scope,
         ...(o.expires ? { expiresAt: parseExpiry(o.expires) } : {}),
         ...(o.rate ? { rateLimit: parseRate(o.rate) } : {}),
         ...(o.maxQueued ? { maxQueued: o.maxQueued } : {}),
       });
+      const k = { ...created, envFiles: await writeTargets(name, created.key) };
       // reveal: handing the key over is what this command is for; redaction would hide it.
-      cli.print({ json: k, human: () => createdText(k), reveal: true });
+      cli.print({ json: k, human: () => createdText(k) + envText(k.envFiles), reveal: true });
     });
 
   key
@@ -66,7 +75,8 @@ export function registerKeyCommands(program: Command, cli: CliContext): void {
     .argument('<name>', 'key name')
     .requiredOption('--overlap <duration>', 'how long the old key keeps working, e.g. 1h, 7d (0s: not at all)')
     .action(async (name: string, o: { overlap: string }) => {
-      const r = await rotateClientKey(await stateDir(), name, parseDuration(o.overlap, '--overlap'));
+      const rotated = await rotateClientKey(await stateDir(), name, parseDuration(o.overlap, '--overlap'));
+      const r = { ...rotated, envFiles: await writeTargets(name, rotated.key) };
       const users = r.previous.stillUsedBy;
       cli.print({
         json: r,
@@ -76,7 +86,7 @@ export function registerKeyCommands(program: Command, cli: CliContext): void {
             createdText(r),
             `the previous key (…${r.previous.hint}) works until ${r.previous.expiresAt ?? 'revoked'}`,
             users.length ? `still used by: ${users.map((a) => `${a.address} (last ${a.lastUsedAt})`).join(', ')}` : 'no recorded use of the previous key',
-          ].join('\n'),
+          ].join('\n') + envText(r.envFiles),
       });
     });
 

@@ -75,7 +75,11 @@ export interface RotatedClientKey extends CreatedClientKey {
 }
 
 /** SECRET: a new key with its env lines for every dialect (COMFYUI_URL = the gateway, COMFYUI_BEARER_TOKEN = the key). */
-export type HandedOverKey<K extends CreatedClientKey = CreatedClientKey> = K & { envLines: Record<Dialect, string[]> };
+export type HandedOverKey<K extends CreatedClientKey = CreatedClientKey> = K & {
+  envLines: Record<Dialect, string[]>;
+  /** The env targets that get this key (env.targets[].clientKey), written with it. */
+  envFiles: string[];
+};
 
 const empty = z.object({}).strict();
 const keyName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, '1-64 letters, digits, dot, dash or underscore');

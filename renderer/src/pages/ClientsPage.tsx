@@ -93,6 +93,7 @@ function HandOver({ created, onDone }: { created: HandedOverKey; onDone: () => v
         <button onClick={() => void copy('env')}>Copy env lines</button>
         <button onClick={onDone}>Done</button>
       </div>
+      {created.envFiles.length ? <p>Also written to {created.envFiles.join(', ')} (env targets that get this key).</p> : null}
       {note ? <p role="status">{note}</p> : null}
     </div>
   );
