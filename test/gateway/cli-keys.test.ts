@@ -9,14 +9,28 @@ import os from 'node:os';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../../app/cli/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../app/config/load.js';
 import { configuredLocations } from '../../app/tokens/actions.js';
 import { startGateway, type Gateway } from '../../app/gateway/index.js';
 import { SMOKE_GRAPH } from '../comfy-double/graphs.js';
 import { startComfyDouble, type ComfyDouble } from '../comfy-double/server.js';
+import { cli as runCli, type CliRun } from './cli-run.js';
 import { waitFor } from './rig.js';
+
+const printed: string[] = [];
+/** Every CLI run's output is kept, to scan for secrets at the end. */
+async function cli(args: string[]): Promise<CliRun> {
+  const r = await runCli(args);
+  printed.push(r.stdout, r.stderr);
+  return r;
+}
+
+async function json<T>(args: string[]): Promise<T> {
+  const r = await cli(['--json', ...args]);
+  expect(r.code, r.stdout + r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as T;
+}
 
 const home = mkdtempSync(path.join(os.tmpdir(), 'fd-cli-keys-'));
 // No gateway.stateDir in the config: the deployment's default, <data folder>/gateway.
@@ -48,27 +62,7 @@ afterAll(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
-const printed: string[] = [];
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (err.push(String(chunk)), true));
-  try {
-    const code = await runCli(args);
-    printed.push(out.join(''), err.join(''));
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    vi.restoreAllMocks();
-    process.exitCode = undefined;
-  }
-}
 
-async function json<T>(args: string[]): Promise<T> {
-  const r = await cli(['--json', ...args]);
-  expect(r.code, r.stdout + r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as T;
-}
 
 const status = async (key: string, route = '/system_stats') => (await fetch(`${gateway.url}${route}`, { headers: { Authorization: `Bearer ${key}` }, signal: AbortSignal.timeout(10_000) })).status;
 const until = (what: string, key: string, code: number) => waitFor(what, async () => ((await status(key)) === code ? true : undefined), 30_000);

@@ -10,38 +10,21 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 import type Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../../app/cli/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listKeys } from '../../app/gateway/keys.js';
 import { installQwenModels, qwenGraph } from '../comfy-double/graphs.js';
 import { ensureDoubleImage } from '../support/double-image.js';
 import { requireDocker } from '../support/docker.js';
 import { ensureGatewayImage, GATEWAY_UID } from '../support/gateway-image.js';
 import { freePort } from '../docker/helpers.js';
+import { cli, cliJson as json } from './cli-run.js';
 import { demux, waitFor } from './rig.js';
 
 const d = await requireDocker();
 const run = `fd-${process.pid}-${randomBytes(3).toString('hex')}`;
 const names = { comfy: `${run}-comfy`, gateway: `${run}-gw`, network: `${run}-net` };
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (err.push(String(chunk)), true));
-  try {
-    return { code: await runCli(args), stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    vi.restoreAllMocks();
-    process.exitCode = undefined;
-  }
-}
 
-async function json<T>(args: string[]): Promise<T> {
-  const r = await cli(['--json', ...args]);
-  expect(r.code, r.stdout + r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as T;
-}
 
 describe.skipIf(!d.ok)('token rotate drains through the gateway', { timeout: 400_000 }, () => {
   const docker = (d as { docker: Docker }).docker;
