@@ -152,13 +152,16 @@ export class GatewayManager {
   async status(): Promise<GatewayOverview> {
     const g = this.config.gateway;
     const [container, comfy, reachable] = await Promise.all([this.container.state(), this.comfy.status(), this.reachable()]);
-    const networks = comfy.exists
+    const attached = comfy.exists
       ? await this.container.docker
           .getContainer(comfy.name)
           .inspect()
-          .then((i) => Object.keys(i.NetworkSettings.Networks ?? {}))
-          .catch(() => [])
-      : [];
+          .then((i) => i.NetworkSettings.Networks ?? {})
+          .catch(() => ({}))
+      : {};
+    const networks = Object.keys(attached);
+    const ip = (attached as Record<string, { IPAddress?: string }>)[g.network]?.IPAddress;
+    const directUrl = ip ? `http://${ip}:${this.config.container.containerPort}` : null;
     const publishedPorts = comfy.ports.map((p) => `${p.hostIp || '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.protocol}`);
     const problems: string[] = [];
     if (!g.enabled) problems.push('the gateway is not enabled in the config (gateway.enabled): ComfyUI is not behind it');
@@ -171,7 +174,7 @@ export class GatewayManager {
       state: container.phase,
       container,
       reachable,
-      upstream: { url: this.upstreamUrl, container: comfy.name, state: comfy.phase, onNetwork: networks.includes(g.network), publishedPorts },
+      upstream: { url: this.upstreamUrl, container: comfy.name, state: comfy.phase, onNetwork: networks.includes(g.network), publishedPorts, directUrl },
       problems,
     };
   }

@@ -45,7 +45,7 @@ interface Status {
   url: string;
   state: string;
   reachable: boolean;
-  upstream: { url: string; container: string; state: string; onNetwork: boolean; publishedPorts: string[] };
+  upstream: { url: string; container: string; state: string; onNetwork: boolean; publishedPorts: string[]; directUrl: string | null };
   problems: string[];
 }
 
@@ -133,6 +133,8 @@ describe.skipIf(!d.ok)('gateway up|status|logs|down on the private engine', { ti
     const s = await json<Status>(['gateway', 'status']);
     expect(s).toMatchObject({ state: 'healthy', reachable: true, upstream: { url: 'http://comfyui:8188', container: names.comfy, state: 'healthy', onNetwork: true, publishedPorts: [] }, problems: [] });
     expect(s.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    // The panel's own way to ComfyUI on this host: its address on the private network.
+    expect((await fetch(`${s.upstream.directUrl}/system_stats`, { signal: AbortSignal.timeout(5000) })).status).toBe(401);
 
     const k = await json<{ key: string }>(['key', 'create', 'deploy-check', '--scope', 'read']);
     const res = await waitFor('the key through the gateway', async () => {

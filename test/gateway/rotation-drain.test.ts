@@ -64,12 +64,12 @@ describe.skipIf(!d.ok)('token rotate drains through the gateway', { timeout: 400
     };
     writeFileSync(configFile, JSON.stringify(config));
     expect(await json<{ phase: string }>(['container', 'up'])).toMatchObject({ phase: 'healthy' });
-    // The panel reaches ComfyUI itself on the private network (its address on this host's bridge).
-    const ip = (await docker.getContainer(names.comfy).inspect()).NetworkSettings.Networks[names.network]?.IPAddress;
-    config = { ...config, comfyui: { url: `http://${ip}:8188`, timeoutMs: 5000 } };
-    writeFileSync(configFile, JSON.stringify(config));
+    // The panel reaches ComfyUI itself on the private network (its address on this host's bridge, from gateway status).
     expect(await json<{ phase: string }>(['gateway', 'up'])).toMatchObject({ phase: 'healthy' });
-    gatewayUrl = (await json<{ url: string }>(['gateway', 'status'])).url;
+    const status = await json<{ url: string; upstream: { directUrl: string } }>(['gateway', 'status']);
+    gatewayUrl = status.url;
+    config = { ...config, comfyui: { url: status.upstream.directUrl, timeoutMs: 5000 } };
+    writeFileSync(configFile, JSON.stringify(config));
     const init = await cli(['--json', 'token', 'init', '--force']);
     expect(init.code, init.stdout + init.stderr).toBe(0);
   }, 400_000);

@@ -21,6 +21,11 @@ export interface GatewayOverview {
     onNetwork: boolean;
     /** Host ports ComfyUI still publishes (should be none: `container recreate` removes them). */
     publishedPorts: string[];
+    /**
+     * ComfyUI's address on the private network, which the panel itself can use as comfyui.url
+     * on the engine's host (Linux); null when it is not on the network.
+     */
+    directUrl: string | null;
   };
   /** What is not right, each with what to do. */
   problems: string[];
