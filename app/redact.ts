@@ -91,6 +91,8 @@ export function mask(value: string): string {
 }
 
 const BCRYPT = /\$2[abxy]\$\d{2}\$[./A-Za-z0-9]{53}/g;
+/** The gateway's client keys and one-time login links (app/gateway/keys.ts). */
+const CLIENT_KEY = /\bcp[kl]_[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g;
 const TOKEN_PARAM = /\b(token=)([^\s&"']+)/gi;
 const BEARER = /\b(Bearer\s+)([^\s"']+)/g;
 /** scheme://user:password@host: the password part. */
@@ -106,7 +108,7 @@ export function maskUrlCredentials(text: string): string {
 
 /**
  * Removes anything that looks like a credential from free text: bcrypt hashes (the API
- * token), `token=` values (the ComfyUI-Login startup line, URLs), Bearer headers and URL
+ * token), the gateway's `cpk_` client keys, `token=` values (the ComfyUI-Login startup line, URLs), Bearer headers and URL
  * passwords. Known secrets passed in are replaced too, wherever they appear.
  */
 export function redact(text: string, known: readonly string[] = []): string {
@@ -114,6 +116,7 @@ export function redact(text: string, known: readonly string[] = []): string {
   for (const s of known) if (s.length >= 6) out = out.split(s).join(redacted(s));
   out = out
     .replace(BCRYPT, (h) => redacted(h))
+    .replace(CLIENT_KEY, (k) => redacted(k))
     .replace(TOKEN_PARAM, (_m, k: string, v: string) => `${k}${once(v)}`)
     .replace(BEARER, (_m, k: string, v: string) => `${k}${once(v)}`);
   return maskUrlCredentials(out);

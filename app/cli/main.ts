@@ -21,6 +21,7 @@ const GROUPS: readonly { words: readonly string[]; load: () => Promise<Register>
   { words: ['health', 'probe'], load: async () => (await import('./commands/health.js')).registerHealthCommands },
   { words: ['env'], load: async () => (await import('./commands/env.js')).registerEnvCommands },
   { words: ['gateway'], load: async () => (await import('./commands/gateway.js')).registerGatewayCommands },
+  { words: ['key'], load: async () => (await import('./commands/key.js')).registerKeyCommands },
 ];
 
 /** The groups argv needs: the one its first command word names; every group for help, no command or an unknown one. */

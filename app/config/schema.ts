@@ -11,6 +11,11 @@ export const EnvTargetSchema = z
     keys: z
       .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a key name: letters, digits and _, not starting with a digit'), z.enum(envValueSources))
       .describe('Key name -> the value it carries, e.g. {"COMFYUI_BEARER_TOKEN": "token"}'),
+    clientKey: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a gateway key name')
+      .optional()
+      .describe('With gateway.enabled: the gateway client key this target gets. Its token keys carry that key and its url keys the gateway, written when `key create/rotate NAME` issues it; credential rotations leave the file alone'),
   })
   .strict();
 
@@ -36,6 +41,36 @@ export const NotificationChannelSchema = z
       .describe('Where the notification is POSTed; often holds a secret (Slack, Discord), so the panel never shows or logs it whole'),
     headers: z.record(z.string(), z.string()).optional().describe('Extra request headers, e.g. Authorization for a protected ntfy server'),
     enabled: z.boolean().default(true),
+  })
+  .strict();
+
+/**
+ * The front door (issue 18): the gateway container beside ComfyUI on a private Docker network.
+ * With `enabled`, the gateway's port is the only one published and the ComfyUI container joins
+ * the network under `upstreamAlias` without a published port.
+ */
+export const GatewaySchema = z
+  .object({
+    enabled: z.boolean().default(false).describe('Run the gateway in front of ComfyUI: per-client API keys, ComfyUI no longer published'),
+    name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/, 'a Docker container name').default('comfyui-gateway').describe('The gateway container'),
+    image: z.string().min(1).default('comfy-panel-gateway:latest').describe('Built from assets/docker/gateway'),
+    network: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/, 'a Docker network name').default('comfy-panel').describe('Private Docker network of the gateway and the ComfyUI container; created when missing'),
+    upstreamAlias: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'a host name').default('comfyui').describe('Name of the ComfyUI container on that network'),
+    hostPort: z.int().min(1).max(65535).default(8189).describe('Host port clients use: the only published port'),
+    bindAddress: z.string().default('127.0.0.1').describe('Host address the gateway is published on; 0.0.0.0 to serve the network'),
+    stateDir: z.string().optional().describe('Host folder with keys.json (hashes only), usage/ and the session key, mounted into the gateway; default: <data folder>/gateway'),
+    restartPolicy: z.enum(['no', 'always', 'unless-stopped', 'on-failure']).default('unless-stopped'),
+    stopTimeoutSec: z.int().min(0).max(600).default(10),
+    drainTimeoutSec: z.int().min(0).max(86_400).default(600).describe('Before ComfyUI restarts (a rotation), how long the running prompt may take to finish while new ones get 503'),
+    healthcheck: z
+      .object({
+        intervalSec: z.int().min(1).max(3600).default(10),
+        timeoutSec: z.int().min(1).max(600).default(3),
+        retries: z.int().min(1).max(100).default(3),
+        startPeriodSec: z.int().min(0).max(3600).default(5),
+      })
+      .strict()
+      .default({ intervalSec: 10, timeoutSec: 3, retries: 3, startPeriodSec: 5 }),
   })
   .strict();
 
@@ -157,6 +192,7 @@ export const PanelConfigSchema = z
         exclude: ['node_modules', '.git', 'dist', 'build', 'out', '.venv', '__pycache__'],
         targets: [],
       }),
+    gateway: GatewaySchema.default(GatewaySchema.parse({})),
     backups: z
       .object({
         keep: z
@@ -192,3 +228,4 @@ export type PanelConfig = z.output<typeof PanelConfigSchema>;
 export type PanelConfigInput = z.input<typeof PanelConfigSchema>;
 export type EnvTarget = z.output<typeof EnvTargetSchema>;
 export type NotificationChannel = z.output<typeof NotificationChannelSchema>;
+export type GatewayConfig = z.output<typeof GatewaySchema>;

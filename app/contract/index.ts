@@ -8,6 +8,7 @@ import type { InputOf, OpDef, ResultOf, ParsedInputOf } from './define.js';
 import { appOps } from './ops/app.js';
 import { containerOps } from './ops/container.js';
 import { envOps } from './ops/env.js';
+import { gatewayOps } from './ops/gateway.js';
 import { generateOps } from './ops/generate.js';
 import { healthOps } from './ops/health.js';
 import { tokenOps } from './ops/tokens.js';
@@ -21,6 +22,7 @@ export const operations = exactlyTheNames({
   ...appOps,
   ...containerOps,
   ...envOps,
+  ...gatewayOps,
   ...generateOps,
   ...healthOps,
   ...tokenOps,
@@ -71,6 +73,7 @@ export type * from './events.js';
 export type * from './ops/app.js';
 export type * from './ops/container.js';
 export type * from './ops/env.js';
+export type * from './ops/gateway.js';
 export type * from './ops/generate.js';
 export type * from './ops/health.js';
 export type * from './ops/tokens.js';

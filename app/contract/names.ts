@@ -57,6 +57,15 @@ export const opNames = [
   'tokenHistory',
   'tokenRecover',
   'tokenClientEnv',
+  // ops/gateway.ts
+  'gatewayStatus',
+  'gatewayUp',
+  'gatewayDown',
+  'clientKeys',
+  'clientKeyCreate',
+  'clientKeyRevoke',
+  'clientKeyRotate',
+  'clientUsage',
 ] as const;
 
 export type OpName = (typeof opNames)[number];
@@ -124,4 +133,7 @@ export const checkTitles: Readonly<Record<string, string>> = {
   gpu: 'GPU',
   'comfyui-version': 'ComfyUI version',
   generation: 'Last smoke generation',
+  'gateway-up': 'Gateway up',
+  'gateway-hides-comfyui': 'ComfyUI only behind the gateway',
+  'gateway-keys': 'Gateway keys enforced',
 };

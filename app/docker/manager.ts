@@ -29,7 +29,8 @@ import { pumpLogLines } from './log-lines.js';
 import { checkLoginNode, LoginNodeRuns } from './login-node.js';
 import { classifyDockerError, DockerError, toDockerError } from './problems.js';
 import { cpuPercent, gpuReport, memoryUsed } from './resources.js';
-import { buildCreateSpec, desiredView, diffViews, LABEL_MANAGED, LABEL_SPEC_HASH, observedView, specHash } from './spec.js';
+import { ensureNetwork } from './network.js';
+import { buildCreateSpec, desiredView, diffViews, LABEL_MANAGED, LABEL_SPEC_HASH, observedView, specHash, type SpecView } from './spec.js';
 import { absentStatus, cleanExit, stateOf, statusOf, unknownStatus } from './state.js';
 import { watchContainer } from './watch.js';
 
@@ -87,6 +88,20 @@ async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
 }
 
 /**
+ * What a managed container is made of. The ComfyUI container's comes from config.container;
+ * the gateway beside it (app/docker/gateway.ts) passes its own, so both share one lifecycle.
+ */
+export interface ContainerRecipe {
+  name: string;
+  image: string;
+  stopTimeoutSec: number;
+  createSpec(): Docker.ContainerCreateOptions;
+  desiredView(): SpecView;
+  /** Fails with a clear error when something the container needs is missing (a secret file). */
+  beforeCreate?(): void;
+}
+
+/**
  * The one container the panel manages (config container.*): lifecycle, state, files,
  * logs and checks. Every Docker failure surfaces as a DockerError with a kind and a fix.
  */
@@ -101,6 +116,7 @@ export class ContainerManager {
   private lastCpu: { run: string; sample: Pick<Docker.ContainerStats['cpu_stats'], 'cpu_usage' | 'system_cpu_usage'> } | undefined;
   /** The last stats of a run, shown when a fresh sample takes longer than the overview may wait. */
   private lastStats: { run: string; stats: ContainerStats } | undefined;
+  private readonly recipe: ContainerRecipe;
 
   constructor(
     private readonly config: PanelConfig,
@@ -108,8 +124,17 @@ export class ContainerManager {
     /** What is known about ComfyUI-Login per container run; a runtime shares one across its managers. */
     private readonly loginNodeRuns = new LoginNodeRuns(),
     env: NodeJS.ProcessEnv = process.env,
+    recipe?: ContainerRecipe,
   ) {
-    this.name = config.container.name;
+    this.recipe = recipe ?? {
+      name: config.container.name,
+      image: config.container.image,
+      stopTimeoutSec: config.container.stopTimeoutSec,
+      createSpec: () => buildCreateSpec(config),
+      desiredView: () => desiredView(config),
+      beforeCreate: () => this.checkSecretFile(),
+    };
+    this.name = this.recipe.name;
     if (docker) {
       // A client handed in (tests, the service) gets the same deadlines as one made here.
       this.docker = withDeadlines(docker, config.docker.timeoutMs);
@@ -123,7 +148,7 @@ export class ContainerManager {
   }
 
   private fail(err: unknown): PanelError {
-    return toDockerError(err, { host: this.target?.host, container: this.name, image: this.config.container.image });
+    return toDockerError(err, { host: this.target?.host, container: this.name, image: this.recipe.image });
   }
 
   private async inspect(): Promise<Docker.ContainerInspectInfo | undefined> {
@@ -192,9 +217,10 @@ export class ContainerManager {
   }
 
   async create(): Promise<ContainerState> {
-    this.checkSecretFile();
-    const spec = buildCreateSpec(this.config);
+    this.recipe.beforeCreate?.();
+    const spec = this.recipe.createSpec();
     try {
+      await this.prepareNetwork(spec);
       // Create and start can take longer than a short call (copying the image's layers, GPU and
       // network setup on a busy engine): the client without the idle timeout, like stop.
       await this.streaming.createContainer(spec);
@@ -202,6 +228,12 @@ export class ContainerManager {
       throw this.fail(e);
     }
     return this.state();
+  }
+
+  /** A private network the spec names (the gateway's) is made on first use, like the container itself. */
+  private async prepareNetwork(spec: Docker.ContainerCreateOptions): Promise<void> {
+    const network = spec.HostConfig?.NetworkMode;
+    if (network && !['default', 'bridge', 'host', 'none'].includes(network) && !network.startsWith('container:')) await ensureNetwork(this.docker, network);
   }
 
   /** Runs one lifecycle call; 304 (already in that state) is success. Returns the new state. */
@@ -249,12 +281,12 @@ export class ContainerManager {
   /** SIGTERM, then SIGKILL after config stopTimeoutSec (Docker's stop does both). */
   async stop(): Promise<ContainerState> {
     await this.inspectOrFail();
-    return this.lifecycle((c) => c.stop({ t: this.config.container.stopTimeoutSec }), this.streaming);
+    return this.lifecycle((c) => c.stop({ t: this.recipe.stopTimeoutSec }), this.streaming);
   }
 
   async restart(): Promise<ContainerState> {
     await this.inspectOrFail();
-    return this.lifecycle((c) => c.restart({ t: this.config.container.stopTimeoutSec }), this.streaming);
+    return this.lifecycle((c) => c.restart({ t: this.recipe.stopTimeoutSec }), this.streaming);
   }
 
   /** Stops gracefully, then removes; absent is fine. */
@@ -274,7 +306,7 @@ export class ContainerManager {
   /** What differs between the configuration and the existing container (empty: nothing). */
   async diffSpec(): Promise<SpecChange[]> {
     const info = await this.inspectOrFail();
-    const desired = desiredView(this.config);
+    const desired = this.recipe.desiredView();
     const image = await this.docker
       .getImage(info.Image)
       .inspect()
@@ -336,9 +368,9 @@ export class ContainerManager {
    * The host port the old container holds is left out of the probe (it is freed by the stop).
    */
   async precheck(old?: Docker.ContainerInspectInfo): Promise<void> {
-    const spec = buildCreateSpec(this.config);
-    this.checkSecretFile();
-    const image = this.config.container.image;
+    const spec = this.recipe.createSpec();
+    this.recipe.beforeCreate?.();
+    const image = this.recipe.image;
     try {
       await this.docker.getImage(image).inspect();
     } catch (e) {
@@ -349,6 +381,9 @@ export class ContainerManager {
     const probeBindings = Object.fromEntries(
       Object.entries(bindings ?? {}).map(([k, list]) => [k, list.filter((b) => !oldPorts.has(`${b.HostIp ?? ''}:${b.HostPort ?? ''}`) && !oldPorts.has(`0.0.0.0:${b.HostPort ?? ''}`))]),
     );
+    await this.prepareNetwork(spec).catch((e: unknown) => {
+      throw this.fail(e);
+    });
     const probe = await this.streaming
       .createContainer({
         ...spec,

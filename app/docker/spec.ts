@@ -11,7 +11,7 @@ export const SECRET_TARGET = '/run/secrets/comfyui-password';
 export const LABEL_MANAGED = 'io.comfy-panel.managed';
 export const LABEL_SPEC_HASH = 'io.comfy-panel.spec-hash';
 
-const NS_PER_SEC = 1_000_000_000;
+export const NS_PER_SEC = 1_000_000_000;
 
 /**
  * The parts of a container the configuration decides, in one comparable shape. Built
@@ -29,6 +29,8 @@ export interface SpecView {
   healthcheck: string;
   /** '' for the image's user. */
   user: string;
+  /** The private network the container is on (only when the config wants one: the gateway's). */
+  network?: string;
 }
 
 type ContainerConfig = PanelConfig['container'];
@@ -54,12 +56,15 @@ function gpusLabel(gpus: ContainerConfig['gpus']): string {
   return gpus === 'all' || gpus === 'none' ? gpus : `device=${gpus.join(',')}`;
 }
 
-function healthLabel(test: string[], intervalSec: number, timeoutSec: number, retries: number, startPeriodSec: number): string {
+export function healthLabel(test: string[], intervalSec: number, timeoutSec: number, retries: number, startPeriodSec: number): string {
   return `${test.join(' ')} (every ${intervalSec}s, timeout ${timeoutSec}s, ${retries} retries, start period ${startPeriodSec}s)`;
 }
 
-const portLabel = (hostIp: string, hostPort: string | number, containerPort: string) => `${hostIp || '0.0.0.0'}:${hostPort}->${containerPort}`;
-const mountLabel = (source: string, target: string, readOnly: boolean) => `${source}:${target}:${readOnly ? 'ro' : 'rw'}`;
+export const portLabel = (hostIp: string, hostPort: string | number, containerPort: string) => `${hostIp || '0.0.0.0'}:${hostPort}->${containerPort}`;
+export const mountLabel = (source: string, target: string, readOnly: boolean) => `${source}:${target}:${readOnly ? 'ro' : 'rw'}`;
+
+/** Behind the gateway ComfyUI publishes no port: it is reached on the gateway's private network only. */
+const behindGateway = (config: PanelConfig) => config.gateway.enabled;
 
 export function desiredView(config: PanelConfig): SpecView {
   const c = config.container;
@@ -68,12 +73,13 @@ export function desiredView(config: PanelConfig): SpecView {
     image: c.image,
     command: c.command ?? null,
     env: envOf(c),
-    ports: [portLabel(c.bindAddress, c.hostPort, `${c.containerPort}/tcp`)],
+    ports: behindGateway(config) ? [] : [portLabel(c.bindAddress, c.hostPort, `${c.containerPort}/tcp`)],
     mounts: mountsOf(c).map((m) => mountLabel(m.source, m.target, m.readOnly)).sort(),
     gpus: gpusLabel(c.gpus),
     restartPolicy: c.restartPolicy,
     healthcheck: healthLabel(['CMD', ...h.command], h.intervalSec, h.timeoutSec, h.retries, h.startPeriodSec),
     user: c.user ?? '',
+    ...(behindGateway(config) ? { network: config.gateway.network } : {}),
   };
 }
 
@@ -108,8 +114,9 @@ export function buildCreateSpec(config: PanelConfig): Docker.ContainerCreateOpti
       Retries: h.retries,
       StartPeriod: h.startPeriodSec * NS_PER_SEC,
     },
+    ...(behindGateway(config) ? { NetworkingConfig: { EndpointsConfig: { [config.gateway.network]: { Aliases: [config.gateway.upstreamAlias] } } } } : {}),
     HostConfig: {
-      PortBindings: { [portKey]: [{ HostIp: c.bindAddress, HostPort: String(c.hostPort) }] },
+      ...(behindGateway(config) ? { NetworkMode: config.gateway.network } : { PortBindings: { [portKey]: [{ HostIp: c.bindAddress, HostPort: String(c.hostPort) }] } }),
       Mounts: mountsOf(c).map((m) => ({ Type: 'bind' as const, Source: m.source, Target: m.target, ReadOnly: m.readOnly })),
       RestartPolicy: { Name: c.restartPolicy },
       DeviceRequests:
@@ -143,6 +150,9 @@ export function observedView(info: Docker.ContainerInspectInfo, image?: { Env?: 
   const bindings = (info.HostConfig.PortBindings ?? {}) as Record<string, { HostIp?: string; HostPort?: string }[] | null>;
   const device = info.HostConfig.DeviceRequests?.find((d) => d.Driver === 'nvidia' || d.Capabilities?.some((c) => c.includes('gpu')));
   const hc = info.Config.Healthcheck;
+  const networks = Object.keys(info.NetworkSettings?.Networks ?? {})
+    .filter((n) => !['bridge', 'host', 'none'].includes(n))
+    .sort();
   return {
     image: info.Config.Image,
     command: sameAsImage ? null : cmd,
@@ -157,6 +167,7 @@ export function observedView(info: Docker.ContainerInspectInfo, image?: { Env?: 
       ? healthLabel(hc.Test, (hc.Interval ?? 0) / NS_PER_SEC, (hc.Timeout ?? 0) / NS_PER_SEC, hc.Retries ?? 0, (hc.StartPeriod ?? 0) / NS_PER_SEC)
       : 'none',
     user: info.Config.User ?? '',
+    ...(networks.length ? { network: networks.join(', ') } : {}),
   };
 }
 
@@ -180,5 +191,7 @@ export function diffViews(observed: SpecView, desired: SpecView): SpecChange[] {
   scalar('restartPolicy', observed.restartPolicy, desired.restartPolicy);
   scalar('healthcheck', observed.healthcheck, desired.healthcheck);
   scalar('user', observed.user || '(image default)', desired.user || '(image default)');
+  // Networks matter only when the config names one (the gateway's): an adopted compose network is left alone.
+  if (desired.network !== undefined && !(observed.network ?? '').split(', ').includes(desired.network)) changes.push({ field: 'network', from: observed.network ?? 'bridge', to: desired.network });
   return changes;
 }

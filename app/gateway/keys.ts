@@ -298,6 +298,16 @@ export async function mintLoginLink(stateDir: string, name: string, ttlMs = 10 *
   });
 }
 
+/** Removes keys by id outright (the panel's own short-lived probe keys); unknown ids are ignored. */
+export async function deleteKeys(stateDir: string, ids: readonly string[]): Promise<number> {
+  return updateStore(stateDir, (store) => {
+    const before = store.keys.length;
+    store.keys = store.keys.filter((k) => !ids.includes(k.id));
+    store.links = store.links.filter((l) => !ids.includes(l.keyId));
+    return before - store.keys.length;
+  });
+}
+
 /** Drops revoked and expired keys older than `keepMs` (their usage stays in the usage log). */
 export async function pruneKeys(stateDir: string, keepMs: number): Promise<number> {
   return updateStore(stateDir, (store, now) => {

@@ -7,8 +7,8 @@ import type { HealthCheck } from './check.js';
  * is only refreshed by sweeps; the unit test holds every registered check to at least one fact.
  */
 export const checksReading: Readonly<Record<LiveFact, readonly string[] | 'all'>> = {
-  // Engine, container, its healthcheck, the login node in it, and the server it publishes.
-  container: ['docker', 'container', 'docker-health', 'login-node', 'auth-rejects-anonymous', 'auth-accepts-token', 'userdata-exposure', 'token-consistency', 'gpu', 'comfyui-version'],
+  // Engine, container, its healthcheck, the login node in it, the server it publishes, the gateway before it.
+  container: ['docker', 'container', 'docker-health', 'login-node', 'auth-rejects-anonymous', 'auth-accepts-token', 'userdata-exposure', 'token-consistency', 'gpu', 'comfyui-version', 'gateway-up', 'gateway-hides-comfyui', 'gateway-keys'],
   // The vault's credential is what the token checks compare and send.
   vault: ['auth-accepts-token', 'token-consistency', 'generation'],
   // env targets hold copies of the token.

@@ -10,6 +10,8 @@ import { pingDocker } from '../docker/connection.js';
 import type { LoginNodeRuns } from '../docker/login-node.js';
 import { resolveEnvRoot } from '../env/root.js';
 import { ContainerManager } from '../docker/manager.js';
+import { GatewayManager } from '../docker/gateway.js';
+import type { GatewayOverview } from '../contract/ops/gateway.js';
 import { auditCredential } from '../tokens/audit.js';
 import type { Credential } from '../tokens/credential.js';
 import { configuredLocations } from '../tokens/actions.js';
@@ -66,6 +68,15 @@ export class SweepContext {
 
   get manager(): ContainerManager {
     return (this.managerInstance ??= new ContainerManager(this.config, undefined, this.loginNodeRuns));
+  }
+
+  /** The gateway container and what it hides (only asked when config gateway.enabled). */
+  gateway(): Promise<GatewayOverview> {
+    return this.once('gateway', () => this.gatewayManager().status());
+  }
+
+  gatewayManager(): GatewayManager {
+    return new GatewayManager(this.config, { dataDir: this.paths.dataDir }, this.manager.docker, this.env);
   }
 
   ping(): Promise<DockerPing> {

@@ -6,6 +6,7 @@ import { tokensHandlers } from './tokens.js';
 import { generateHandlers } from './generate.js';
 import { healthHandlers } from './health.js';
 import { envHandlers } from './env.js';
+import { gatewayHandlers } from './gateway.js';
 
 /** The core's implementation of every operation of the contract. */
 export function createPanelHandlers(ctx: PanelContext): PanelHandlers {
@@ -16,5 +17,6 @@ export function createPanelHandlers(ctx: PanelContext): PanelHandlers {
     ...tokensHandlers(ctx),
     ...healthHandlers(ctx),
     ...envHandlers(ctx),
+    ...gatewayHandlers(ctx),
   };
 }

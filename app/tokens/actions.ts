@@ -7,6 +7,8 @@ import type { Dialect, PanelConfig } from '../config/schema.js';
 import type { RotationResult, RotationStep, TokenAudit, TokenImportResult } from '../contract/ops/tokens.js';
 import { ContainerManager } from '../docker/manager.js';
 import { waitServing } from '../docker/wait-serving.js';
+import { gatewayStateDir, gatewayUrl } from '../gateway/deployment.js';
+import { drainingServer } from '../gateway/drain.js';
 import { resolveEnvRoot, resolveEnvTarget } from '../env/root.js';
 import type { FileOwner } from '../fs/atomic.js';
 import { PanelError } from '../errors.js';
@@ -35,6 +37,8 @@ export interface TokenActionOptions {
   /** Replaces the container-backed server and locations (tests, fault injection). */
   server?: ComfyServerControl;
   locations?: CredentialLocation[];
+  /** Lines about what happens around the steps (the gateway's drain), for the operator; no secrets. */
+  onProgress?: (line: string) => void;
 }
 
 /**
@@ -78,7 +82,8 @@ export function configuredLocations(config: PanelConfig, opts: { container: Cont
   const secretFile = config.container.secretFile;
   out.push(containerPasswordLocation(opts.container, config.container.comfyRoot, secretFile !== undefined));
   if (secretFile) out.push(secretFileLocation(secretFile, 'secret-file', opts.secretFileOwner ? { newOwner: opts.secretFileOwner } : {}));
-  for (const target of config.env.targets) out.push(envTargetLocation(target, opts.envRoot, config.comfyui.url));
+  // Behind the gateway a target with a client key holds that key, not the shared hash: a rotation does not touch it.
+  for (const target of config.env.targets) if (!(config.gateway.enabled && target.clientKey)) out.push(envTargetLocation(target, opts.envRoot, config.comfyui.url));
   return out;
 }
 
@@ -89,10 +94,21 @@ export function tokenActions(config: PanelConfig, paths: PanelPaths, opts: Token
   const containerManager = () => (manager ??= new ContainerManager(config, opts.docker));
   const envRoot = resolveEnvRoot(config.env, opts.configFile ?? paths.configFile);
   const locations = () => opts.locations ?? configuredLocations(config, { container: containerManager(), envRoot });
+  // Behind the gateway, ComfyUI's restart drains through it first: no render is killed.
+  const server = (): ComfyServerControl => {
+    const direct = opts.server ?? containerServer(config, containerManager());
+    if (!config.gateway.enabled) return direct;
+    return drainingServer(direct, {
+      url: gatewayUrl(config.gateway),
+      stateDir: gatewayStateDir(config.gateway, paths.dataDir),
+      drainTimeoutMs: config.gateway.drainTimeoutSec * 1000,
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    });
+  };
   const deps = (): RotationDeps => ({
     vault,
     locations: locations(),
-    server: opts.server ?? containerServer(config, containerManager()),
+    server: server(),
     actor: opts.actor,
     username: config.credential.username,
     retention: retentionOf(config, envBackupDir(paths)),

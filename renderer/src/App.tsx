@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { signOut } from './api/client.js';
 import { useEvent, useOp } from './api/hooks.js';
 import { BrowserNotifier } from './components/NotificationsCard.js';
+import { ClientsPage } from './pages/ClientsPage.js';
 import { ContainerPage } from './pages/ContainerPage.js';
 import { DashboardPage } from './pages/DashboardPage.js';
 import { EnvPage } from './pages/EnvPage.js';
@@ -15,6 +16,7 @@ const PAGES = [
   { id: 'container', title: 'Container', render: () => <ContainerPage /> },
   { id: 'tokens', title: 'Tokens', render: () => <TokensPage /> },
   { id: 'env', title: 'Env files', render: () => <EnvPage /> },
+  { id: 'clients', title: 'Clients', render: () => <ClientsPage /> },
   { id: 'generate', title: 'Generate', render: () => <GeneratePage /> },
   { id: 'settings', title: 'Settings', render: () => <SettingsPage /> },
 ] as const;

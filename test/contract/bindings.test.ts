@@ -33,6 +33,9 @@ const VALID: Partial<Record<OpName, Record<string, unknown>>> = {
   setupApply: { choices: {} },
   tokenImport: { from: 'env', file: '.env', key: 'COMFYUI_TOKEN' },
   tokenUnify: { to: 'fp:0123456789ab' },
+  clientKeyCreate: { name: 'notebook', scope: 'read' },
+  clientKeyRevoke: { name: 'notebook' },
+  clientKeyRotate: { name: 'notebook', overlap: '1h' },
 };
 
 /** No field accepts a symbol, except one declared to take anything (z.unknown, checked later). */

@@ -7,7 +7,7 @@
  *   docker run -d --network N -p 127.0.0.1::8189 -v STATE:/state -v SECRET:/run/secrets/comfyui-password:ro \
  *     -e GATEWAY_UPSTREAM=http://comfyui:8188 <tag>
  *
- * Inside: /app/gateway.mjs (entrypoint), /app/healthcheck.mjs, user gateway (1000:1000),
+ * Inside: tini as PID 1 running /app/gateway.mjs (entrypoint), /app/healthcheck.mjs, user gateway (1000:1000),
  * /state owned by it, GATEWAY_HOST=0.0.0.0, GATEWAY_PORT=8189, GATEWAY_STATE_DIR=/state,
  * GATEWAY_SECRET_FILE=/run/secrets/comfyui-password. Like the double's image it sets no
  * HEALTHCHECK; the container passes Healthcheck: { Test: ['CMD', '/usr/bin/node', '/app/healthcheck.mjs'] }.
@@ -23,8 +23,10 @@ import { contentHash, directoryEntries, imageExists, importRootfs, runtimeFiles,
 export const GATEWAY_IMAGE_REPO = 'gw-comfy-panel-gateway';
 export const GATEWAY_UID = 1000;
 
+/** Like the double's image and the recipe: tini as PID 1 forwards SIGTERM and reaps, node is its child. */
+const TINI = '/usr/bin/tini-static';
 const CHANGES = [
-  'ENTRYPOINT ["/usr/bin/node", "/app/gateway.mjs"]',
+  'ENTRYPOINT ["/usr/bin/tini", "--", "/usr/bin/node", "/app/gateway.mjs"]',
   'USER 1000:1000',
   'WORKDIR /app',
   'EXPOSE 8189/tcp',
@@ -41,6 +43,7 @@ function rootfs(programs: Record<string, string>): Entry[] {
     { name: 'etc/group', mode: 0o644, body: 'root:x:0:\ngateway:x:1000:\n' },
     ...Object.entries(programs).map(([name, body]) => ({ name: `app/${name}`, mode: 0o755, body })),
     ...runtime.map((f) => ({ name: (f === process.execPath ? '/usr/bin/node' : f).slice(1), mode: 0o755, body: readFileSync(f) })),
+    { name: 'usr/bin/tini', mode: 0o755, body: readFileSync(TINI) },
   );
   return entries;
 }

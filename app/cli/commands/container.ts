@@ -27,14 +27,37 @@ function overviewText(o: ContainerOverview): string {
 const stateText = (s: ContainerState) => `${s.name}: ${s.phase}${s.exitCode !== undefined && s.phase === 'crashed' ? ` (${exitCodeText(s.exitCode, s.oomKilled)})` : ''}`;
 
 /** How long `up`/`restart` wait for healthy: the start period plus a few failed checks, at least a minute. */
-function healthyWithinMs(h: { startPeriodSec: number; intervalSec: number; timeoutSec: number; retries: number }): number {
+export function healthyWithinMs(h: { startPeriodSec: number; intervalSec: number; timeoutSec: number; retries: number }): number {
   return Math.max(60_000, (h.startPeriodSec + (h.intervalSec + h.timeoutSec) * (h.retries + 1)) * 1000);
 }
 
-function tailOption(value: string): number {
+export function tailOption(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 0 || n > 100_000) throw new InvalidArgumentError('expected a whole number from 0 to 100000');
   return n;
+}
+
+/** Prints a managed container's log lines (one JSON line each under --json), following until Ctrl-C. */
+export async function printLogs(cli: CliContext, m: ContainerManager, opts: { follow?: boolean; tail: number }): Promise<void> {
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    await m.logs({
+      tail: opts.tail,
+      follow: opts.follow,
+      signal: abort.signal,
+      onLine: (l) =>
+        new Promise<void>((resolve) => {
+          // Waiting for stdout to drain pushes back on the Docker stream.
+          const text = cli.json ? JSON.stringify(l) : `${l.time} ${l.stream === 'stderr' ? 'E' : ' '} ${l.text}`;
+          if (process.stdout.write(`${text}\n`)) resolve();
+          else process.stdout.once('drain', resolve);
+        }),
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
 }
 
 export function registerContainerCommands(program: Command, cli: CliContext): void {
@@ -116,25 +139,7 @@ export function registerContainerCommands(program: Command, cli: CliContext): vo
     .option('-n, --tail <n>', 'lines from the end', tailOption, 200)
     .action(async (opts: { follow?: boolean; tail: number }) => {
       const { m } = await manager();
-      const abort = new AbortController();
-      const onSigint = () => abort.abort();
-      process.once('SIGINT', onSigint);
-      try {
-        await m.logs({
-          tail: opts.tail,
-          follow: opts.follow,
-          signal: abort.signal,
-          onLine: (l) =>
-            new Promise<void>((resolve) => {
-              // Waiting for stdout to drain pushes back on the Docker stream.
-              const text = cli.json ? JSON.stringify(l) : `${l.time} ${l.stream === 'stderr' ? 'E' : ' '} ${l.text}`;
-              if (process.stdout.write(`${text}\n`)) resolve();
-              else process.stdout.once('drain', resolve);
-            }),
-        });
-      } finally {
-        process.off('SIGINT', onSigint);
-      }
+      await printLogs(cli, m, opts);
     });
 
   container

@@ -13,6 +13,7 @@ async function actions(cli: CliContext) {
   return tokenActions(loaded.config, cli.paths, {
     actor: actorName('cli'),
     configFile: loaded.path,
+    onProgress: (line) => cli.progress(`  ${line}`),
     onStep: (s) => {
       if (s.status !== 'started') cli.progress(`  ${s.status === 'ok' ? 'ok  ' : 'FAIL'} ${s.step}${s.ms !== undefined ? ` (${s.ms} ms)` : ''}${s.message ? `: ${s.message}` : ''}`);
     },

@@ -138,7 +138,7 @@ export interface ContainerOverview extends ContainerStatus {
 
 /** One difference between the configured spec and the existing container. Env values are never shown. */
 export interface SpecChange {
-  field: 'image' | 'command' | 'env' | 'ports' | 'mounts' | 'gpus' | 'restartPolicy' | 'healthcheck' | 'user' | 'spec-hash';
+  field: 'image' | 'command' | 'env' | 'ports' | 'mounts' | 'gpus' | 'restartPolicy' | 'healthcheck' | 'user' | 'network' | 'spec-hash';
   from: string;
   to: string;
 }

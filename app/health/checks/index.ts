@@ -6,6 +6,7 @@ import { containerCheck } from './container.js';
 import { dockerHealthCheck } from './docker-health.js';
 import { dockerCheck } from './docker.js';
 import { envConsistencyCheck } from './env-consistency.js';
+import { gatewayHidesComfyCheck, gatewayKeysCheck, gatewayUpCheck } from './gateway.js';
 import { generationCheck } from './generation.js';
 import { gpuCheck } from './gpu.js';
 import { loginNodeCheck } from './login-node.js';
@@ -26,4 +27,7 @@ export const healthChecks: readonly HealthCheck[] = [
   gpuCheck,
   comfyuiVersionCheck,
   generationCheck,
+  gatewayUpCheck,
+  gatewayHidesComfyCheck,
+  gatewayKeysCheck,
 ];

@@ -55,6 +55,14 @@ export const invalidates: Record<OpName, readonly OpName[] | typeof EVERYTHING> 
   tokenHistory: [],
   tokenRecover: ['tokenAudit', 'tokenHistory', 'envAudit', 'containerStatus'],
   tokenClientEnv: [],
+  gatewayStatus: [],
+  gatewayUp: ['gatewayStatus'],
+  gatewayDown: ['gatewayStatus'],
+  clientKeys: [],
+  clientKeyCreate: ['clientKeys', 'clientUsage'],
+  clientKeyRevoke: ['clientKeys', 'clientUsage'],
+  clientKeyRotate: ['clientKeys', 'clientUsage'],
+  clientUsage: [],
 };
 
 /**
@@ -71,6 +79,9 @@ export const checkDependents: Readonly<Record<string, readonly OpName[]>> = {
   'token-consistency': ['tokenAudit'],
   'env-consistency': ['envAudit'],
   generation: ['generateLatest', 'generateHistory'],
+  'gateway-up': ['gatewayStatus'],
+  'gateway-hides-comfyui': ['gatewayStatus'],
+  'gateway-keys': ['clientKeys'],
 };
 
 /**
