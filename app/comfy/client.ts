@@ -3,6 +3,7 @@ import { ComfyError, errorForNetwork, errorForStatus } from './errors.js';
 import type { ComfyMessage } from './messages.js';
 import { ImageRefSchema, type ApiGraph, type ImageRef } from './shapes.js';
 import { openWatch, type ComfyWatch, type WatchOptions } from './socket.js';
+import { withDeadline } from './deadline.js';
 
 export { ComfyError, isComfyError, type ComfyErrorKind } from './errors.js';
 export type { ApiGraph, ImageRef } from './shapes.js';
@@ -58,12 +59,14 @@ export async function probeAuth(baseUrl: string, token: string | undefined, time
   const url = `${trimBase(baseUrl)}/system_stats`;
   const started = performance.now();
   const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
-  const signal = AbortSignal.timeout(timeoutMs);
   try {
-    const res = await fetch(url, { headers: authHeaders(token), redirect: 'manual', signal });
-    // An answer counts only once its body is complete: a server that never ends it (or sends
-    // megabytes) is failing, whatever its status line said.
-    await readBody(res, { what: 'GET /system_stats', limit: MAX_PROBE_BYTES, signal, timeoutMs });
+    const res = await withDeadline(timeoutMs, async (signal) => {
+      const r = await fetch(url, { headers: authHeaders(token), redirect: 'manual', signal });
+      // An answer counts only once its body is complete: a server that never ends it (or sends
+      // megabytes) is failing, whatever its status line said.
+      await readBody(r, { what: 'GET /system_stats', limit: MAX_PROBE_BYTES, signal, timeoutMs });
+      return r;
+    });
     const latencyMs = elapsed();
     if (res.status === 200) return { status: 200, latencyMs };
     const err = errorForStatus(res.status, res.headers.get('content-type') ?? '', 'GET /system_stats', token !== undefined);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { LoginNodeProblem } from '../contract/ops/container.js';
 import { errorMessage } from '../errors.js';
+import { withDeadline } from './deadline.js';
 
 /**
  * Ways a ComfyUI-Login that answers 401 to a plain anonymous request still does not protect
@@ -32,9 +33,11 @@ const DUMMY_TOKEN = `$2b$12$${'0'.repeat(53)}`;
 
 async function get(url: string, headers: Record<string, string>, timeoutMs: number): Promise<Answer> {
   // Accept JSON: with text/html ComfyUI-Login answers 302 to /login instead of 401.
-  const res = await fetch(url, { headers: { accept: 'application/json', ...headers }, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
-  await res.body?.cancel();
-  return { status: res.status, location: res.headers.get('location'), allowOrigin: res.headers.get('access-control-allow-origin') };
+  return withDeadline(timeoutMs, async (signal) => {
+    const res = await fetch(url, { headers: { accept: 'application/json', ...headers }, redirect: 'manual', signal });
+    await res.body?.cancel();
+    return { status: res.status, location: res.headers.get('location'), allowOrigin: res.headers.get('access-control-allow-origin') };
+  });
 }
 
 const toLogin = (a: Answer) => a.status >= 300 && a.status < 400 && /\/login(\?|$)/.test(a.location ?? '');

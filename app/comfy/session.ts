@@ -1,5 +1,6 @@
 import { errorMessage } from '../errors.js';
 import type { ProbeResult } from './client.js';
+import { withDeadline } from './deadline.js';
 
 const trim = (url: string) => url.replace(/\/+$/, '');
 
@@ -8,13 +9,11 @@ const trim = (url: string) => url.replace(/\/+$/, '');
  * as a Cookie header value, or undefined when the server gave none (wrong password, no node).
  */
 export async function openBrowserSession(baseUrl: string, password: string, timeoutMs: number): Promise<string | undefined> {
-  const res = await fetch(`${trim(baseUrl)}/login`, {
-    method: 'POST',
-    body: new URLSearchParams({ username: 'comfy-panel', password }),
-    redirect: 'manual',
-    signal: AbortSignal.timeout(timeoutMs),
+  const res = await withDeadline(timeoutMs, async (signal) => {
+    const r = await fetch(`${trim(baseUrl)}/login`, { method: 'POST', body: new URLSearchParams({ username: 'comfy-panel', password }), redirect: 'manual', signal });
+    await r.body?.cancel();
+    return r;
   });
-  await res.body?.cancel();
   const cookie = res.headers.get('set-cookie')?.split(';')[0];
   return cookie?.startsWith('AIOHTTP_SESSION=') ? cookie : undefined;
 }
@@ -23,8 +22,11 @@ export async function openBrowserSession(baseUrl: string, password: string, time
 export async function probeBrowserSession(baseUrl: string, cookie: string, timeoutMs: number): Promise<ProbeResult> {
   const started = performance.now();
   try {
-    const res = await fetch(`${trim(baseUrl)}/system_stats`, { headers: { cookie, accept: 'application/json' }, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
-    await res.body?.cancel();
+    const res = await withDeadline(timeoutMs, async (signal) => {
+      const r = await fetch(`${trim(baseUrl)}/system_stats`, { headers: { cookie, accept: 'application/json' }, redirect: 'manual', signal });
+      await r.body?.cancel();
+      return r;
+    });
     return { status: res.status, latencyMs: performance.now() - started };
   } catch (e) {
     return { status: null, latencyMs: performance.now() - started, error: errorMessage(e) };
