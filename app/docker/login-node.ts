@@ -92,10 +92,15 @@ async function loaded(m: ContainerManager, s: ContainerStatus, runs: LoginNodeRu
   return fact;
 }
 
-/** Where the published port is reachable from here: its own address, the remote engine's host, or loopback. */
+/**
+ * Where the server is reachable from here: the published port (its own address, the remote
+ * engine's host, or loopback); unpublished behind the gateway, its address on the private
+ * network, which only a local engine's host can reach.
+ */
 export function publishedUrl(s: ContainerStatus, containerPort: number, target?: DockerTarget): string | undefined {
   const port = s.ports.find((p) => p.containerPort === containerPort && p.protocol === 'tcp' && p.hostPort > 0);
-  if (!port) return undefined;
+  const local = !target || /^(unix|npipe):/.test(target.host);
+  if (!port) return local && s.networkIps?.[0] ? `http://${s.networkIps[0]}:${containerPort}` : undefined;
   const engine = target && /^(tcp|ssh|https?):/.test(target.host) ? new URL(target.host).hostname : undefined;
   const wildcard = port.hostIp === '' || port.hostIp === '0.0.0.0' || port.hostIp === '::';
   const host = wildcard ? (engine ?? '127.0.0.1') : port.hostIp;

@@ -89,6 +89,13 @@ export function unknownStatus(name: string, now = new Date()): ContainerStatus {
   return { ...absentStatus(name, now), phase: 'unknown', exists: null };
 }
 
+function networkIpsOf(info: Docker.ContainerInspectInfo): { networkIps?: string[] } {
+  const ips = Object.entries(info.NetworkSettings?.Networks ?? {})
+    .filter(([name, n]) => name !== 'bridge' && name !== 'host' && n.IPAddress)
+    .map(([, n]) => n.IPAddress);
+  return ips.length ? { networkIps: ips } : {};
+}
+
 /** Everything the UI shows about a container, from one inspect. */
 export function statusOf(name: string, info: Docker.ContainerInspectInfo, deliberate: boolean, now = Date.now()): ContainerStatus {
   const st = info.State;
@@ -113,6 +120,7 @@ export function statusOf(name: string, info: Docker.ContainerInspectInfo, delibe
     managed,
     adopted: !managed,
     ports: publishedPorts(info),
+    ...networkIpsOf(info),
     startedAt,
     finishedAt,
     restartCount: info.RestartCount,

@@ -4,6 +4,7 @@ import type { PanelConfig } from '../config/schema.js';
 import type { ContainerStatus, LoginNodeReport } from '../contract/ops/container.js';
 import { PanelError } from '../errors.js';
 import type { ContainerManager } from './manager.js';
+import { publishedUrl } from './login-node.js';
 import { exitCodeText } from './state.js';
 
 /** The part of ContainerManager the wait needs (injectable for tests). */
@@ -89,8 +90,10 @@ export interface Readiness extends Serving {
  * token support, no CORS-only tokens). "Serving" alone is never reported as healthy.
  */
 export async function waitReady(m: ContainerManager, config: PanelConfig, opts: { token?: string; timeoutMs: number; restartCountBefore?: number }): Promise<Readiness> {
+  // Behind the gateway ComfyUI is not published: the panel asks it on the private network.
+  const url = config.gateway.enabled ? (publishedUrl(await m.status(), config.container.containerPort, m.target) ?? config.comfyui.url) : config.comfyui.url;
   const serving = await waitServing(m, {
-    url: config.comfyui.url,
+    url,
     ...(opts.token ? { token: opts.token } : {}),
     timeoutMs: opts.timeoutMs,
     requestTimeoutMs: config.comfyui.timeoutMs,

@@ -71,6 +71,8 @@ export interface ContainerStatus extends ContainerState {
   /** Exists under the configured name but was made by something else (compose, docker run). */
   adopted: boolean;
   ports: PublishedPort[];
+  /** Its addresses on user-defined Docker networks (the gateway's private one), which a local engine's host can reach. */
+  networkIps?: string[];
   startedAt?: string;
   finishedAt?: string;
   restartCount?: number;
