@@ -138,7 +138,7 @@ test('Restart, Stop and Start show their transition at once, ask first where the
 
     // Start needs no confirmation (ComfyUI is down already) and says "starting" from the click on, never "stopped".
     const beforeStart = (await phases()).length;
-    await card.getByRole('button', { name: 'Start' }).click();
+    await card.getByRole('button', { name: 'Start', exact: true }).click();
     await expect(phase).toHaveAttribute('data-phase', 'starting');
     await expect(phase).toHaveAttribute('data-phase', 'healthy', { timeout: 60_000 });
     const all = await phases();

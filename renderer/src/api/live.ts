@@ -1,4 +1,4 @@
-import type { QueryClient } from '@tanstack/react-query';
+import { notifyManager, type QueryClient } from '@tanstack/react-query';
 import type { CheckResult, ContainerOverview, ContainerState, EventName, HealthStatusView, OpName, PanelClient, PanelEvents } from '../../../app/contract/index.js';
 import { eventNames, opNames } from '../../../app/contract/names.js';
 import { mergeState, endsTransition } from '../lib/container.js';
@@ -47,8 +47,13 @@ export class TransitionStore {
     return () => void this.listeners.delete(listener);
   };
 
+  /**
+   * Through the query cache's own notification queue: a transition that ends with a state patched
+   * into the cache must not reach the screen before that state does, or the stale phase under it
+   * (a restart's "stopped") shows for a frame.
+   */
   private notify(): void {
-    this.listeners.forEach((l) => l());
+    notifyManager.schedule(() => this.listeners.forEach((l) => l()));
   }
 }
 
