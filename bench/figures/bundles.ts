@@ -22,7 +22,7 @@ const VIRTUAL = '\0names-from-zod-schemas';
 /** The names as the UI got them before: computed from the contract's zod schemas. */
 const FROM_SCHEMAS = `
 import { operations } from ${JSON.stringify(path.join(ROOT, 'app', 'contract', 'index.ts'))};
-export { eventNames, dialects, envValueSources } from ${JSON.stringify(NAMES)};
+export * from ${JSON.stringify(NAMES)};
 export const opNames = Object.keys(operations);
 export const isOpName = (name) => typeof name === 'string' && Object.hasOwn(operations, name);
 `;

@@ -111,9 +111,9 @@ describe('bench plumbing', () => {
 });
 
 describe('figures without Docker', () => {
-  it('env', async () => expectWellFormed(await run(envFigure), envFigure, ['env.parse']));
+  it('env', async () => expectWellFormed(await run(envFigure), envFigure, ['env.parse', 'env.audit-duplicates', 'env.audit-memory']));
   it('comfy', async () => expectWellFormed(await run(comfyFigure), comfyFigure, ['comfy.client-overhead', 'comfy.probe-success']));
-  it('rotation', async () => expectWellFormed(await run(rotationFigure), rotationFigure, ['rotation.total']));
+  it('rotation', async () => expectWellFormed(await run(rotationFigure), rotationFigure, ['rotation.downtime', 'rotation.restartSteps', 'rotation.total']));
   it('bundles', async () => expectWellFormed(await run(bundlesFigure), bundlesFigure, ['bundles.preload', 'bundles.renderer-gzip']), 180_000);
   it('serve against endless answers', async () => expectWellFormed(await run(serveFigure), serveFigure, ['serve.rss-endless']), 120_000);
   it.skipIf(!existsSync(CHROMIUM))('renderer (Chromium)', async () => expectWellFormed(await run(rendererFigure), rendererFigure, ['renderer.bundle-gzip', 'renderer.first-paint']), 120_000);

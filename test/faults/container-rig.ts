@@ -14,6 +14,7 @@ import type { RotationResult } from '../../app/contract/ops/tokens.js';
 import { ContainerManager } from '../../app/docker/manager.js';
 import { errorMessage } from '../../app/errors.js';
 import { configuredLocations, containerServer, tokenActions } from '../../app/tokens/actions.js';
+import { sessionKeyLocation } from '../../app/tokens/session-key.js';
 import { createCredential, passwordFileContent } from '../../app/tokens/credential.js';
 import type { ComfyServerControl } from '../../app/tokens/rotation.js';
 import { Vault } from '../../app/tokens/vault.js';
@@ -24,7 +25,9 @@ import { TARGETS } from './rig.js';
 import { recoverAndJudge } from './rotation-runs.js';
 import type { RunReport } from './tally.js';
 
-const KILL_COMFY = "process.kill(Number(require('fs').readFileSync('/tmp/comfyui.pid','utf8')),'SIGKILL')";
+// Right after a restart the pid file may still be the previous run's, and that pid may now be this
+// very exec'd node: then exit non-zero (retried) instead of killing itself.
+const KILL_COMFY = "const p = Number(require('fs').readFileSync('/tmp/comfyui.pid','utf8')); if (p === process.pid) process.exit(3); process.kill(p,'SIGKILL')";
 
 export async function createContainerRig(docker: Docker) {
   const home = await fs.mkdtemp(path.join(os.tmpdir(), 'faults-container-'));
@@ -46,6 +49,8 @@ export async function createContainerRig(docker: Docker) {
     config,
     manager,
     locations,
+    // A rotation through tokenActions also replaces the session key: its recovery must know that location.
+    rotationLocations: [...locations, sessionKeyLocation(manager, config.container.comfyRoot)],
     paths: panelPaths({ COMFY_PANEL_HOME: home }),
     vault: new Vault(config.vault.dir!),
     server: containerServer(config, manager),
@@ -58,6 +63,8 @@ export async function createContainerRig(docker: Docker) {
     async crashComfy(): Promise<void> {
       for (let i = 0; i < 100; i++) {
         if ((await manager.exec(['/usr/bin/node', '-e', KILL_COMFY]).catch(() => ({ exitCode: -1 }))).exitCode === 0) return;
+        // The container may die before the exec reports back (it is then killed with it: 137).
+        if ((await manager.state()).phase === 'crashed') return;
         await new Promise((r) => setTimeout(r, 100));
       }
       throw new Error('could not kill ComfyUI in the container');

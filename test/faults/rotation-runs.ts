@@ -57,7 +57,10 @@ export function faultyDeps(rig: HostRig, f: Faults): RotationDeps {
   };
 }
 
-type Judged = Pick<HostRig, 'config' | 'paths' | 'server' | 'locations' | 'vault' | 'deploy'>;
+type Judged = Pick<HostRig, 'config' | 'paths' | 'server' | 'locations' | 'vault' | 'deploy'> & {
+  /** What a rotation writes when it differs from the audited locations (a container's ComfyUI-Login session key). */
+  rotationLocations?: HostRig['locations'];
+};
 
 /** What the rotation checks read: the server must refuse `old` and every token a journal generated, unless the vault holds it. */
 async function rotationView(rig: Judged, old: Credential): Promise<RotationView> {
@@ -67,7 +70,7 @@ async function rotationView(rig: Judged, old: Credential): Promise<RotationView>
 
 /** The panel's next start: settle a pending rotation with healthy dependencies, then judge. */
 export async function recoverAndJudge(rig: Judged, old: Credential, before: Map<string, Buffer>, label: string, problems: string[]): Promise<RunReport> {
-  const rec = await tokenActions(rig.config, rig.paths, { actor: ACTOR, server: rig.server, locations: rig.locations })
+  const rec = await tokenActions(rig.config, rig.paths, { actor: ACTOR, server: rig.server, locations: rig.rotationLocations ?? rig.locations })
     .recoverIfPending()
     .catch((e: unknown) => ({ outcome: `threw: ${errorMessage(e)}` }));
   if (rec && rec.outcome !== 'rolled-back' && rec.outcome !== 'committed') problems.push(`recovery ended ${rec.outcome}`);
