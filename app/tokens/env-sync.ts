@@ -14,6 +14,7 @@ import { archiveJournal, createJournal, openJournalSecrets, readJournal, type Sy
 import { withCredentialLock } from './lock.js';
 import { pruneBackups, type RetentionPolicy } from './retention.js';
 import type { Vault } from './vault.js';
+import { encodeLossless } from '../fs/lossless.js';
 
 export interface EnvSyncDeps {
   vault: Vault;
@@ -28,7 +29,7 @@ export interface EnvSyncDeps {
 const digest = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 const locationName = (item: EnvSyncPlanItem) => `env:${item.target.path}`;
 
-/** Seals the exact bytes and mode of every target about to be written, and a digest of what will be written. */
+/** Seals the exact bytes and mode of every target about to be written, and a digest of the bytes that will be written (the text as writeFileAtomic encodes it). */
 async function journalSync(vault: Vault, actor: string, pending: readonly EnvSyncPlanItem[]): Promise<SyncJournal> {
   const token = pending.flatMap((i) => Object.entries(i.updates).filter(([k]) => i.target.keys[k] === 'token').map(([, v]) => v))[0];
   const backups: SyncSecrets['backups'] = {};
@@ -37,7 +38,7 @@ async function journalSync(vault: Vault, actor: string, pending: readonly EnvSyn
       if (e.code === 'ENOENT') return undefined;
       throw new PanelError(`cannot back up ${item.file} before the sync: ${e.code ?? errorMessage(e)}`, 'env-sync-backup');
     });
-    backups[locationName(item)] = data ? { existed: true, data: data.toString('base64'), mode: (await fs.stat(item.path)).mode & 0o777, written: digest(item.newText) } : { existed: false, written: digest(item.newText) };
+    backups[locationName(item)] = data ? { existed: true, data: data.toString('base64'), mode: (await fs.stat(item.path)).mode & 0o777, written: digest(encodeLossless(item.newText)) } : { existed: false, written: digest(encodeLossless(item.newText)) };
   }
   return createJournal(
     vault,
