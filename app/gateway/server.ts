@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Serv
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Pool } from 'undici';
+import { Pool, request } from 'undici';
 import WebSocket, { WebSocketServer, type RawData } from 'ws';
 import { redact } from '../redact.js';
 import { looksLikeKey, scopeAllows, type KeyRecord, type ProxyScope } from './keys.js';
@@ -120,7 +120,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const upstream = new URL(opts.upstream);
   const reloadMs = opts.reloadMs ?? 250;
   const out = opts.log ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const secret = new UpstreamSecret(opts.secretFile);
+  const secret = new UpstreamSecret(opts.secretFile, async (hash) => {
+    const r = await request(new URL('/system_stats', upstream), { headers: { authorization: `Bearer ${hash}`, accept: 'application/json' }, headersTimeout: 5_000, bodyTimeout: 5_000 });
+    await r.body.dump();
+    return r.statusCode === 200;
+  });
   const ring = new KeyRing(opts.stateDir);
   await secret.start(reloadMs);
   await ring.start(reloadMs);
@@ -134,10 +138,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 
   let needleCache: { of: string | undefined; text: string[]; bytes: Buffer[] } = { of: undefined, text: [], bytes: [] };
   const forms = () => {
-    const hash = secret.current;
-    if (needleCache.of !== hash) {
-      const text = hash ? secretForms(hash) : [];
-      needleCache = { of: hash, text, bytes: text.map((t) => Buffer.from(t)) };
+    const known = secret.known;
+    const of = known.join('\n');
+    if (needleCache.of !== of) {
+      const text = known.flatMap((h) => secretForms(h));
+      needleCache = { of, text, bytes: text.map((t) => Buffer.from(t)) };
     }
     return needleCache;
   };

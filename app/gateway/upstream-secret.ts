@@ -2,6 +2,10 @@
  * ComfyUI-Login's credential as the gateway holds it: line 1 of a mounted file in the
  * login/PASSWORD format (the bcrypt hash, which is also the API token). Reloaded when the
  * file changes; an empty or unreadable file keeps the last good value.
+ *
+ * A rotation writes the new hash before it restarts ComfyUI (which reads PASSWORD only at
+ * start). With `accepts`, a new value is used only once ComfyUI accepts it: until the restart
+ * every client (and the drain's own look at the queue) keeps working on the old one.
  */
 import { fingerprint } from '../redact.js';
 import { watchFile, type WatchedFile } from './file-watch.js';
@@ -18,11 +22,18 @@ export interface SecretStatus {
 
 export class UpstreamSecret {
   private value: string | undefined;
+  /** Read from the file, not accepted by ComfyUI yet. */
+  private pending: string | undefined;
+  private pendingTimer: NodeJS.Timeout | undefined;
   private loadedAt: string | undefined;
   private error: string | undefined;
   private watcher: WatchedFile | undefined;
 
-  constructor(private readonly file: string | undefined) {}
+  constructor(
+    private readonly file: string | undefined,
+    /** Whether ComfyUI takes this hash now (GET /system_stats with it answers 200). */
+    private readonly accepts?: (hash: string) => Promise<boolean>,
+  ) {}
 
   async start(intervalMs = 250): Promise<void> {
     if (!this.file) return;
@@ -33,15 +44,45 @@ export class UpstreamSecret {
         this.error = text === undefined ? `${file}: ${err?.code ?? 'unreadable'}` : `${file}: line 1 is empty`;
         return;
       }
-      this.value = line;
-      this.loadedAt = new Date().toISOString();
       this.error = undefined;
+      if (this.value === undefined || !this.accepts || line === this.value) {
+        this.pending = undefined;
+        this.use(line);
+      } else this.pending = line;
     });
     await this.watcher.check();
+    if (this.accepts) {
+      const accepts = this.accepts;
+      this.pendingTimer = setInterval(() => {
+        const next = this.pending;
+        if (next === undefined) return;
+        void accepts(next).then(
+          (ok) => {
+            if (ok && this.pending === next) {
+              this.pending = undefined;
+              this.use(next);
+            }
+          },
+          () => undefined, // ComfyUI not answering (restarting): ask again at the next tick
+        );
+      }, Math.max(intervalMs, 500));
+      this.pendingTimer.unref();
+    }
+  }
+
+  private use(line: string): void {
+    this.value = line;
+    this.loadedAt = new Date().toISOString();
   }
 
   stop(): void {
     this.watcher?.close();
+    clearInterval(this.pendingTimer);
+  }
+
+  /** Every hash the gateway knows (in use and pending): what its logs must never show. */
+  get known(): string[] {
+    return [this.value, this.pending].filter((v): v is string => v !== undefined);
   }
 
   get configured(): boolean {
