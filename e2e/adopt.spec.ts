@@ -156,7 +156,8 @@ test('the create path with a local image reaches a healthy container', async ({ 
     await page.getByTestId('setup-review').getByRole('button', { name: 'Create the container' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Yes, create now' }).click();
     await expect(page.getByTestId('setup-outcome')).toContainText('Created the credential fp:', { timeout: 180_000 });
-    expect((await docker().getContainer(name).inspect()).State.Health?.Status).toBe('healthy');
+    // The outcome comes once ComfyUI answers and is protected; Docker's own healthcheck follows.
+    await expect.poll(async () => (await docker().getContainer(name).inspect()).State.Health?.Status, { timeout: 60_000 }).toBe('healthy');
   } finally {
     panel.proc.kill('SIGTERM');
   }

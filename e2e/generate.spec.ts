@@ -30,7 +30,7 @@ test('Generate page: a workflow whose models are missing lists each file with it
   const panel = await openPanel(page, stack(), '#/generate');
   try {
     await page.getByRole('combobox', { name: 'Workflow' }).selectOption('qwen');
-    await page.getByRole('textbox', { name: 'Prompt' }).fill('a red fox in the snow');
+    await page.getByRole('textbox', { name: 'Prompt', exact: true }).fill('a red fox in the snow');
     await page.getByRole('textbox', { name: 'Seed' }).fill('1234');
     await page.getByRole('button', { name: 'Generate' }).click();
     // The double lists no Qwen models: the preflight names each missing file and where it goes.
@@ -53,7 +53,7 @@ test('Generate page: a workflow whose models are missing lists each file with it
     await expect(details.getByTestId('preflight-problems')).toContainText('models/');
     await details.getByRole('button', { name: 'Use these settings' }).click();
     await expect(page.getByRole('combobox', { name: 'Workflow' })).toHaveValue('qwen');
-    await expect(page.getByRole('textbox', { name: 'Prompt' })).toHaveValue('a red fox in the snow');
+    await expect(page.getByRole('textbox', { name: 'Prompt', exact: true })).toHaveValue('a red fox in the snow');
     await expect(page.getByRole('textbox', { name: 'Seed' })).toHaveValue('1234');
   } finally {
     panel.proc.kill('SIGTERM');
