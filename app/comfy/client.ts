@@ -252,6 +252,16 @@ export class ComfyClient {
     return this.#json('GET', nodeClass ? `/object_info/${encodeURIComponent(nodeClass)}` : '/object_info', ObjectInfoSchema);
   }
 
+  /** The model folders the server knows, by folder_paths name (checkpoints, vae, diffusion_models, ...). */
+  modelFolders(): Promise<string[]> {
+    return this.#json('GET', '/models', z.array(z.string()));
+  }
+
+  /** The files of one model folder, named as its loaders' combo lists name them. */
+  modelFiles(folder: string): Promise<string[]> {
+    return this.#json('GET', `/models/${encodeURIComponent(folder)}`, z.array(z.string()));
+  }
+
   /** Queues a graph; rejections (invalid_prompt, prompt_no_outputs, node_errors) become readable invalid-prompt errors. */
   async submitPrompt(graph: ApiGraph, clientId: string): Promise<SubmitResult> {
     const answer = await this.#request('POST', '/prompt', { prompt: graph, client_id: clientId });

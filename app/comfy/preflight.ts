@@ -65,6 +65,23 @@ function specsOf(info: NodeInfo): Record<string, readonly unknown[]> {
   return Object.fromEntries(all.filter((e): e is [string, unknown[]] => Array.isArray(e[1])));
 }
 
+/** The combo inputs of a class and their choices, as the server lists them (either spelling). */
+export function comboInputs(info: NodeInfo): [input: string, choices: unknown[]][] {
+  return Object.entries(specsOf(info)).flatMap(([input, spec]) => {
+    const { choices } = readSpec(spec);
+    return choices ? [[input, choices] as [string, unknown[]]] : [];
+  });
+}
+
+/**
+ * The models/ folder (a folder_paths name) a loader input reads `value` from, by ComfyUI's own
+ * loaders: /object_info never names the folder, so a server that lacks the file cannot say.
+ */
+export function knownModelFolder(classType: string, input: string, value: string): string | undefined {
+  if (!MODEL_FILE.test(value)) return undefined;
+  return FOLDER_BY_CLASS[classType] ?? FOLDER_BY_INPUT[input.replace(/\d+$/, '')];
+}
+
 async function checkInput(
   id: string,
   classType: string,
@@ -76,7 +93,7 @@ async function checkInput(
   const problem = (message: string) => ({ node: id, classType, input, message });
   if (spec.choices && !spec.choices.includes(value)) {
     if (typeof value === 'string' && MODEL_FILE.test(value)) {
-      const folder = FOLDER_BY_CLASS[classType] ?? FOLDER_BY_INPUT[input.replace(/\d+$/, '')] ?? '<model folder>';
+      const folder = knownModelFolder(classType, input, value) ?? '<model folder>';
       const where = `models/${folder}`;
       if (opts.fileExists && (await opts.fileExists(`${where}/${value}`))) {
         return problem(`${classType} (node ${id}) needs ${value}: it is in ${where} but the server does not list it; restart ComfyUI so it rescans the models`);
@@ -128,8 +145,8 @@ export interface WorkflowModel {
 export function workflowModels(graph: ApiGraph): WorkflowModel[] {
   return Object.entries(graph).flatMap(([id, node]) =>
     Object.entries(node.inputs).flatMap(([input, value]) => {
-      if (typeof value !== 'string' || !MODEL_FILE.test(value)) return [];
-      const folder = FOLDER_BY_CLASS[node.class_type] ?? FOLDER_BY_INPUT[input.replace(/\d+$/, '')];
+      if (typeof value !== 'string') return [];
+      const folder = knownModelFolder(node.class_type, input, value);
       return folder ? [{ file: value, folder: `models/${folder}`, node: id, classType: node.class_type }] : [];
     }),
   );

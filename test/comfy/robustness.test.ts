@@ -10,6 +10,8 @@ const calls: ((c: ComfyClient) => Promise<unknown>)[] = [
   (c) => c.queue(),
   (c) => c.objectInfo(),
   (c) => c.objectInfo('EmptyImage'),
+  (c) => c.modelFolders(),
+  (c) => c.modelFiles('vae'),
   (c) => c.submitPrompt(graph, 'client'),
   (c) => c.history('p1'),
   (c) => c.viewImage({ filename: 'a.png', subfolder: '', type: 'output' }, async () => undefined),
