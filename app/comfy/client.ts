@@ -3,7 +3,7 @@ import { ComfyError, errorForNetwork, errorForStatus } from './errors.js';
 import type { ComfyMessage } from './messages.js';
 import { ImageRefSchema, type ApiGraph, type ImageRef } from './shapes.js';
 import { openWatch, type ComfyWatch, type WatchOptions } from './socket.js';
-import { withDeadline } from './deadline.js';
+import { deadline, withDeadline } from '../deadline.js';
 
 export { ComfyError, isComfyError, type ComfyErrorKind } from './errors.js';
 export type { ApiGraph, ImageRef } from './shapes.js';
@@ -206,7 +206,8 @@ export class ComfyClient {
   async #request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Answer> {
     const url = `${this.baseUrl}${path}`;
     const what = `${method} ${path.split('?')[0]}`;
-    const signal = AbortSignal.timeout(this.timeoutMs);
+    // The body is read after this returns: the deadline is cleared once the answer is read or refused.
+    const { signal, clear } = deadline(this.timeoutMs);
     let res: Response;
     try {
       res = await this.#fetch(url, {
@@ -217,14 +218,15 @@ export class ComfyClient {
         signal,
       });
     } catch (e) {
+      clear();
       throw errorForNetwork(e, `${this.baseUrl}${path.split('?')[0]}`, this.timeoutMs);
     }
     const limits = (limit: number): BodyLimits => ({ what, limit, signal, timeoutMs: this.timeoutMs });
     const answer: Answer = {
       res,
       what,
-      read: (limit = this.#maxJson) => readBody(res, limits(limit)),
-      stream: (limit, onChunk) => eachChunk(res, limits(limit), onChunk),
+      read: (limit = this.#maxJson) => readBody(res, limits(limit)).finally(clear),
+      stream: (limit, onChunk) => eachChunk(res, limits(limit), onChunk).finally(clear),
     };
     if (res.ok) return answer;
     if (path === '/prompt' && res.status === 400) return answer;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { LoginNodeProblem } from '../contract/ops/container.js';
 import { errorMessage } from '../errors.js';
-import { withDeadline } from './deadline.js';
+import { withDeadline } from '../deadline.js';
 
 /**
  * Ways a ComfyUI-Login that answers 401 to a plain anonymous request still does not protect

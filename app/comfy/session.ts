@@ -1,6 +1,6 @@
 import { errorMessage } from '../errors.js';
 import type { ProbeResult } from './client.js';
-import { withDeadline } from './deadline.js';
+import { withDeadline } from '../deadline.js';
 
 const trim = (url: string) => url.replace(/\/+$/, '');
 

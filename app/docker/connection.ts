@@ -4,6 +4,7 @@ import path from 'node:path';
 import Docker from 'dockerode';
 import type { PanelConfig } from '../config/schema.js';
 import type { DockerPing } from '../contract/ops/container.js';
+import { deadline } from '../deadline.js';
 import { ConfigError } from '../errors.js';
 import { currentContextName, dockerConfigDir, readDockerContext } from './contexts.js';
 import { withDeadlines } from './deadline.js';
@@ -148,7 +149,7 @@ export async function pingDocker(config: PanelConfig, env: NodeJS.ProcessEnv = p
     return { ok: false, host: '(unresolved)', source: 'config', latencyMs: 0, problem };
   }
   const where = { host: target.host, source: target.source, ...(target.context ? { context: target.context } : {}) };
-  const signal = AbortSignal.timeout(config.docker.timeoutMs);
+  const { signal, clear } = deadline(config.docker.timeoutMs);
   try {
     // dockerode forwards abortSignal on version(); its typings omit the options argument.
     const client = dockerClient(target, undefined, { env, sshPool });
@@ -162,5 +163,7 @@ export async function pingDocker(config: PanelConfig, env: NodeJS.ProcessEnv = p
       latencyMs: Math.round(performance.now() - started),
       problem: classifyDockerError(e, { host: target.host, timedOutAfterMs: signal.aborted ? config.docker.timeoutMs : undefined, env }),
     };
+  } finally {
+    clear();
   }
 }

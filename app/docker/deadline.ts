@@ -5,6 +5,7 @@
  * must have its response by then; the stream itself then lives as long as its caller wants.
  */
 import type Docker from 'dockerode';
+import { deadline } from '../deadline.js';
 
 interface DialOptions {
   path?: string;
@@ -63,15 +64,11 @@ export function withDeadlines(docker: Docker, baseMs: number): Docker {
   modem.dial = function dial(options, callback) {
     const ms = deadlineFor(options, baseMs);
     const what = `${options.method ?? 'GET'} ${(options.path ?? '').split('?')[0]}`;
-    const deadline = new AbortController();
     let late: DockerDeadlineError | undefined;
-    const timer = setTimeout(() => {
-      late = new DockerDeadlineError(what, ms);
-      deadline.abort(late);
-    }, ms);
-    const signal = options.abortSignal ? AbortSignal.any([options.abortSignal, deadline.signal]) : deadline.signal;
+    const d = deadline(ms, () => (late = new DockerDeadlineError(what, ms)));
+    const signal = options.abortSignal ? AbortSignal.any([options.abortSignal, d.signal]) : d.signal;
     original.dial.call(this, { ...options, abortSignal: signal }, (err, data) => {
-      clearTimeout(timer);
+      d.clear();
       callback(err && late ? late : err, data);
     });
   };

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type Docker from 'dockerode';
 import type { PanelConfig } from '../config/schema.js';
 import type { GatewayOverview } from '../contract/ops/gateway.js';
+import { withDeadline } from '../deadline.js';
 import { ConfigError } from '../errors.js';
 import { gatewayStateDir, gatewayUrl } from '../gateway/deployment.js';
 import { ContainerManager, type ContainerRecipe } from './manager.js';
@@ -142,9 +143,11 @@ export class GatewayManager {
 
   private async reachable(): Promise<boolean> {
     try {
-      const res = await fetch(new URL('/_gateway/health', this.url), { signal: AbortSignal.timeout(this.config.comfyui.timeoutMs) });
-      await res.body?.cancel();
-      return res.status === 200;
+      return await withDeadline(this.config.comfyui.timeoutMs, async (signal) => {
+        const res = await fetch(new URL('/_gateway/health', this.url), { signal });
+        await res.body?.cancel();
+        return res.status === 200;
+      });
     } catch {
       return false;
     }

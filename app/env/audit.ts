@@ -14,7 +14,7 @@ import { bounded, EnvSyntaxError } from './errors.js';
 import { readEnvFile } from './files.js';
 import { readDocumentValues } from './read.js';
 import type { EnvConfig, EnvScope } from './root.js';
-import { comfyCredentialKind, describeValue, isExampleFile, isSecret, isSecretKey } from './secrets.js';
+import { comfyCredentialKind, describeValue, heldCredential, isExampleFile, isSecret, isSecretKey } from './secrets.js';
 
 /** Past this many findings of one kind in one file, the rest are summed up in one more. */
 const MAX_FINDINGS_PER_FILE_KIND = 50;
@@ -164,12 +164,15 @@ function emptySecretFindings(f: LoadedFile): EnvFinding[] {
     }));
 }
 
-/** A file holding the ComfyUI token or password that group or others may read (file modes mean nothing on Windows). */
+/** A file holding the ComfyUI token or password, or a gateway client key, that group or others may read (file modes mean nothing on Windows). */
 function readableSecretFindings(f: LoadedFile, scope: EnvScope): EnvFinding[] {
   if (f.mode === undefined || (f.mode & 0o077) === 0 || process.platform === 'win32') return [];
-  const held = Object.entries(f.values ?? {}).find(([key, value]) => comfyCredentialKind(key, value) !== undefined);
+  const held = Object.entries(f.values ?? {}).flatMap(([key, value]) => {
+    const what = heldCredential(key, value);
+    return what ? [{ key, what }] : [];
+  })[0];
   if (!held) return [];
-  const [key, value] = held;
+  const { key, what } = held;
   const who = [(f.mode & 0o070) !== 0 ? 'its group' : '', (f.mode & 0o007) !== 0 ? 'every user of this machine' : ''].filter(Boolean).join(' and ');
   const target = scope.targets.has(f.info.path);
   return [
@@ -179,7 +182,7 @@ function readableSecretFindings(f: LoadedFile, scope: EnvScope): EnvFinding[] {
       key,
       kind: 'readable-secret',
       severity: (f.mode & 0o007) !== 0 ? 'error' : 'warning',
-      message: `this file holds the ComfyUI ${comfyCredentialKind(key, value)} (${key}) and ${who} may read it (mode 0${f.mode.toString(8)}); secrets belong in 0600 files`,
+      message: `this file holds ${what} (${key}) and ${who} may read it (mode 0${f.mode.toString(8)}); secrets belong in 0600 files`,
       fix: `Run \`chmod 600 ${f.info.path}\`${target ? ', or `comfy-panel env sync` (it writes its targets 0600)' : ''}.`,
     },
   ];

@@ -1,5 +1,6 @@
 /** Which keys and values are secrets, and how to show a value without leaking one. */
 import { fingerprint, mask, maskUrlCredentials } from '../redact.js';
+import { looksLikeKey } from '../gateway/keys.js';
 import { isBcryptHash } from '../tokens/credential.js';
 
 /** Name segments that mark a secret (`API_KEY`, `db.password`, `comfyToken`). */
@@ -27,8 +28,9 @@ export function looksRandom(value: string): boolean {
   return bits >= 3.5;
 }
 
+/** By name, or by value whatever the name: the ComfyUI token (a bcrypt hash), a gateway client key (`cpk_…`), a random string. */
 export function isSecret(key: string, value: string): boolean {
-  return isSecretKey(key) || isBcryptHash(value) || looksRandom(value);
+  return isSecretKey(key) || isBcryptHash(value) || looksLikeKey(value) || looksRandom(value);
 }
 
 /** Which ComfyUI credential a value is, if any: the token (bcrypt hash) or the password. */
@@ -37,6 +39,13 @@ export function comfyCredentialKind(key: string, value: string): 'token' | 'pass
   if (isBcryptHash(value) || COMFY_TOKEN_NAME.test(key)) return 'token';
   if (COMFY_PASSWORD_NAME.test(key)) return 'password';
   return undefined;
+}
+
+/** What a file others may read must not hold, in words: a ComfyUI credential, or a gateway client key (one per client, so never compared across files). */
+export function heldCredential(key: string, value: string): string | undefined {
+  const comfy = comfyCredentialKind(key, value);
+  if (comfy) return `the ComfyUI ${comfy}`;
+  return looksLikeKey(value) ? 'a gateway client key' : undefined;
 }
 
 export function isExampleFile(file: string): boolean {

@@ -3,6 +3,7 @@
  * instance's control key (a `control`-scope key the panel keeps in that instance's vault).
  * Used before a ComfyUI restart: drain, wait until drained, restart, resume.
  */
+import { withDeadline } from '../deadline.js';
 import { PanelError } from '../errors.js';
 import type { GatewayStatus } from './server.js';
 
@@ -17,18 +18,20 @@ export class GatewayControl {
   constructor(private readonly opts: GatewayControlOptions) {}
 
   private async call(method: 'GET' | 'POST', route: string, body?: unknown): Promise<GatewayStatus> {
-    let res: Response;
-    try {
-      res = await fetch(new URL(`/_gateway/control${route}`, this.opts.url), {
-        method,
-        headers: { Authorization: `Bearer ${this.opts.controlKey}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-        body: body ? JSON.stringify(body) : undefined,
-        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 10_000),
-      });
-    } catch (e) {
-      throw new PanelError(`gateway at ${this.opts.url} is not reachable (${(e as Error).message})`, 'gateway-unreachable', 'Check that the gateway container runs: comfy-panel gateway status.');
-    }
-    const text = await res.text();
+    const { res, text } = await withDeadline(this.opts.timeoutMs ?? 10_000, async (signal) => {
+      let res: Response;
+      try {
+        res = await fetch(new URL(`/_gateway/control${route}`, this.opts.url), {
+          method,
+          headers: { Authorization: `Bearer ${this.opts.controlKey}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+          body: body ? JSON.stringify(body) : undefined,
+          signal,
+        });
+      } catch (e) {
+        throw new PanelError(`gateway at ${this.opts.url} is not reachable (${(e as Error).message})`, 'gateway-unreachable', 'Check that the gateway container runs: comfy-panel gateway status.');
+      }
+      return { res, text: await res.text() };
+    });
     if (res.status === 401) throw new PanelError(`gateway at ${this.opts.url} refused the control key`, 'gateway-control-key', 'The instance\'s control key is missing from the key store; create a new one.');
     if (!res.ok) throw new PanelError(`gateway at ${this.opts.url} answered ${res.status} to ${method} ${route}`, 'gateway-control');
     return JSON.parse(text) as GatewayStatus;

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { NotificationChannel, PanelConfig } from '../config/schema.js';
 import { checkTitles } from '../contract/names.js';
 import type { CheckStatus, NotifyDelivery } from '../contract/ops/health.js';
+import { withDeadline } from '../deadline.js';
 import { errorMessage } from '../errors.js';
 import type { Notifier, StateChange } from '../health/notifier.js';
 import { redact } from '../redact.js';
@@ -99,8 +100,11 @@ export async function deliver(channel: NotificationChannel, m: NotificationMessa
   const { body, headers } = requestFor(channel.kind, m);
   const base = { channel: channel.name, kind: channel.kind, where: channelWhere(channel.url) };
   try {
-    const res = await fetch(channel.url, { method: 'POST', body, headers: { ...headers, ...channel.headers }, redirect: 'error', signal: AbortSignal.timeout(timeoutMs) });
-    await res.body?.cancel();
+    const res = await withDeadline(timeoutMs, async (signal) => {
+      const r = await fetch(channel.url, { method: 'POST', body, headers: { ...headers, ...channel.headers }, redirect: 'error', signal });
+      await r.body?.cancel();
+      return r;
+    });
     const ms = Math.round(performance.now() - started);
     return res.ok ? { ...base, ok: true, status: res.status, ms } : { ...base, ok: false, status: res.status, ms, error: `the channel answered HTTP ${res.status}` };
   } catch (e) {

@@ -179,6 +179,33 @@ describe('token files others may read (readable-secret)', () => {
     expect(JSON.stringify(found)).not.toContain('hunter2');
   });
 
+  it('a gateway client key counts as a secret by its format, whatever its name and however plain it looks', async () => {
+    // A valid key (cpk_ + 43 base64url) that the randomness heuristic misses: no digit in it.
+    const key = 'cpk_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ';
+    const own = tempDir('env-client-key-');
+    const dir = own.dir;
+    try {
+      writeFileSync(path.join(dir, 'a.env'), `NOTEBOOK_GATEWAY=${key}\n`);
+      chmodSync(path.join(dir, 'a.env'), 0o644);
+      writeFileSync(path.join(dir, 'b.env'), 'NOTEBOOK_GATEWAY=cpk_ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkjih\n', { mode: 0o600 });
+      const env = envConfig();
+      const a = await auditEnvTree(scopeIn(dir, env), env, { lookup: noEnv });
+      expect(a.findings.filter((f) => f.kind === 'readable-secret').map((f) => [f.file, f.severity, f.key, f.message])).toEqual([
+        ['a.env', 'error', 'NOTEBOOK_GATEWAY', expect.stringMatching(/^this file holds a gateway client key \(NOTEBOOK_GATEWAY\) and its group and every user of this machine may read it/)],
+      ]);
+      // Two clients' keys differ by design: a conflict at most, never a token-mismatch, and fingerprinted.
+      expect(a.findings.filter((f) => f.kind === 'token-mismatch')).toEqual([]);
+      expect(a.files.find((f) => f.file === 'a.env')?.secretKeys).toBe(1);
+      const shown = await showEnvFile('a.env', undefined, { scope: scopeIn(dir), lookup: noEnv });
+      expect(shown.values?.NOTEBOOK_GATEWAY).toBe(`•••• (47 chars, ${fingerprint(key)})`);
+      const d = await diffEnvFiles('a.env', 'b.env', { scope: scopeIn(dir), lookup: noEnv });
+      expect(d.changed[0]).toMatchObject({ key: 'NOTEBOOK_GATEWAY', secret: true });
+      expect(JSON.stringify([a, shown, d])).not.toContain(key.slice(4));
+    } finally {
+      own.cleanup();
+    }
+  });
+
   it('the env health check warns about it first, with the sync as its one-click fix when the file is a target', async () => {
     const env = envConfig({ root: t.dir, targets: [{ path: 'world.env', dialect: 'dotenv', keys: { COMFYUI_BEARER_TOKEN: 'token' } }] });
     const config = PanelConfigSchema.parse({ env });

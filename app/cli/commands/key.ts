@@ -1,10 +1,11 @@
 import { Option, type Command } from 'commander';
 import { clientUsage, createClientKey, listClientKeys, parseDuration, parseExpiry, parseRate, revokeClientKey, rotateClientKey, type ClientKeyView, type CreatedClientKey } from '../../gateway/clients.js';
 import { gatewayStateDir } from '../../gateway/deployment.js';
-import { writeClientKeyTargets } from '../../gateway/env-targets.js';
+import { issueClientKey } from '../../gateway/env-targets.js';
 import { resolveEnvRoot } from '../../env/root.js';
 import { SCOPES, type Scope } from '../../gateway/keys.js';
 import { PanelError } from '../../errors.js';
+import { vaultDir } from '../../tokens/vault.js';
 import type { CliContext } from '../context.js';
 
 const KEY_NOTE = 'This is the only time the key is shown: only its SHA-256 is stored.';
@@ -24,10 +25,11 @@ const createdText = (k: CreatedClientKey) => `${k.key}\n${k.name}: ${k.scope} ke
 export function registerKeyCommands(program: Command, cli: CliContext): void {
   const key = program.command('key').description("the gateway's per-client API keys (cpk_…): create, list, revoke, rotate, usage");
   const stateDir = async () => gatewayStateDir((await cli.config()).config.gateway, cli.paths.dataDir);
-  /** The env targets that get this key (env.targets[].clientKey), written now: the only moment the key exists. */
-  const writeTargets = async (name: string, key: string) => {
+  /** Issues the key and writes it into the env targets that get it (env.targets[].clientKey) now: the only moment the key exists. */
+  const issue = async <K extends CreatedClientKey>(name: string, make: (stateDir: string) => Promise<K>) => {
     const loaded = await cli.config();
-    return writeClientKeyTargets(loaded.config, resolveEnvRoot(loaded.config.env, loaded.path), name, key);
+    const dir = await stateDir();
+    return issueClientKey(loaded.config, resolveEnvRoot(loaded.config.env, loaded.path), vaultDir(loaded.config, cli.paths), name, () => make(dir));
   };
   const envText = (files: string[]) => (files.length ? `\nwritten to ${files.join(', ')}` : '');
 
@@ -40,14 +42,14 @@ export function registerKeyCommands(program: Command, cli: CliContext): void {
     .option('--rate <n/period>', 'at most N requests per period, e.g. 60/1m')
     .option('--max-queued <n>', "at most this many of the key's prompts queued or running", positiveInt)
     .action(async (name: string, o: { scope: Scope; expires?: string; rate?: string; maxQueued?: number }) => {
-      const created = await createClientKey(await stateDir(), {
+      const input = {
         name,
         scope: o.scope,
         ...(o.expires ? { expiresAt: parseExpiry(o.expires) } : {}),
         ...(o.rate ? { rateLimit: parseRate(o.rate) } : {}),
         ...(o.maxQueued ? { maxQueued: o.maxQueued } : {}),
-      });
-      const k = { ...created, envFiles: await writeTargets(name, created.key) };
+      };
+      const k = await issue(name, (dir) => createClientKey(dir, input));
       // reveal: handing the key over is what this command is for; redaction would hide it.
       cli.print({ json: k, human: () => createdText(k) + envText(k.envFiles), reveal: true });
     });
@@ -75,8 +77,8 @@ export function registerKeyCommands(program: Command, cli: CliContext): void {
     .argument('<name>', 'key name')
     .requiredOption('--overlap <duration>', 'how long the old key keeps working, e.g. 1h, 7d (0s: not at all)')
     .action(async (name: string, o: { overlap: string }) => {
-      const rotated = await rotateClientKey(await stateDir(), name, parseDuration(o.overlap, '--overlap'));
-      const r = { ...rotated, envFiles: await writeTargets(name, rotated.key) };
+      const overlapMs = parseDuration(o.overlap, '--overlap');
+      const r = await issue(name, (dir) => rotateClientKey(dir, name, overlapMs));
       const users = r.previous.stillUsedBy;
       cli.print({
         json: r,

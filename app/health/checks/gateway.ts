@@ -4,6 +4,7 @@
  * gateway.enabled false each says so and passes: there is no gateway to hold to account.
  */
 import net from 'node:net';
+import { withDeadline } from '../../deadline.js';
 import { createKey, deleteKeys, revokeKey } from '../../gateway/keys.js';
 import { fail, ok, unknown, type HealthCheck, type Verdict } from '../check.js';
 import type { SweepContext } from '../sweep-context.js';
@@ -62,9 +63,11 @@ const PROBE_NAME = 'panel-health-probe';
 
 async function statusWith(url: string, key: string, timeoutMs: number): Promise<number | null> {
   try {
-    const res = await fetch(new URL('/system_stats', url), { headers: { Authorization: `Bearer ${key}` }, signal: AbortSignal.timeout(timeoutMs) });
-    await res.body?.cancel();
-    return res.status;
+    return await withDeadline(timeoutMs, async (signal) => {
+      const res = await fetch(new URL('/system_stats', url), { headers: { Authorization: `Bearer ${key}` }, signal });
+      await res.body?.cancel();
+      return res.status;
+    });
   } catch {
     return null;
   }
