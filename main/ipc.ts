@@ -1,6 +1,6 @@
 import type { IpcMain, IpcMainInvokeEvent, WebFrameMain } from 'electron';
-import { eventNames, opNames, type EventName, type OpName, type PanelHandlers } from '../app/contract/index.js';
-import type { Envelope } from '../app/contract/envelope.js';
+import { eventNames, opNames, type OpName, type PanelHandlers } from '../app/contract/index.js';
+import type { Envelope, EventMessage } from '../app/contract/envelope.js';
 import type { EventBus } from '../app/service/bus.js';
 import { dispatch, toContractError } from '../app/service/dispatch.js';
 import { EVENT_CHANNEL, opChannel } from './ipc-channels.js';
@@ -41,7 +41,7 @@ export function bindIpc(ipcMain: IpcMain, handlers: PanelHandlers, expectedOrigi
 }
 
 /** Forwards every contract event to the window; returns the unsubscribe. */
-export function forwardEvents(bus: EventBus, send: (channel: string, message: { event: EventName; payload: unknown }) => void): () => void {
-  const offs = eventNames.map((event) => bus.on(event, (payload) => send(EVENT_CHANNEL, { event, payload })));
+export function forwardEvents(bus: EventBus, send: (channel: string, message: EventMessage) => void): () => void {
+  const offs = eventNames.map((event) => bus.on(event, (payload, instance) => send(EVENT_CHANNEL, { event, payload, ...(instance === undefined ? {} : { instance }) })));
   return () => offs.forEach((off) => off());
 }

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, protocol, session, type WebContents } from 'electron';
 import { loadConfig } from '../app/config/load.js';
 import { PanelError } from '../app/errors.js';
-import { combineNotifiers } from '../app/health/notifier.js';
 import { redact } from '../app/redact.js';
 import { panelPaths } from '../app/config/paths.js';
 import { rendererDir } from '../app/package-root.js';
@@ -98,15 +97,15 @@ async function main(): Promise<void> {
   // The desktop app keeps the vault key wrapped by the OS keychain, never in a plain file.
   const vaultKeys = (dir: string) => wrappedKeyStore(path.join(dir, 'vault.key.safestorage'), safeStorageWrapper);
   const runtime = createPanelRuntime({ mode: 'electron', loaded, paths, vaultKeys });
-  const { ctx, handlers } = runtime;
+  const { bus, fleet, handlers } = runtime;
   app.once('before-quit', () => void runtime.dispose());
-  // Beside the configured outbound channels the core already tells.
-  ctx.health.notifier = combineNotifiers(ctx.health.notifier, desktopNotifier);
+  // Beside the configured outbound channels the core already tells, for every instance.
+  fleet.addNotifier(desktopNotifier);
   await serveRenderer(path.resolve(rendererDir()));
   bindIpc(ipcMain, handlers, ORIGIN);
 
   let win = await createWindow();
-  const stopEvents = forwardEvents(ctx.bus, (channel, message) => {
+  const stopEvents = forwardEvents(bus, (channel, message) => {
     if (!win.isDestroyed()) win.webContents.send(channel, message);
   });
   app.on('second-instance', () => {

@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { PanelError, ConfigError } from '../errors.js';
 import { redact } from '../redact.js';
 import { appVersion } from '../version.js';
-import { createCliContext, EXIT, type CliContext } from './context.js';
+import { createCliContext, EXIT, type CliContext, type CliGlobals, type CliOutput } from './context.js';
 
 type Register = (program: Command, cli: CliContext) => void;
 
@@ -24,12 +24,17 @@ const GROUPS: readonly { words: readonly string[]; load: () => Promise<Register>
   { words: ['key'], load: async () => (await import('./commands/key.js')).registerKeyCommands },
 ];
 
+/** Global options that take a value (which is then no command word). */
+const VALUED = new Set(['-c', '--config', '--instance']);
+
+/** The command words of argv, in order (`token rotate`), without options and their values. */
+function commandWords(argv: readonly string[]): string[] {
+  return argv.filter((a, i) => !a.startsWith('-') && !VALUED.has(argv[i - 1] ?? ''));
+}
+
 /** The groups argv needs: the one its first command word names; every group for help, no command or an unknown one. */
 function groupsFor(argv: readonly string[]): typeof GROUPS {
-  const words = argv.filter((a) => !a.startsWith('-'));
-  // `-c FILE` / `--config FILE` take a value that is not a command word.
-  const valueOf = new Set(argv.flatMap((a, i) => ((a === '-c' || a === '--config') && argv[i + 1] ? [argv[i + 1]] : [])));
-  const first = words.find((w) => !valueOf.has(w));
+  const first = commandWords(argv)[0];
   if (first === undefined && argv.some((a) => a === '-V' || a === '--version') && !argv.some((a) => a === '-h' || a === '--help')) return [];
   const group = GROUPS.find((g) => first !== undefined && g.words.includes(first));
   return group && first !== 'help' ? [group] : GROUPS;
@@ -40,17 +45,20 @@ function groupsFor(argv: readonly string[]): typeof GROUPS {
  * commands in-process. With `json` commander's own error text stays off stderr: the caller prints
  * the error as JSON instead.
  */
-export async function buildProgram(opts: { json?: boolean; argv?: readonly string[] } = {}): Promise<Command> {
+export async function buildProgram(opts: { json?: boolean; argv?: readonly string[]; instance?: string; output?: CliOutput } = {}): Promise<Command> {
   const program = new Command('comfy-panel')
     .description('Control panel for a ComfyUI Docker container protected by ComfyUI-Login')
     .version(appVersion, '-V, --version')
     .option('-c, --config <file>', 'config file (default: the user config folder, see `comfy-panel config path`)')
     .option('--json', 'print one machine-readable JSON document on stdout')
+    .option('--instance <id>', 'the instance of the fleet to act on (default: the first in the config)')
+    .option('--all', 'run the command for every instance (with --json: {"instances": [{"id", ...its fields, "error"?}]}); `token rotate --all` rotates them in stages')
     .exitOverride();
   // Set before the subcommands are added: they inherit it.
   if (opts.json) program.configureOutput({ outputError: () => undefined });
   else program.showHelpAfterError();
-  const cli: CliContext = createCliContext(() => program.opts());
+  // One run of an --all fan-out is bound to its instance.
+  const cli: CliContext = createCliContext(() => ({ ...program.opts<CliGlobals>(), ...(opts.instance ? { instance: opts.instance, all: false } : {}) }), process.env, opts.output);
   const groups = opts.argv ? groupsFor(opts.argv) : GROUPS;
   for (const register of await Promise.all(groups.map((g) => g.load()))) register(program, cli);
   return program;
@@ -71,27 +79,104 @@ function commandPath(program: Command, argv: string[]): string {
 
 const printJsonError = (error: { message: string; fix?: string; code: string }) => process.stdout.write(`${JSON.stringify({ error }, null, 2)}\n`);
 
+/** How a command that threw ends: its exit code and the error as --json prints it. */
+function failure(err: unknown, program: Command, argv: string[]): { code: number; error?: { message: string; fix?: string; code: string } } {
+  if (err instanceof CommanderError) {
+    if (err.exitCode === 0) return { code: EXIT.ok };
+    return { code: EXIT.usage, error: { message: err.message.replace(/^error:\s*/, ''), fix: `See \`${commandPath(program, argv)} --help\`.`, code: 'usage' } };
+  }
+  const message = redact(err instanceof Error ? err.message : String(err));
+  return {
+    code: err instanceof ConfigError ? EXIT.usage : EXIT.checkFailed,
+    error: { message, ...(err instanceof PanelError && err.fix ? { fix: err.fix } : {}), code: err instanceof PanelError ? err.code : 'error' },
+  };
+}
+
+function printError(error: { message: string; fix?: string; code: string }, json: boolean, prefix = ''): void {
+  if (json) printJsonError(error);
+  else process.stderr.write(`comfy-panel: ${prefix}${error.message}${error.fix ? `\n  fix: ${error.fix}` : ''}\n`);
+}
+
+/**
+ * `--all`: the command once per instance, all at once (an engine that does not answer delays
+ * only its own row), printed as one document: `{"instances": [{"id", ...fields, "error"?}]}`.
+ */
+async function runForAll(argv: string[], json: boolean): Promise<number> {
+  const rest = argv.filter((a) => a !== '--all');
+  const program = await buildProgram({ json, argv: rest });
+  if (rest.some((a) => a === '--instance' || a.startsWith('--instance='))) {
+    printError({ message: '--all and --instance exclude each other', fix: 'Give one of them.', code: 'usage' }, json);
+    return EXIT.usage;
+  }
+  const configAt = rest.findIndex((a) => a === '-c' || a === '--config');
+  const probe = createCliContext(() => (configAt >= 0 && rest[configAt + 1] ? { config: rest[configAt + 1] } : {}));
+  let instances: { id: string; label: string }[];
+  try {
+    const { listInstances } = await import('../config/instances.js');
+    instances = listInstances((await probe.wholeConfig()).config);
+  } catch (err) {
+    const f = failure(err, program, rest);
+    if (f.error) printError(f.error, json);
+    return f.code;
+  }
+  const rows = await Promise.all(
+    instances.map(async ({ id, label }) => {
+      let value: unknown;
+      const human: string[] = [];
+      const output: CliOutput = {
+        print: (r) => {
+          value = r.json;
+          human.push(r.reveal ? r.human : redact(r.human));
+        },
+        progress: (line) => process.stderr.write(`${redact(`[${id}] ${line}`)}\n`),
+      };
+      // Commander's own error text stays quiet here: a usage error is said once below.
+      const one = await buildProgram({ json: true, argv: rest, instance: id, output });
+      try {
+        await one.parseAsync(rest, { from: 'user' });
+        return { id, label, value, human, code: EXIT.ok };
+      } catch (err) {
+        const f = failure(err, one, rest);
+        return { id, label, value, human, code: f.code, ...(f.error ? { error: f.error } : {}) };
+      }
+    }),
+  );
+  // A usage error is the same for every instance: said once.
+  const usage = rows.find((r) => r.error?.code === 'usage');
+  if (usage?.error) {
+    printError(usage.error, json);
+    return EXIT.usage;
+  }
+  if (json) {
+    const fields = (v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? v : v === undefined ? {} : { result: v });
+    process.stdout.write(`${JSON.stringify({ instances: rows.map((r) => ({ id: r.id, ...fields(r.value), ...(r.error ? { error: r.error } : {}) })) }, null, 2)}\n`);
+  } else {
+    for (const r of rows) {
+      process.stdout.write(`== ${r.label}${r.label === r.id ? '' : ` (${r.id})`} ==\n${r.human.join('\n')}${r.human.length ? '\n' : ''}`);
+      if (r.error) printError(r.error, false, `[${r.id}] `);
+    }
+  }
+  const codes = [...rows.map((r) => r.code), typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok];
+  return Math.max(...codes);
+}
+
 export async function runCli(argv: string[]): Promise<number> {
   // Commands report a failed check through process.exitCode; start each run clean.
   process.exitCode = undefined;
   // Known before parsing, so that a usage error is printed as JSON too.
   const jsonRequested = argv.includes('--json');
+  const words = commandWords(argv);
+  // `token rotate --all` is one staged rotation, every other --all a fan-out.
+  if (argv.includes('--all') && !(words[0] === 'token' && words[1] === 'rotate')) return runForAll(argv, jsonRequested);
   const program = await buildProgram({ json: jsonRequested, argv });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.exitCode === 0) return EXIT.ok;
-      if (jsonRequested) printJsonError({ message: err.message.replace(/^error:\s*/, ''), fix: `See \`${commandPath(program, argv)} --help\`.`, code: 'usage' });
-      return EXIT.usage;
-    }
+    const f = failure(err, program, argv);
     const json = Boolean(program.opts().json) || jsonRequested;
-    const code = err instanceof ConfigError ? EXIT.usage : EXIT.checkFailed;
-    const message = redact(err instanceof Error ? err.message : String(err));
-    const fix = err instanceof PanelError ? err.fix : undefined;
-    if (json) printJsonError({ message, fix, code: err instanceof PanelError ? err.code : 'error' });
-    else process.stderr.write(`comfy-panel: ${message}${fix ? `\n  fix: ${fix}` : ''}\n`);
-    return code;
+    // Without --json commander has already printed its usage error, with the help after it.
+    if (f.error && (json || !(err instanceof CommanderError))) printError(f.error, json);
+    return f.code;
   }
 }

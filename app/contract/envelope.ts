@@ -19,10 +19,20 @@ export class ContractCallError extends Error {
   }
 }
 
+/** How a pushed event crosses a process boundary: with the instance it is about (none: the panel's own). */
+export interface EventMessage {
+  event: EventName;
+  payload: unknown;
+  instance?: string;
+}
+
+/** An event listener of a UI: the payload, and the instance it is about. */
+export type UiListener<E extends EventName> = (payload: PanelEvents[E], instance: string | undefined) => void;
+
 /** What the Electron preload exposes as `window.comfyPanel`: one method per operation, and events. */
 export type PanelBridge = {
   ops: { [N in OpName]: (input: OpInput<N>) => Promise<Envelope<OpResult<N>>> };
-  on<E extends EventName>(event: E, listener: (payload: PanelEvents[E]) => void): () => void;
+  on<E extends EventName>(event: E, listener: UiListener<E>): () => void;
 };
 
 export type Transport = (name: OpName, input: unknown) => Promise<Envelope>;

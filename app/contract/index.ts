@@ -8,6 +8,7 @@ import type { InputOf, OpDef, ResultOf, ParsedInputOf } from './define.js';
 import { appOps } from './ops/app.js';
 import { containerOps } from './ops/container.js';
 import { envOps } from './ops/env.js';
+import { fleetOps } from './ops/fleet.js';
 import { gatewayOps } from './ops/gateway.js';
 import { generateOps } from './ops/generate.js';
 import { healthOps } from './ops/health.js';
@@ -22,6 +23,7 @@ export const operations = exactlyTheNames({
   ...appOps,
   ...containerOps,
   ...envOps,
+  ...fleetOps,
   ...gatewayOps,
   ...generateOps,
   ...healthOps,
@@ -33,13 +35,25 @@ export type OpInput<N extends OpName> = InputOf<Operations[N]>;
 export type OpParsedInput<N extends OpName> = ParsedInputOf<Operations[N]>;
 export type OpResult<N extends OpName> = ResultOf<Operations[N]>;
 
+/** Beside the input of an operation that acts on one instance: which (names.ts fleetWideOps lists the others). */
+export interface InstanceArg {
+  instance?: string;
+}
+
 /** What a UI calls: one async method per operation. */
-export type PanelApi = { [N in OpName]: (input: OpInput<N>) => Promise<OpResult<N>> };
+export type PanelApi = { [N in OpName]: (input: OpInput<N> & InstanceArg) => Promise<OpResult<N>> };
 
-/** What the core implements: one handler per operation, receiving validated input. */
-export type PanelHandlers = { [N in OpName]: (input: OpParsedInput<N>) => Promise<OpResult<N>> };
+/**
+ * What the core implements: one handler per operation, receiving validated input and, for the
+ * fleet's router, the instance the call named.
+ */
+export type PanelHandlers = { [N in OpName]: (input: OpParsedInput<N>, instance?: string) => Promise<OpResult<N>> };
 
-export type EventListener<E extends EventName> = (payload: PanelEvents[E]) => void;
+/** What one instance implements: every operation but those of the fleet as a whole (ops/fleet.ts). */
+export type InstanceHandlers = Omit<PanelHandlers, keyof typeof fleetOps>;
+
+/** A UI's listener: the payload and the instance it is about (undefined: the panel's own). */
+export type EventListener<E extends EventName> = (payload: PanelEvents[E], instance: string | undefined) => void;
 
 /** What the UI holds: the API plus a subscription to pushed events. */
 export interface PanelClient {
@@ -67,12 +81,13 @@ export interface ContractProblem {
   input?: Record<string, string | number | boolean>;
 }
 
-export { dialects, envValueSources, eventNames, isOpName, opNames, type Dialect, type OpName } from './names.js';
+export { dialects, envValueSources, eventNames, fleetWideOps, instanceIdPattern, isFleetWide, isOpName, opNames, type Dialect, type FleetWideOp, type OpName } from './names.js';
 // Every type the UI may need, from one import.
 export type * from './events.js';
 export type * from './ops/app.js';
 export type * from './ops/container.js';
 export type * from './ops/env.js';
+export type * from './ops/fleet.js';
 export type * from './ops/gateway.js';
 export type * from './ops/generate.js';
 export type * from './ops/health.js';

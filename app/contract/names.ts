@@ -66,11 +66,30 @@ export const opNames = [
   'clientKeyRevoke',
   'clientKeyRotate',
   'clientUsage',
+  // ops/fleet.ts
+  'fleetStatus',
+  'fleetRotate',
+  'fleetCapabilities',
 ] as const;
 
 export type OpName = (typeof opNames)[number];
 
 const opNameSet: ReadonlySet<string> = new Set(opNames);
+
+/** An instance id (config `instances[].id`, the contract's `instance`). */
+export const instanceIdPattern = /^[a-z0-9][a-z0-9-]{0,31}$/;
+
+/**
+ * The operations of the panel as a whole (its config, the fleet). Every other operation acts on
+ * one instance: it takes `instance` (an id; default the first instance) beside its input.
+ */
+export const fleetWideOps = ['appInfo', 'configGet', 'configSchema', 'configCheck', 'configSave', 'fleetStatus', 'fleetRotate', 'fleetCapabilities'] as const satisfies readonly OpName[];
+
+export type FleetWideOp = (typeof fleetWideOps)[number];
+
+const fleetWideSet: ReadonlySet<string> = new Set(fleetWideOps);
+
+export const isFleetWide = (name: OpName): boolean => fleetWideSet.has(name);
 
 export function isOpName(name: unknown): name is OpName {
   return typeof name === 'string' && opNameSet.has(name);

@@ -2,7 +2,13 @@ import type { ComfyClient, ObjectInfo } from '../comfy/client.js';
 import { ComfyError, type ComfyErrorKind } from '../comfy/errors.js';
 import { comboInputs, knownModelFolder } from '../comfy/preflight.js';
 import type { ApiGraph } from '../comfy/shapes.js';
+import { comfyClientFor } from '../comfy/connect.js';
+import { loadWorkflow, type WorkflowSource } from '../comfy/workflow.js';
+import type { PanelPaths } from '../config/paths.js';
+import type { PanelConfig } from '../config/schema.js';
+import type { CapabilityMatrix, CapabilityRow } from '../contract/ops/fleet.js';
 import { ConfigError, errorMessage } from '../errors.js';
+import type { VaultKeys } from '../tokens/vault.js';
 
 /** A model file by the folder_paths name of its folder ("vae", "diffusion_models", ...) and its name in that folder. */
 export interface ModelRef {
@@ -37,16 +43,6 @@ export interface InstanceCapabilities {
 
 /** One instance's answer: its capabilities, or why they could not be read. */
 export type CapabilityProbe = { capabilities: InstanceCapabilities; error?: undefined } | { capabilities?: undefined; error: string; errorKind: ComfyErrorKind | 'failed' };
-
-export interface CapabilityRow {
-  id: string;
-  ok: boolean;
-  missingNodes: string[];
-  missingModels: ModelRef[];
-  /** ok when no need is given, or when the largest device's total VRAM covers it; an unknown VRAM covers nothing. */
-  vram: { needMb?: number; haveMb?: number; ok: boolean };
-  error?: string;
-}
 
 const MIB = 1024 * 1024;
 
@@ -157,4 +153,21 @@ export function capabilityMatrix(requirements: WorkflowRequirements, perInstance
       vram: { needMb, haveMb, ok: vramOk },
     };
   });
+}
+
+/**
+ * The matrix for a workflow across instances, each asked at once with its own client (vault
+ * token, deadline): one that does not answer is a row with its error.
+ */
+export async function capabilitiesAcross(
+  instances: readonly { id: string; config: PanelConfig; paths: PanelPaths; keys?: VaultKeys }[],
+  source: WorkflowSource,
+  minVramMb?: number,
+): Promise<CapabilityMatrix> {
+  const workflow = await loadWorkflow(source);
+  const probes = await Promise.all(
+    instances.map(async (i) => ({ id: i.id, ...(await instanceCapabilities(await comfyClientFor(i.config, i.paths, i.keys ? { keys: i.keys } : {}))) })),
+  );
+  const requirements = workflowRequirements(workflow.graph, { ...(minVramMb !== undefined ? { minVramMb } : {}), learnedFrom: probes.flatMap((p) => p.capabilities ?? []) });
+  return { workflow: workflow.name, requirements, instances: capabilityMatrix(requirements, probes) };
 }

@@ -157,10 +157,10 @@ export async function startBrowserServer(opts: BrowserServerOptions): Promise<Br
   function attachEvents(ws: WebSocket, session: string | undefined): void {
     sockets.set(ws, session);
     const unsubscribe = eventNames.map((event) =>
-      opts.bus.on(event, (payload) => {
+      opts.bus.on(event, (payload, instance) => {
         if (ws.readyState !== ws.OPEN) return;
         if (event === 'log' && ws.bufferedAmount > WS_HIGH_WATER) return;
-        ws.send(JSON.stringify({ event, payload }));
+        ws.send(JSON.stringify({ event, payload, ...(instance === undefined ? {} : { instance }) }));
       }),
     );
     ws.on('close', () => {

@@ -1,11 +1,14 @@
 import { configDiff } from '../config/diff.js';
+import { listInstances } from '../config/instances.js';
 import { configJsonSchema } from '../config/json-schema.js';
-import { saveConfig } from '../config/load.js';
 import { PanelConfigSchema } from '../config/schema.js';
 import type { PanelHandlers } from '../contract/index.js';
 import type { PanelContext } from './context.js';
 
-export function appHandlers(ctx: PanelContext) {
+/** What the panel-wide operations read: a PanelContext, or the fleet's whole config. */
+export type AppScope = Pick<PanelContext, 'loaded' | 'paths' | 'mode' | 'version' | 'writeConfig'>;
+
+export function appHandlers(ctx: AppScope) {
   const view = () => ({ path: ctx.loaded.path, configured: ctx.loaded.configured, config: ctx.loaded.config });
   return {
     appInfo: async () => ({
@@ -16,6 +19,7 @@ export function appHandlers(ctx: PanelContext) {
       configPath: ctx.loaded.path,
       configured: ctx.loaded.configured,
       dataDir: ctx.paths.dataDir,
+      instances: listInstances(ctx.loaded.config),
     }),
     configGet: async () => view(),
     configSchema: async () => configJsonSchema(),
@@ -25,7 +29,7 @@ export function appHandlers(ctx: PanelContext) {
       return { ok: true, issues: [], changes: configDiff(ctx.loaded.config, r.data) };
     },
     configSave: async ({ config }) => {
-      ctx.loaded = { config: await saveConfig(ctx.loaded.path, config), path: ctx.loaded.path, configured: true };
+      await ctx.writeConfig(config);
       return view();
     },
   } satisfies Partial<PanelHandlers>;

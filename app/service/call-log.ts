@@ -60,7 +60,7 @@ export function outcomeOf(result: unknown): { word: 'ok' | 'not-ok'; detail: str
 }
 
 /** Wraps every handler so each call leaves one line in the log. */
-export function withCallLog(handlers: PanelHandlers, log: (line: string) => void): PanelHandlers {
+export function withCallLog<H extends Partial<PanelHandlers>>(handlers: H, log: (line: string) => void): H {
   const wrapped: Record<string, (input: unknown) => Promise<unknown>> = {};
   for (const [name, handler] of Object.entries(handlers) as [string, (input: unknown) => Promise<unknown>][]) {
     wrapped[name] = async (input) => {
@@ -77,5 +77,5 @@ export function withCallLog(handlers: PanelHandlers, log: (line: string) => void
       }
     };
   }
-  return wrapped as PanelHandlers;
+  return wrapped as unknown as H;
 }

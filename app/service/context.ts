@@ -1,4 +1,5 @@
-import type { LoadedConfig } from '../config/load.js';
+import { saveConfig, type LoadedConfig } from '../config/load.js';
+import { DEFAULT_INSTANCE } from '../config/instances.js';
 import type { PanelPaths } from '../config/paths.js';
 import { LoginNodeRuns } from '../docker/login-node.js';
 import { createHealthMonitor, type HealthMonitor } from '../health/index.js';
@@ -14,7 +15,12 @@ import { uiCheckResult } from './ui-fixes.js';
  * `loaded` is replaced when the config is saved.
  */
 export interface PanelContext {
+  /** The instance of the fleet this context is (its config, data folder, vault, monitor); "default" alone. */
+  instance: string;
+  /** This instance's view of the config (config/instances.ts): the single-deployment shape every area reads. */
   loaded: LoadedConfig;
+  /** Writes `next` (this instance's view, changed by setup) into the config file, then `loaded`. */
+  writeConfig(next: unknown): Promise<void>;
   paths: PanelPaths;
   mode: 'electron' | 'browser';
   version: string;
@@ -38,18 +44,24 @@ export interface PanelContextOptions {
   /** Default: the 0600 key file beside the vault. */
   vaultKeys?: VaultKeys;
   version?: string;
+  /** Given by the fleet: its id, its shared bus and how this instance's view is written back. Default: the one instance. */
+  instance?: { id: string; bus: EventBus; writeConfig(next: unknown): Promise<LoadedConfig> };
 }
 
 /** A fresh context: its own bus, health monitor (not started) and caches. */
 export function createPanelContext(opts: PanelContextOptions): PanelContext {
-  const bus = new EventBus();
+  const bus = opts.instance?.bus ?? new EventBus();
   const health = createHealthMonitor(opts.paths, {
     deps: () => ({ config: ctx.loaded.config, paths: ctx.paths, configFile: ctx.loaded.path, vaultKeys: ctx.vaultKeys, loginNodeRuns: ctx.loginNodeRuns }),
     // The app names its own buttons in a fix where the core's text names a CLI command.
     onResult: (result) => ctx.bus.emit('health', uiCheckResult(result)),
   });
   const ctx: PanelContext = {
+    instance: opts.instance?.id ?? DEFAULT_INSTANCE,
     loaded: opts.loaded,
+    async writeConfig(next) {
+      ctx.loaded = opts.instance ? await opts.instance.writeConfig(next) : { config: await saveConfig(ctx.loaded.path, next), path: ctx.loaded.path, configured: true };
+    },
     paths: opts.paths,
     mode: opts.mode,
     version: opts.version ?? appVersion,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isOpName, operations, type ContractErrorShape, type PanelHandlers } from '../contract/index.js';
+import { instanceIdPattern, isOpName, operations, type ContractErrorShape, type PanelHandlers } from '../contract/index.js';
 import { PanelError } from '../errors.js';
 import { redact } from '../redact.js';
 import { uiFix } from './ui-fixes.js';
@@ -25,12 +25,24 @@ export function toContractError(err: unknown): ContractErrorShape {
   return { code: 'failed', message: redact(err instanceof Error ? err.message : String(err)) };
 }
 
-/** Validates the input against the contract's schema, then runs the handler. */
-export async function dispatch(handlers: PanelHandlers, name: unknown, rawInput: unknown): Promise<unknown> {
-  if (!isOpName(name)) {
+/** The `instance` beside an operation's input (contract InstanceArg), taken off before the input is validated. */
+function splitInstance(raw: unknown): { instance?: string; input: unknown } {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw) || !('instance' in raw)) return { input: raw ?? {} };
+  const { instance, ...input } = raw as Record<string, unknown>;
+  if (instance === undefined) return { input };
+  if (typeof instance !== 'string' || !instanceIdPattern.test(instance)) {
+    throw new ContractError({ code: 'invalid-input', message: 'instance: not an instance id', issues: [{ path: 'instance', message: 'an instance id: lower-case letters, digits and -' }] });
+  }
+  return { instance, input };
+}
+
+/** Validates the input against the contract's schema, then runs the handler (for the instance the call names). */
+export async function dispatch(handlers: Partial<PanelHandlers>, name: unknown, rawInput: unknown): Promise<unknown> {
+  if (!isOpName(name) || !handlers[name]) {
     throw new ContractError({ code: 'unknown-operation', message: `unknown operation: ${String(name).slice(0, 60)}` });
   }
-  const parsed = operations[name].input.safeParse(rawInput ?? {});
+  const { instance, input } = splitInstance(rawInput);
+  const parsed = operations[name].input.safeParse(input);
   if (!parsed.success) {
     throw new ContractError({
       code: 'invalid-input',
@@ -38,6 +50,6 @@ export async function dispatch(handlers: PanelHandlers, name: unknown, rawInput:
       issues: parsed.error.issues.slice(0, 20).map((i) => ({ path: i.path.join('.'), message: i.message })),
     });
   }
-  const handler = handlers[name] as (input: unknown) => Promise<unknown>;
-  return handler(parsed.data);
+  const handler = handlers[name] as (input: unknown, instance?: string) => Promise<unknown>;
+  return handler(parsed.data, instance);
 }

@@ -4,7 +4,8 @@ import type { CreatedClientKey, HandedOverKey } from '../contract/ops/gateway.js
 import { GatewayManager } from '../docker/gateway.js';
 import { clientUsage, createClientKey, listClientKeys, parseDuration, parseExpiry, revokeClientKey, rotateClientKey } from '../gateway/clients.js';
 import { resolveEnvRoot } from '../env/root.js';
-import { writeClientKeyTargets } from '../gateway/env-targets.js';
+import { issueClientKey } from '../gateway/env-targets.js';
+import { vaultDir } from '../tokens/vault.js';
 import { clientEnvLines } from '../tokens/client-env.js';
 import type { PanelContext } from './context.js';
 
@@ -12,12 +13,15 @@ import type { PanelContext } from './context.js';
 export function gatewayHandlers(ctx: PanelContext) {
   const manager = () => new GatewayManager(ctx.loaded.config, { dataDir: ctx.paths.dataDir });
   const stateDir = () => manager().stateDir;
-  /** SECRET: the key's env lines for every reader, so the page can copy the one the client needs. */
-  const handOver = async <K extends CreatedClientKey>(k: K): Promise<HandedOverKey<K>> => {
+  /**
+   * SECRET: issues a key (under the credential lock when env targets get it, as the CLI does) and
+   * returns its env lines for every reader, so the page can copy the one the client needs.
+   */
+  const handOver = async <K extends CreatedClientKey>(name: string, issue: (stateDir: string) => Promise<K>): Promise<HandedOverKey<K>> => {
     const { config, path } = ctx.loaded;
     const url = manager().url;
-    const envFiles = await writeClientKeyTargets(config, resolveEnvRoot(config.env, path), k.name, k.key);
-    return { ...k, envFiles, envLines: Object.fromEntries(dialects.map((d: Dialect) => [d, clientEnvLines({ hash: k.key }, url, d)])) as Record<Dialect, string[]> };
+    const k = await issueClientKey(config, resolveEnvRoot(config.env, path), vaultDir(config, ctx.paths), name, () => issue(stateDir()));
+    return { ...k, envLines: Object.fromEntries(dialects.map((d: Dialect) => [d, clientEnvLines({ hash: k.key }, url, d)])) as Record<Dialect, string[]> };
   };
   return {
     gatewayStatus: async () => manager().status(),
@@ -26,8 +30,11 @@ export function gatewayHandlers(ctx: PanelContext) {
     clientKeys: async () => ({ keys: await listClientKeys(stateDir()) }),
     // The two operations whose result is a secret: the page calls them only on the user's explicit action, and shows the key once.
     clientKeyCreate: async ({ name, scope, expiresIn, rateLimit, maxQueued }) =>
-      handOver(await createClientKey(stateDir(), { name, scope, ...(expiresIn ? { expiresAt: parseExpiry(expiresIn) } : {}), ...(rateLimit ? { rateLimit } : {}), ...(maxQueued ? { maxQueued } : {}) })),
-    clientKeyRotate: async ({ name, overlap }) => handOver(await rotateClientKey(stateDir(), name, parseDuration(overlap, 'overlap'))),
+      handOver(name, (dir) => createClientKey(dir, { name, scope, ...(expiresIn ? { expiresAt: parseExpiry(expiresIn) } : {}), ...(rateLimit ? { rateLimit } : {}), ...(maxQueued ? { maxQueued } : {}) })),
+    clientKeyRotate: async ({ name, overlap }) => {
+      const ms = parseDuration(overlap, 'overlap');
+      return handOver(name, (dir) => rotateClientKey(dir, name, ms));
+    },
     clientKeyRevoke: async ({ name }) => ({ revoked: await revokeClientKey(stateDir(), name) }),
     clientUsage: async () => ({ keys: await clientUsage(stateDir()) }),
   } satisfies Partial<PanelHandlers>;

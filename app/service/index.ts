@@ -1,4 +1,4 @@
-import type { PanelHandlers } from '../contract/index.js';
+import type { InstanceHandlers } from '../contract/index.js';
 import { appHandlers } from './app.js';
 import { containerHandlers } from './container.js';
 import type { PanelContext } from './context.js';
@@ -8,8 +8,8 @@ import { healthHandlers } from './health.js';
 import { envHandlers } from './env.js';
 import { gatewayHandlers } from './gateway.js';
 
-/** The core's implementation of every operation of the contract. */
-export function createPanelHandlers(ctx: PanelContext): PanelHandlers {
+/** The core's implementation of every operation of one instance (the fleet's own are in fleet-ops.ts). */
+export function createPanelHandlers(ctx: PanelContext): InstanceHandlers {
   return {
     ...appHandlers(ctx),
     ...containerHandlers(ctx),

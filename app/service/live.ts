@@ -119,11 +119,12 @@ export class LiveState {
    * Wraps the handlers: an operation that writes a fact reports it once it returns (or fails: it
    * may have written some), and one that moves the container holds rechecks until it is done.
    */
-  wrap(handlers: PanelHandlers): PanelHandlers {
+  wrap<H extends Partial<PanelHandlers>>(handlers: H): H {
     const wrapped = { ...handlers } as unknown as Record<string, (input: unknown) => Promise<unknown>>;
     const names = new Set<OpName>([...MOVES_CONTAINER, ...(Object.keys(factsWrittenBy) as OpName[])]);
     for (const name of names) {
-      const handler = handlers[name] as (input: unknown) => Promise<unknown>;
+      const handler = handlers[name] as ((input: unknown) => Promise<unknown>) | undefined;
+      if (!handler) continue;
       const holds = MOVES_CONTAINER.includes(name);
       wrapped[name] = async (input) => {
         if (holds) this.busy++;
@@ -140,6 +141,6 @@ export class LiveState {
         }
       };
     }
-    return wrapped as PanelHandlers;
+    return wrapped as unknown as H;
   }
 }

@@ -1,49 +1,64 @@
+import { listInstances } from '../config/instances.js';
 import { watchConfig } from '../config/watch.js';
 import type { PanelHandlers } from '../contract/index.js';
 import { fingerprintKeyFile, useFingerprintKey } from '../redact.js';
-import { channelsNotifier, panelSource } from '../notify/channels.js';
+import { appHandlers } from './app.js';
+import type { EventBus } from './bus.js';
 import { fileLog, withCallLog } from './call-log.js';
-import { createPanelContext, type PanelContext, type PanelContextOptions } from './context.js';
-import { createPanelHandlers } from './index.js';
+import type { PanelContext, PanelContextOptions } from './context.js';
+import { fleetHandlers } from './fleet-ops.js';
+import { Fleet } from './fleet.js';
 
 export interface PanelRuntime {
+  fleet: Fleet;
+  /** The first instance's context (the only one of a single-deployment config). */
   ctx: PanelContext;
+  /** Every operation: the panel-wide ones, and the rest routed to the instance the call names. */
   handlers: PanelHandlers;
+  /** Every instance's events, each with its instance id. */
+  bus: EventBus;
   /** Stops every watcher and timer the core started. */
   dispose(): Promise<void>;
 }
 
-/** Builds the core once for a UI host (Electron or browser mode). */
-export function createPanelRuntime(opts: PanelContextOptions): PanelRuntime {
+/** Builds the core once for a UI host (Electron or browser mode): one context per instance of the config. */
+export function createPanelRuntime(opts: Omit<PanelContextOptions, 'instance'>): PanelRuntime {
+  // Fingerprints are the install's, not an instance's: the same token shows the same everywhere.
   useFingerprintKey(fingerprintKeyFile(opts.paths.dataDir));
-  const ctx = createPanelContext(opts);
   const log = fileLog(opts.paths.logDir);
-  ctx.disposers.push(
-    watchConfig({
-      file: opts.loaded.path,
-      current: () => ctx.loaded,
-      onReload: (next, changed) => {
-        ctx.loaded = next;
-        log(`config reloaded from ${next.path}: ${changed.join(', ') || 'first config'}`);
-        ctx.bus.emit('configReloaded', { path: next.path, changed });
-        // Every check reads the config: they re-run now, and the watchers follow a moved vault or container.
-        ctx.live.changed(['config'], 'file');
-      },
-      onInvalid: (error) => ctx.bus.emit('configReloaded', { path: ctx.loaded.path, changed: [], error }),
-    }),
-  );
-  log(`comfy-panel ${ctx.version} started (${opts.mode}), config ${opts.loaded.path}${opts.loaded.configured ? '' : ' (not configured yet)'}`);
-  // The configured outbound channels hear every state change; a host adds its own (Electron: desktop).
-  ctx.health.notifier = channelsNotifier(
-    () => ctx.loaded.config.notifications,
-    panelSource(),
-    (d) => log(`notify ${d.channel} (${d.kind}, ${d.where}) ${d.ok ? 'ok' : `failed: ${d.error ?? ''}`} ${d.ms}ms`),
-  );
+  const fleet = new Fleet({ ...opts, log });
+  const stopWatch = watchConfig({
+    file: opts.loaded.path,
+    current: () => fleet.loaded,
+    onReload: (next, changed) => {
+      log(`config reloaded from ${next.path}: ${changed.join(', ') || 'first config'}`);
+      fleet.sync(next, changed, 'file');
+    },
+    onInvalid: (error) => {
+      for (const id of fleet.ids()) fleet.member(id).ctx.bus.emit('configReloaded', { path: fleet.loaded.path, changed: [], error });
+    },
+  });
+  log(`comfy-panel ${fleet.member().ctx.version} started (${opts.mode}), config ${opts.loaded.path}${opts.loaded.configured ? '' : ' (not configured yet)'}, instances ${listInstances(opts.loaded.config).map((i) => i.id).join(', ')}`);
+  // The panel-wide operations see the whole config; saving it updates every instance.
+  const wide = appHandlers({
+    get loaded() {
+      return fleet.loaded;
+    },
+    paths: opts.paths,
+    mode: opts.mode,
+    version: fleet.member().ctx.version,
+    writeConfig: async (next) => void (await fleet.save(next)),
+  });
   return {
-    ctx,
-    handlers: withCallLog(ctx.live.wrap(createPanelHandlers(ctx)), log),
+    fleet,
+    get ctx() {
+      return fleet.member().ctx;
+    },
+    handlers: fleet.router(withCallLog({ ...wide, ...fleetHandlers(fleet) }, log)),
+    bus: fleet.bus,
     dispose: async () => {
-      await Promise.allSettled(ctx.disposers.splice(0).map((stop) => stop()));
+      stopWatch();
+      await fleet.dispose();
     },
   };
 }

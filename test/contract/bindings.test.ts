@@ -36,6 +36,7 @@ const VALID: Partial<Record<OpName, Record<string, unknown>>> = {
   clientKeyCreate: { name: 'notebook', scope: 'read' },
   clientKeyRevoke: { name: 'notebook' },
   clientKeyRotate: { name: 'notebook', overlap: '1h' },
+  fleetCapabilities: { workflow: 'smoke' },
 };
 
 /** No field accepts a symbol, except one declared to take anything (z.unknown, checked later). */

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig, saveConfig } from '../../app/config/load.js';
 import { panelPaths } from '../../app/config/paths.js';
 import type { PanelConfig } from '../../app/config/schema.js';
-import type { PanelHandlers } from '../../app/contract/index.js';
+import type { InstanceHandlers } from '../../app/contract/index.js';
 import type { CheckResult } from '../../app/contract/ops/health.js';
 import { ContainerManager } from '../../app/docker/manager.js';
 import { HealthMonitor, healthChecks, historyFile } from '../../app/health/index.js';
@@ -58,7 +58,7 @@ describe.skipIf(!d.ok)('health checks against the ComfyUI double container', () 
   let open: PanelConfig;
   let manager: ContainerManager;
   let ctx: PanelContext;
-  let handlers: PanelHandlers;
+  let handlers: InstanceHandlers;
   const events: CheckResult[] = [];
 
   const withDefaults = (c: PanelConfig): PanelConfig => ({

@@ -8,19 +8,19 @@ import { LiveCache } from '../../renderer/src/api/live.js';
 import { opKey } from '../../renderer/src/api/keys.js';
 import { patchHealth } from '../../renderer/src/lib/health.js';
 
-type Listener = (payload: never) => void;
+type Listener = (payload: never, instance: string | undefined) => void;
 
 function fakeEvents() {
   const listeners = new Map<string, Set<Listener>>();
   return {
-    on<E extends EventName>(event: E, l: (p: PanelEvents[E]) => void) {
+    on<E extends EventName>(event: E, l: (p: PanelEvents[E], instance: string | undefined) => void) {
       const set = listeners.get(event) ?? new Set();
       listeners.set(event, set);
       set.add(l);
       return () => void set.delete(l);
     },
-    emit<E extends EventName>(event: E, payload: PanelEvents[E] & { instance?: string }) {
-      listeners.get(event)?.forEach((l) => (l as (p: unknown) => void)(payload));
+    emit<E extends EventName>(event: E, payload: PanelEvents[E], instance?: string) {
+      listeners.get(event)?.forEach((l) => (l as (p: unknown, instance: string | undefined) => void)(payload, instance));
     },
   };
 }
@@ -192,7 +192,7 @@ describe('events and the query cache', () => {
     await watch(b, () => overview('healthy', '2026-01-01T12:00:00Z'));
     vi.useFakeTimers();
     coreA = overview('stopped', '2026-01-01T12:05:00Z');
-    events.emit('containerState', { name: 'c', phase: 'stopped', id: 'x', since: '2026-01-01T12:05:00Z', instance: 'a' });
+    events.emit('containerState', { name: 'c', phase: 'stopped', id: 'x', since: '2026-01-01T12:05:00Z' }, 'a');
     await settle(2_000);
     expect(queries.getQueryData<ContainerOverview>(a)!.phase).toBe('stopped');
     expect(queries.getQueryData<ContainerOverview>(b)!.phase).toBe('healthy');

@@ -46,11 +46,11 @@ export function registerServeCommand(program: Command, cli: CliContext): void {
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port: "${opts.port}" is not a port number (0-65535)`);
       const dir = rendererDir();
       if (!existsSync(path.join(dir, 'index.html'))) throw new ConfigError(`no built renderer in ${dir}`, 'run `npm run build` first');
-      const runtime = createPanelRuntime({ mode: 'browser', loaded: await cli.config(), paths: cli.paths });
-      const { ctx, handlers } = runtime;
+      const runtime = createPanelRuntime({ mode: 'browser', loaded: await cli.wholeConfig(), paths: cli.rootPaths });
+      const { bus, handlers } = runtime;
       let server: Awaited<ReturnType<typeof startBrowserServer>>;
       try {
-        server = await startBrowserServer({ handlers, bus: ctx.bus, rendererDir: dir, port });
+        server = await startBrowserServer({ handlers, bus, rendererDir: dir, port });
       } catch (e) {
         await runtime.dispose();
         const code = (e as NodeJS.ErrnoException).code;

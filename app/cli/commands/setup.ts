@@ -1,7 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { planAdoption } from '../../adopt/index.js';
-import { saveConfig } from '../../config/load.js';
 import type { AdoptionPlan } from '../../contract/ops/health.js';
 import type { TokenImportResult } from '../../contract/ops/tokens.js';
 import { ConfigError } from '../../errors.js';
@@ -67,7 +66,7 @@ export function registerSetupCommands(program: Command, cli: CliContext): void {
           return;
         }
       }
-      const config = await saveConfig(loaded.path, plan.config);
+      const config = await cli.saveInstanceConfig(plan.config);
       let imported: TokenImportResult | undefined;
       if (importFrom) {
         const actions = tokenActions(config, cli.paths, { actor: actorName('cli'), configFile: loaded.path });

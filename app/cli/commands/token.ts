@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { dialects, type Dialect } from '../../config/schema.js';
+import type { StagedRotation } from '../../contract/ops/fleet.js';
 import type { RotationResult, TokenAudit, TokenImportResult } from '../../contract/ops/tokens.js';
 import { ConfigError } from '../../errors.js';
 import { actorName } from '../../tokens/audit-log.js';
@@ -18,6 +19,40 @@ async function actions(cli: CliContext) {
       if (s.status !== 'started') cli.progress(`  ${s.status === 'ok' ? 'ok  ' : 'FAIL'} ${s.step}${s.ms !== undefined ? ` (${s.ms} ms)` : ''}${s.message ? `: ${s.message}` : ''}`);
     },
   });
+}
+
+/** `token rotate --all`: each instance rotated with its own view of the config, paths and vault. */
+async function stagedFromCli(cli: CliContext, o: { canary?: string; wave: number; resume: boolean; username?: string }): Promise<StagedRotation> {
+  const [loaded, { instanceConfig, instancePaths, listInstances }, { stagedRotation }] = await Promise.all([cli.wholeConfig(), import('../../config/instances.js'), import('../../fleet/staged-rotation.js')]);
+  return stagedRotation({
+    ids: listInstances(loaded.config).map((i) => i.id),
+    ...(o.canary ? { canary: o.canary } : {}),
+    wave: o.wave,
+    resume: o.resume,
+    dataDir: cli.rootPaths.dataDir,
+    rotate: (id) =>
+      tokenActions(instanceConfig(loaded.config, id), instancePaths(cli.rootPaths, id), {
+        actor: actorName('cli'),
+        configFile: loaded.path,
+        onStep: (s) => {
+          if (s.status !== 'started') cli.progress(`  [${id}] ${s.status === 'ok' ? 'ok  ' : 'FAIL'} ${s.step}${s.ms !== undefined ? ` (${s.ms} ms)` : ''}${s.message ? `: ${s.message}` : ''}`);
+        },
+      }).rotate(o.username),
+    onRow: (r) => cli.progress(r.outcome === 'not-started' ? `[${r.id}] wave ${r.wave}: rotating` : `[${r.id}] ${r.outcome}${r.error ? `: ${r.error}` : ''}`),
+  });
+}
+
+function stagedText(r: StagedRotation): string {
+  const rows = r.instances.map((i) => `  ${i.id.padEnd(20)} ${(i.wave === 0 ? 'canary' : `wave ${i.wave}`).padEnd(8)} ${i.outcome.padEnd(12)} ${i.fingerprint ?? ''}${i.error ? `  ${i.error}` : ''}`);
+  const tail = r.halted
+    ? `HALTED at ${r.haltedAt ?? '?'}: it rolled back, the instances after it were not touched. Fix the cause, then: comfy-panel token rotate --all --resume`
+    : 'every instance rotated';
+  return [`staged rotation ${r.rotationId}`, '  instance             stage    outcome      token in force', ...rows, tail, TOKEN_NOTE].join('\n');
+}
+
+function printStaged(cli: CliContext, r: StagedRotation): void {
+  cli.print({ json: r, human: () => stagedText(r) });
+  if (r.halted) process.exitCode = 1;
 }
 
 const yesNo = (v: boolean | null) => (v === null ? 'not checked' : v ? 'yes' : 'NO');
@@ -86,9 +121,20 @@ export function registerTokenCommands(program: Command, cli: CliContext): void {
 
   token
     .command('rotate')
-    .description('new password and hash, written everywhere, ComfyUI restarted and verified; rolled back on any failure; keeps the current username')
+    .description('new password and hash, written everywhere, ComfyUI restarted and verified; rolled back on any failure; keeps the current username. With --all: every instance, in stages')
     .option('--username <name>', 'write this username on line 2 of PASSWORD instead of the current one')
-    .action(async (o: { username?: string }) => printRotation(cli, await (await actions(cli)).rotate(o.username)));
+    .option('--canary <id>', 'with --all: the instance rotated first, alone (default: the first)')
+    .option('--wave <n>', 'with --all: how many instances rotate at once after the canary', '1')
+    .option('--resume', 'with --all: continue the staged rotation that halted (its committed instances are skipped)')
+    .action(async (o: { username?: string; canary?: string; wave: string; resume?: boolean }) => {
+      if (!cli.all) {
+        if (o.canary || o.resume) throw new ConfigError('--canary and --resume belong to a staged rotation', 'Add --all.');
+        return printRotation(cli, await (await actions(cli)).rotate(o.username));
+      }
+      const wave = Number(o.wave);
+      if (!Number.isInteger(wave) || wave < 1 || wave > 100) throw new ConfigError(`--wave ${o.wave}: not a number of instances (1-100)`);
+      printStaged(cli, await stagedFromCli(cli, { wave, resume: Boolean(o.resume), ...(o.canary ? { canary: o.canary } : {}), ...(o.username ? { username: o.username } : {}) }));
+    });
 
   token
     .command('init')

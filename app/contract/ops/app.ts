@@ -12,6 +12,8 @@ export interface AppInfo {
   /** False until a config file exists: the UI then shows the first-run setup. */
   configured: boolean;
   dataDir: string;
+  /** The deployments of this panel, in config order; one ("default") without `instances`. */
+  instances: { id: string; label: string }[];
 }
 
 export interface ConfigView {

@@ -1,4 +1,4 @@
-import { apiOverTransport, type Envelope, type PanelBridge } from '../../../app/contract/envelope.js';
+import { apiOverTransport, type Envelope, type EventMessage, type PanelBridge } from '../../../app/contract/envelope.js';
 import type { EventListener, EventName, PanelClient } from '../../../app/contract/index.js';
 import { eventNames } from '../../../app/contract/names.js';
 
@@ -26,15 +26,15 @@ export function browserClient(base = window.location.origin): PanelClient {
     if (res.status === 401) return { ok: false, error: { code: 'forbidden', message: 'session expired: open the URL printed by comfy-panel serve again' } };
     return (await res.json()) as Envelope;
   });
-  const listeners = new Map<EventName, Set<(payload: unknown) => void>>(eventNames.map((e) => [e, new Set()]));
+  const listeners = new Map<EventName, Set<(payload: unknown, instance: string | undefined) => void>>(eventNames.map((e) => [e, new Set()]));
   let socket: WebSocket | undefined;
   let retry = 500;
   const connect = () => {
     socket = new WebSocket(`${base.replace(/^http/, 'ws')}/api/events`);
     socket.onopen = () => (retry = 500);
     socket.onmessage = (msg) => {
-      const { event, payload } = JSON.parse(String(msg.data)) as { event: EventName; payload: unknown };
-      listeners.get(event)?.forEach((l) => l(payload));
+      const { event, payload, instance } = JSON.parse(String(msg.data)) as EventMessage;
+      listeners.get(event)?.forEach((l) => l(payload, instance));
     };
     socket.onclose = () => {
       socket = undefined;
@@ -46,7 +46,7 @@ export function browserClient(base = window.location.origin): PanelClient {
     api,
     on<E extends EventName>(event: E, listener: EventListener<E>) {
       const set = listeners.get(event)!;
-      const l = listener as (payload: unknown) => void;
+      const l = listener as (payload: unknown, instance: string | undefined) => void;
       set.add(l);
       return () => void set.delete(l);
     },

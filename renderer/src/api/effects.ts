@@ -38,6 +38,10 @@ export const invalidates: Record<OpName, readonly OpName[] | typeof EVERYTHING> 
   generateHistory: [],
   generateLatest: [],
   comfyStatus: [],
+  fleetStatus: [],
+  // Every instance's credential may have changed.
+  fleetRotate: EVERYTHING,
+  fleetCapabilities: [],
   healthRun: ['healthStatus'],
   healthStatus: [],
   healthProbe: [],

@@ -36,8 +36,3 @@ export function keyMatches(key: QueryKey, op: OpName, instance: InstanceId): boo
   return mine === undefined || mine === instance;
 }
 
-/** The instance a pushed event is about, once events carry one. */
-export function eventInstance(payload: unknown): InstanceId {
-  if (!payload || typeof payload !== 'object' || !('instance' in payload)) return undefined;
-  return typeof payload.instance === 'string' ? payload.instance : undefined;
-}

@@ -4,7 +4,7 @@ import { eventNames, opNames } from '../../../app/contract/names.js';
 import { mergeState, endsTransition } from '../lib/container.js';
 import { patchHealth } from '../lib/health.js';
 import { checkDependents, coalesce, EVERYTHING, factDependents, invalidates, transitionOf, type Transition } from './effects.js';
-import { eventInstance, keyMatches, type InstanceId } from './keys.js';
+import { keyMatches, type InstanceId } from './keys.js';
 
 const slot = (instance: InstanceId) => instance ?? '';
 
@@ -90,7 +90,7 @@ export class LiveCache {
 
   start(): () => void {
     this.stop();
-    this.unsubscribe = eventNames.map((e) => this.client.on(e, (payload) => this.onEvent(e, payload)));
+    this.unsubscribe = eventNames.map((e) => this.client.on(e, (payload, instance) => this.onEvent(e, payload, instance)));
     return () => this.stop();
   }
 
@@ -101,8 +101,7 @@ export class LiveCache {
     this.pending.clear();
   }
 
-  onEvent<E extends EventName>(event: E, payload: PanelEvents[E]): void {
-    const instance = eventInstance(payload);
+  onEvent<E extends EventName>(event: E, payload: PanelEvents[E], instance: InstanceId): void {
     const e = { event, payload } as { [K in EventName]: { event: K; payload: PanelEvents[K] } }[EventName];
     switch (e.event) {
       case 'health':

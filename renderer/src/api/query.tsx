@@ -3,7 +3,7 @@ import { createContext, useCallback, useContext, useEffect, useEffectEvent, useS
 import { ContractCallError } from '../../../app/contract/envelope.js';
 import type { ContractProblem, EventName, OpInput, OpName, OpResult, PanelApi, PanelClient, PanelEvents } from '../../../app/contract/index.js';
 import type { Transition } from './effects.js';
-import { callInput, eventInstance, opKey, type InstanceId } from './keys.js';
+import { callInput, opKey, type InstanceId } from './keys.js';
 import { LiveCache, type MutationTicket } from './live.js';
 
 interface Panel {
@@ -151,9 +151,8 @@ export function useEvent<E extends EventName>(event: E, listener: (payload: Pane
   const { client } = usePanel();
   const instance = useInstance();
   // Always the latest listener, without resubscribing on every render.
-  const onEvent = useEffectEvent((payload: PanelEvents[E]) => {
-    const about = eventInstance(payload);
+  const onEvent = useEffectEvent((payload: PanelEvents[E], about: InstanceId) => {
     if (about === undefined || instance === undefined || about === instance) listener(payload);
   });
-  useEffect(() => client.on(event, (p) => onEvent(p)), [client, event]);
+  useEffect(() => client.on(event, (p, about) => onEvent(p, about)), [client, event]);
 }
