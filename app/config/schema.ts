@@ -282,6 +282,11 @@ export const PanelConfigSchema = z
       const published = gateway.enabled ? `${gateway.bindAddress}:${gateway.hostPort}` : `${container.bindAddress}:${container.hostPort}`;
       claim('port', `${engine}\0${published}`, i, [gateway.enabled ? 'gateway' : 'container', 'hostPort'], `host port ${published} on that engine is another instance's: give this one its own`);
       if (gateway.enabled) claim('container', `${engine}\0${gateway.name}`, i, ['gateway', 'name'], `gateway container "${gateway.name}" on that engine belongs to another instance: give this one its own gateway.name`);
+      // On one network two ComfyUI containers under one alias would be one name for both: a gateway could reach the other's.
+      if (gateway.enabled) claim('network', `${engine}\0${gateway.network}\0${gateway.upstreamAlias}`, i, ['gateway', 'network'], `gateway.network ${gateway.network} with upstreamAlias ${gateway.upstreamAlias} on that engine is another instance's: give this one its own network`);
+      // Each instance writes its own token into its env targets: one file cannot carry two.
+      const env = inst.env ?? config.env;
+      env.targets.forEach((t, n) => claim('env-target', `${env.root ?? '.'}\0${t.path.replace(/^\.\//, '')}`, i, ['env', 'targets', n, 'path'], `env target ${t.path} is another instance's: each instance's token goes to files of its own`));
       // Credentials are never shared: an explicit vault folder is one instance's only.
       const vaultDir = (inst.vault ?? config.vault).dir;
       if (vaultDir !== undefined) claim('vault', vaultDir, i, ['vault', 'dir'], `vault.dir ${vaultDir} is another instance's: each instance keeps its own credential`);

@@ -57,6 +57,14 @@ describe('instances in the config', () => {
     [{ instances: [{ id: 'a', container: { name: 'c1' } }, { id: 'b', container: { name: 'c2' } }] }, /instances\.1\.container\.hostPort: host port 127\.0\.0\.1:8188/],
     [{ instances: [{ id: 'a', container: { name: 'c1', hostPort: 1 }, vault: { dir: '/v' } }, { id: 'b', container: { name: 'c2', hostPort: 2 }, vault: { dir: '/v' } }] }, /instances\.1\.vault\.dir: vault\.dir \/v is another instance's/],
     [{ instances: [{ id: 'Bad Id' }] }, /instances\.0\.id: an instance id/],
+    [
+      { gateway: { enabled: true }, instances: [{ id: 'a', container: { name: 'c1' }, gateway: { enabled: true, name: 'g1', hostPort: 1 } }, { id: 'b', container: { name: 'c2' }, gateway: { enabled: true, name: 'g2', hostPort: 2 } }] },
+      /instances\.1\.gateway\.network: gateway\.network comfy-panel with upstreamAlias comfyui/,
+    ],
+    [
+      { env: { targets: [{ path: '.env', dialect: 'compose', keys: { T: 'token' } }] }, instances: [{ id: 'a', container: { name: 'c1', hostPort: 1 } }, { id: 'b', container: { name: 'c2', hostPort: 2 } }] },
+      /instances\.1\.env\.targets\.0\.path: env target \.env is another instance's/,
+    ],
     [{ instances: [] }, /instances/],
   ])('refuses a fleet that would share a container, a port or a credential, naming the field (%#)', (value, message) => {
     expect(() => parseConfig(value)).toThrow(message);
