@@ -22,6 +22,7 @@ const GROUPS: readonly { words: readonly string[]; load: () => Promise<Register>
   { words: ['env'], load: async () => (await import('./commands/env.js')).registerEnvCommands },
   { words: ['gateway'], load: async () => (await import('./commands/gateway.js')).registerGatewayCommands },
   { words: ['key'], load: async () => (await import('./commands/key.js')).registerKeyCommands },
+  { words: ['fleet'], load: async () => (await import('./commands/fleet.js')).registerFleetCommands },
 ];
 
 /** Global options that take a value (which is then no command word). */

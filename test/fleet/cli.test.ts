@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../app/cli/main.js';
+import { startDouble } from '../comfy/support.js';
 
 const home = mkdtempSync(path.join(os.tmpdir(), 'fleet-cli-'));
 const saved = process.env.COMFY_PANEL_HOME;
@@ -84,5 +85,41 @@ describe('the CLI over a fleet', () => {
     ]);
     expect(doc.instances[0]!.error).toMatch(/credential|token init/i);
     expect((await cli(['--json', 'token', 'rotate', '--all', '--wave', 'many'])).code).toBe(2);
+  });
+});
+
+describe('fleet commands', () => {
+  it('fleet workflow names what each instance lacks; fleet status gives a row per instance', async () => {
+    const [full, bare] = await Promise.all([startDouble(), startDouble()]);
+    try {
+      await full.installQwenModels();
+      const file = path.join(home, 'doubles.json');
+      // COMFYUI_TOKEN is not read here: each instance's token comes from its vault; these have none, so the login node refuses.
+      writeFileSync(file, JSON.stringify({ instances: [
+        { id: 'full', comfyui: { url: full.comfy.url }, container: { name: 'fleet-full', hostPort: 18201 }, docker: { host: `unix://${home}/x.sock` } },
+        { id: 'bare', comfyui: { url: bare.comfy.url }, container: { name: 'fleet-bare', hostPort: 18202 }, docker: { host: `unix://${home}/x.sock` } },
+      ] }));
+      const st = await cli(['--json', '--config', file, 'fleet', 'status']);
+      const rows = (JSON.parse(st.stdout) as { instances: { id: string; error?: string; tokenCreatedAt: string | null }[] }).instances;
+      expect(rows.map((r) => [r.id, r.tokenCreatedAt])).toEqual([['full', null], ['bare', null]]);
+      for (const r of rows) expect(r.error).toMatch(/authentic/i);
+      expect(st.code).toBe(1);
+      // Without a credential the matrix cannot be read: each row says why.
+      const noToken = JSON.parse((await cli(['--json', '--config', file, 'fleet', 'workflow', 'qwen'])).stdout) as { instances: { id: string; ok: boolean; error?: string }[] };
+      expect(noToken.instances.every((i) => !i.ok && /authentic|401|token/i.test(i.error ?? ''))).toBe(true);
+      // With each instance's token in its vault, the matrix names the missing files.
+      for (const [id, d] of [['full', full], ['bare', bare]] as const) {
+        writeFileSync(path.join(home, `${id}.env`), `T='${d.hash}'\n`);
+        expect((await cli(['--json', '--config', file, '--instance', id, 'token', 'import', '--from-env', `${path.join(home, `${id}.env`)}:T`])).code).toBe(0);
+      }
+      const r = await cli(['--json', '--config', file, 'fleet', 'workflow', 'qwen', '--min-vram-mb', '1']);
+      expect(r.code).toBe(1);
+      const m = JSON.parse(r.stdout) as { requirements: { models: unknown[] }; instances: { id: string; ok: boolean; missingModels: { file: string }[]; error?: string }[] };
+      expect(m.requirements.models).toHaveLength(3);
+      expect(m.instances.map((i) => [i.id, i.ok, i.missingModels.length, i.error])).toEqual([['full', true, 0, undefined], ['bare', false, 3, undefined]]);
+      expect((await cli(['--config', file, 'fleet', 'workflow', 'qwen'])).stdout).toMatch(/bare\s+NO\s+diffusion_models\/qwen_image/);
+    } finally {
+      await Promise.all([full.close(), bare.close()]);
+    }
   });
 });

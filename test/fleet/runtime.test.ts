@@ -7,7 +7,7 @@ import { instancePaths } from '../../app/config/instances.js';
 import { parseConfig } from '../../app/config/load.js';
 import { panelPaths } from '../../app/config/paths.js';
 import { dispatch } from '../../app/service/dispatch.js';
-import { FLEET_ROW_DEADLINE_MS } from '../../app/service/fleet-ops.js';
+import { FLEET_ROW_DEADLINE_MS } from '../../app/fleet/status.js';
 import { createPanelRuntime, type PanelRuntime } from '../../app/service/runtime.js';
 import { VAULT_FILE } from '../../app/tokens/vault.js';
 import { startDouble, type DoubleSetup } from '../comfy/support.js';
