@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../../app/cli/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli } from '../support/cli-run.js';
 
 const home = mkdtempSync(path.join(os.tmpdir(), 'cli-'));
 const saved = process.env.COMFY_PANEL_HOME;
@@ -17,21 +17,7 @@ afterAll(() => {
   else process.env.COMFY_PANEL_HOME = saved;
   rmSync(home, { recursive: true, force: true });
 });
-afterEach(() => vi.restoreAllMocks());
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (err.push(String(chunk)), true));
-  try {
-    const code = await runCli(args);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    vi.restoreAllMocks();
-    process.exitCode = undefined;
-  }
-}
 
 describe('--json with a usage error prints the JSON error object on stdout', () => {
   it.each([

@@ -15,7 +15,7 @@ import { configuredLocations } from '../../app/tokens/actions.js';
 import { startGateway, type Gateway } from '../../app/gateway/index.js';
 import { SMOKE_GRAPH } from '../comfy-double/graphs.js';
 import { startComfyDouble, type ComfyDouble } from '../comfy-double/server.js';
-import { cli as runCli, type CliRun } from './cli-run.js';
+import { cli as runCli, type CliRun } from '../support/cli-run.js';
 import { waitFor } from './rig.js';
 
 const printed: string[] = [];

@@ -17,7 +17,7 @@ import { ensureDoubleImage } from '../support/double-image.js';
 import { requireDocker } from '../support/docker.js';
 import { ensureGatewayImage, GATEWAY_UID } from '../support/gateway-image.js';
 import { freePort } from '../docker/helpers.js';
-import { cli, cliJson as json } from './cli-run.js';
+import { cli, cliJson as json } from '../support/cli-run.js';
 import { demux, waitFor } from './rig.js';
 
 const d = await requireDocker();
