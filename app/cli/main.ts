@@ -109,6 +109,11 @@ async function runForAll(argv: string[], json: boolean): Promise<number> {
     printError({ message: '--all and --instance exclude each other', fix: 'Give one of them.', code: 'usage' }, json);
     return EXIT.usage;
   }
+  // One document at the end cannot carry what never ends.
+  if (commandWords(rest)[0] === 'serve' || rest.some((a) => ['--watch', '-f', '--follow'].includes(a))) {
+    printError({ message: '--all does not apply to a command that keeps running (serve, --watch, --follow)', fix: 'Run it per instance with --instance ID.', code: 'usage' }, json);
+    return EXIT.usage;
+  }
   const configAt = rest.findIndex((a) => a === '-c' || a === '--config');
   const probe = createCliContext(() => (configAt >= 0 && rest[configAt + 1] ? { config: rest[configAt + 1] } : {}));
   let instances: { id: string; label: string }[];

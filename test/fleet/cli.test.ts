@@ -56,6 +56,7 @@ describe('the CLI over a fleet', () => {
     expect(r.code).toBe(2);
     expect(JSON.parse(r.stdout)).toMatchObject({ error: { message: expect.stringContaining('a, b, c'), fix: expect.stringContaining('--instance a') } });
     expect((await cli(['--json', '--all', '--instance', 'a', 'config', 'path'])).code).toBe(2);
+    expect(JSON.parse((await cli(['--json', '--all', 'health', '--watch'])).stdout)).toMatchObject({ error: { code: 'usage', message: expect.stringContaining('keeps running') } });
     expect((await cli(['--json', 'token', 'rotate', '--canary', 'a'])).code).toBe(2);
   });
 
