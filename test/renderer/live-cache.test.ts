@@ -130,6 +130,19 @@ describe('events and the query cache', () => {
     expect(count(health)).toBe(2);
   });
 
+  it('a call that named no instance holds back the events the core tags with the default instance\'s id', async () => {
+    const health = opKey('healthStatus', {}, undefined);
+    await watch(health, () => healthView(0));
+    vi.useFakeTimers();
+    const ticket = live.mutationStarted('healthRun', undefined);
+    for (let i = 1; i <= 11; i++) events.emit('health', result('docker', 'ok', i), 'default');
+    await settle(5_000);
+    expect(count(health)).toBe(1);
+    await live.mutationSettled(ticket, { ok: true });
+    await settle(5_000);
+    expect(count(health)).toBe(2);
+  });
+
   it('a changed fact (the CLI rewrote the vault) refetches exactly what reads it, once per burst', async () => {
     const audit = opKey('tokenAudit', {}, undefined);
     const history = opKey('tokenHistory', { limit: 20 }, undefined);

@@ -175,8 +175,10 @@ export class LiveCache {
     const p = this.pending.get(key);
     if (!p) return;
     this.pending.delete(key);
-    // An operation in flight refetches it when it settles: once, with the final state.
-    if ((this.inflight.get(`${p.op}\n${slot(p.instance)}`) ?? 0) > 0) return;
+    // An operation in flight refetches it when it settles: once, with the final state. A call that
+    // named no instance is on the default one, which may be the instance this event is about.
+    const inflight = (instance: InstanceId) => this.inflight.get(`${p.op}\n${slot(instance)}`) ?? 0;
+    if (inflight(p.instance) + (p.instance === undefined ? 0 : inflight(undefined)) > 0) return;
     void this.queries.invalidateQueries({ predicate: (q) => keyMatches(q.queryKey, p.op, p.instance) });
   }
 
