@@ -103,7 +103,8 @@ export class Fleet {
       if (cause === undefined) continue;
       const own = configDiff(before, view.config).map((c) => c.field);
       if (own.length === 0 && changed.length === 0) continue;
-      m.ctx.bus.emit('configReloaded', { path: loaded.path, changed: own.length ? own : changed });
+      // The UI says "reloaded" for a file changed elsewhere; its own save it knows about.
+      if (cause === 'file') m.ctx.bus.emit('configReloaded', { path: loaded.path, changed: own.length ? own : changed });
       // Every check reads the config: they re-run now, and the watchers follow a moved vault or container.
       m.ctx.live.changed(['config'], cause);
     }

@@ -104,7 +104,12 @@ describe('a panel with three instances', () => {
   it('follows a config saved with one more instance, which starts with its own data folder', async () => {
     const current = runtime.fleet.loaded.config;
     const d = { id: 'd', docker: { host: `unix://${home}/d-no.sock` }, comfyui: { url: a.comfy.url }, container: { name: 'fleet-d', hostPort: 18004 } };
+    const reloaded: string[] = [];
+    const off = runtime.bus.on('configReloaded', (_p, instance) => reloaded.push(instance ?? ''));
     await runtime.handlers.configSave({ config: { ...current, instances: [...(current.instances ?? []), d] } });
+    off();
+    // The panel's own save is no "reloaded from disk" news for the UI.
+    expect(reloaded).toEqual([]);
     expect(runtime.fleet.ids()).toEqual(['a', 'b', 'c', 'd']);
     expect(runtime.fleet.member('d').ctx.paths.dataDir).toBe(path.join(paths.dataDir, 'instances', 'd'));
     expect(JSON.parse(readFileSync(paths.configFile, 'utf8')).instances).toHaveLength(4);
