@@ -94,12 +94,13 @@ function FleetTable({ onOpen }: { onOpen: Open }) {
 const OUTCOME_LIGHT: Record<StagedOutcome, Light> = { committed: 'ok', 'rolled-back': 'warn', failed: 'fail', 'not-started': 'unknown' };
 
 function RotationResult({ result, resume, busy }: { result: StagedRotation; resume: () => void; busy: boolean }) {
+  const halt = result.instances.find((r) => r.id === result.haltedAt);
   return (
     <>
       {result.halted ? (
         <div className="error-note" role="alert" data-testid="rotation-halted">
           <p>
-            Halted at <code>{result.haltedAt}</code>: it was rolled back to its old credential; the instances after it were not touched.
+            Halted at <code>{result.haltedAt}</code> ({halt?.outcome ?? 'failed'}{halt?.error ? `: ${halt.error}` : ''}). The instances after it were not touched.
           </p>
           <button onClick={resume} disabled={busy}>
             Resume
@@ -114,7 +115,7 @@ function RotationResult({ result, resume, busy }: { result: StagedRotation; resu
             <th scope="row">{r.id}</th>
             <td>{r.wave === 0 ? 'canary' : r.wave}</td>
             <td>
-              <StatusLight status={OUTCOME_LIGHT[r.outcome]} label={r.id} /> {r.outcome}
+              <StatusLight status={OUTCOME_LIGHT[r.outcome]} label={r.id} word={r.outcome} />
             </td>
             <td>{r.fingerprint ? <code>{r.fingerprint}</code> : '—'}</td>
             <td>{r.error ? `${r.failedStep ? `${r.failedStep}: ` : ''}${r.error}` : ''}</td>
@@ -137,9 +138,9 @@ function RotationCard({ instances }: { instances: readonly InstanceInfo[] }) {
     run({ canary, wave: waveSize });
   };
   return (
-    <Card title="Staged credential rotation" testId="fleet-rotation">
+    <Card title="Staged credential rotation" testId="fleet-rotation" wide>
       <p className="muted">The canary first, alone; then the others in waves. The first failure halts it: that instance rolls back, the rest keep their credential.</p>
-      <form className="stack" onSubmit={submit}>
+      <form className="stack fleet-form" onSubmit={submit}>
         <div className="row">
           <label>
             Canary
@@ -168,10 +169,10 @@ function RotationCard({ instances }: { instances: readonly InstanceInfo[] }) {
   );
 }
 
-function Lacks({ ok, items, label }: { ok: boolean; items: string[]; label: string }) {
+function Lacks({ light, items, label }: { light: Light; items: string[]; label: string }) {
   return (
     <>
-      <StatusLight status={ok ? 'ok' : 'fail'} label={label} />
+      <StatusLight status={light} label={label} />
       {items.length ? (
         <ul className="plain-list" aria-label={`${label}: missing`}>
           {items.map((i) => (
@@ -191,6 +192,8 @@ function vramText(v: CapabilityRow['vram']): string {
 }
 
 const CapabilityRowView = memo(function CapabilityRowView({ row }: { row: CapabilityRow }) {
+  // An instance that did not answer lacks nothing we know of: Unknown, not Failing.
+  const light = (ok: boolean): Light => (row.error ? 'unknown' : ok ? 'ok' : 'fail');
   return (
     <tr data-testid={`capability-row-${row.id}`} data-ok={row.ok}>
       <th scope="row">
@@ -198,13 +201,13 @@ const CapabilityRowView = memo(function CapabilityRowView({ row }: { row: Capabi
         {row.error ? <p className="error-text">{row.error}</p> : null}
       </th>
       <td>
-        <Lacks ok={!row.error && row.missingNodes.length === 0} items={row.missingNodes} label={`${row.id} nodes`} />
+        <Lacks light={light(row.missingNodes.length === 0)} items={row.missingNodes} label={`${row.id} nodes`} />
       </td>
       <td>
-        <Lacks ok={!row.error && row.missingModels.length === 0} items={row.missingModels.map((m) => `models/${m.folder}/${m.file}`)} label={`${row.id} models`} />
+        <Lacks light={light(row.missingModels.length === 0)} items={row.missingModels.map((m) => `models/${m.folder}/${m.file}`)} label={`${row.id} models`} />
       </td>
       <td>
-        <StatusLight status={row.vram.ok ? 'ok' : 'fail'} label={`${row.id} VRAM`} /> {vramText(row.vram)}
+        <StatusLight status={light(row.vram.ok)} label={`${row.id} VRAM`} /> {vramText(row.vram)}
       </td>
     </tr>
   );
@@ -225,8 +228,8 @@ function CapabilitiesCard() {
   };
   const req = matrix?.requirements;
   return (
-    <Card title="Can this box run this workflow?" testId="fleet-capabilities">
-      <form className="stack" onSubmit={submit}>
+    <Card title="Can this box run this workflow?" testId="fleet-capabilities" wide>
+      <form className="stack fleet-form" onSubmit={submit}>
         <label>
           Workflow
           <select value={choice} onChange={(e) => setChoice(e.target.value as WorkflowChoice)}>
