@@ -2,6 +2,7 @@
 // whose ComfyUI port is closed (no Docker engine at all: the rows must show without one).
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
 import { startComfyDouble, type ComfyDouble } from '../test/comfy-double/server.js';
 import { expect, HOMES, snap, startPanel, test, type PanelServer } from './panel.js';
 
@@ -57,6 +58,15 @@ test('the fleet is the home page: a row per instance, the down one with its erro
   }
   await expect(page.getByTestId('fleet-row-gamma')).toContainText('no credential');
   await snap(page, 'fleet-home');
+  const axe = async (what: string) => {
+    const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa']).analyze();
+    expect(results.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`), what).toEqual([]);
+  };
+  await axe('the fleet page');
+  const theme = page.getByRole('combobox', { name: 'Theme' });
+  await theme.selectOption('dark');
+  await axe('the fleet page, dark theme');
+  await theme.selectOption('system');
 
   // A click on the row (not on its link) opens that instance's dashboard, whose calls are beta's.
   const betaCall = page.waitForRequest((r) => r.url().endsWith('/api/op/healthStatus') && (r.postDataJSON() as { instance?: string }).instance === 'beta');
@@ -95,6 +105,7 @@ test('the fleet is the home page: a row per instance, the down one with its erro
   await expect(dialog).toContainText('beta rotates first, alone; then the other 2 instance(s), 2 at a time.');
   await dialog.getByRole('button', { name: 'Yes, rotate in stages' }).click();
   await expect(rotation.getByTestId('rotation-halted')).toContainText('Halted at beta', { timeout: 30_000 });
+  await axe('the fleet page with its rotation and capability tables');
   await expect(rotation.getByTestId('rotation-row-beta')).not.toHaveAttribute('data-outcome', 'committed');
   for (const id of ['alpha', 'gamma']) await expect(rotation.getByTestId(`rotation-row-${id}`)).toHaveAttribute('data-outcome', 'not-started');
   await snap(page, 'fleet-rotation-halted');
