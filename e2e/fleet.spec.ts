@@ -11,7 +11,7 @@ const prefix = process.env.E2E_PREFIX ?? 'e2e-';
 const PORT = { alpha: 8711, beta: 8712, closed: 8713 } as const;
 
 let doubles: ComfyDouble[] = [];
-let panel: PanelServer;
+let fleetPanel: PanelServer;
 
 test.beforeAll(async () => {
   const home = path.join(HOMES, `${prefix}fleet-${Date.now()}`);
@@ -23,7 +23,7 @@ test.beforeAll(async () => {
     }),
   );
   const instance = (id: string, label: string, url: string, hostPort: number) => ({ id, label, comfyui: { url, timeoutMs: 2_000 }, container: { name: `${prefix}fleet-${id}`, hostPort } });
-  panel = await startPanel(`${prefix}fleet`, {
+  fleetPanel = await startPanel(`${prefix}fleet`, {
     home,
     config: {
       // No engine answers here: the Docker checks fail, the rows still come.
@@ -41,12 +41,12 @@ test.beforeAll(async () => {
 test.setTimeout(120_000);
 
 test.afterAll(async () => {
-  panel?.proc.kill('SIGTERM');
+  fleetPanel?.proc.kill('SIGTERM');
   await Promise.all(doubles.map((d) => d.close()));
 });
 
 test('the fleet is the home page: a row per instance, the down one with its error, a row opens its dashboard; capabilities; a staged rotation halting at its canary', async ({ page }) => {
-  await page.goto(panel.url);
+  await page.goto(fleetPanel.url);
   await expect(page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Fleet' })).toHaveAttribute('aria-current', 'page');
   const rows = page.getByTestId('fleet-table').locator('tbody tr');
   await expect(rows).toHaveCount(3);
@@ -115,4 +115,14 @@ test('the fleet is the home page: a row per instance, the down one with its erro
   await expect(dialog).toContainText('The staged rotation that halted continues');
   await dialog.getByRole('button', { name: 'Yes, rotate in stages' }).click();
   await expect(rotation.getByTestId('rotation-halted')).toContainText('Halted at beta', { timeout: 30_000 });
+});
+
+test('one instance: no switcher, no fleet page, the dashboard is home and its calls name no instance', async ({ page, panel }) => {
+  const call = page.waitForRequest((r) => r.url().endsWith('/api/op/healthStatus'));
+  await page.goto(panel.url);
+  expect((await call).postDataJSON()).toEqual({});
+  const nav = page.getByRole('navigation', { name: 'Pages' });
+  await expect(nav.getByRole('link', { name: 'Dashboard' })).toHaveAttribute('aria-current', 'page');
+  await expect(nav.getByRole('link', { name: 'Fleet' })).toHaveCount(0);
+  await expect(page.getByRole('combobox', { name: 'Instance' })).toHaveCount(0);
 });
