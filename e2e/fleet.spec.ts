@@ -87,6 +87,20 @@ test('the fleet is the home page: a row per instance, the down one with its erro
   await page.goBack();
   await expect(switcher).toHaveValue('beta');
 
+  // A confirmation's dialog reads the instance of the page that asked (it is hosted above the switcher).
+  const dialogReads: unknown[] = [];
+  page.on('request', (r) => {
+    if (/\/api\/op\/(tokenAudit|containerStatus)$/.test(r.url())) dialogReads.push(r.postDataJSON());
+  });
+  // A fresh cache (a new load): what the dialog shows is fetched for it, not found cached.
+  await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Tokens' }).click();
+  await page.reload();
+  await page.getByRole('button', { name: 'Create credential' }).click();
+  await expect(page.getByRole('dialog')).toContainText("the panel's vault (encrypted)");
+  await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+  expect(dialogReads.length).toBeGreaterThan(0);
+  expect(dialogReads.filter((body) => (body as { instance?: string }).instance !== 'beta')).toEqual([]);
+
   // The sign-in link works once: the rest goes on in this page, back on the fleet view.
   await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Fleet' }).click();
   const caps = page.getByTestId('fleet-capabilities');
