@@ -10,9 +10,8 @@ import { gzipSync } from 'node:zlib';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { packageRoot } from '../../app/package-root.js';
 import { measurement, type Figure } from '../measurement.js';
-import { ensureBuilt, startServe, stopServe } from '../support/serve.js';
+import { ensureBuilt, signInLink, startServe, stopServe } from '../support/serve.js';
 import { median, timed } from '../stats.js';
-import { LOGIN_URL_PATH } from '../../app/serve/server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const HEADLINE = '[data-testid=health-headline]';
@@ -81,8 +80,7 @@ export const rendererFigure: Figure = {
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
     try {
       // Each sign-in link works once: every cold load gets a new one from the launch key.
-      const signInLink = async () => ((await (await fetch(`${serve.origin}${LOGIN_URL_PATH}`, { method: 'POST', headers: { Authorization: serve.auth } })).json()) as { url: string }).url;
-      const dashboard = async () => coldLoad(browser, await signInLink(), (page) => page.locator(HEADLINE).waitFor({ state: 'visible' }));
+      const dashboard = async () => coldLoad(browser, await signInLink(serve), (page) => page.locator(HEADLINE).waitFor({ state: 'visible' }));
       const empty = () => coldLoad(browser, blank.url, (page) => page.waitForLoadState('load'));
       await dashboard(); // warm-up: the server's first reads and Chromium's first process
       await empty();

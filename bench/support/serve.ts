@@ -7,6 +7,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { packageRoot } from '../../app/package-root.js';
+import { LOGIN_URL_PATH } from '../../app/serve/server.js';
 
 const ROOT = packageRoot();
 const BUILT = ['dist/cli.mjs', 'dist/renderer/index.html'];
@@ -78,6 +79,12 @@ export async function startServe(opts: { config: object; nodeOptions?: string; i
     await stop();
     throw e;
   }
+}
+
+/** A new sign-in link from the launch key (each link works once: one per cold load). */
+export async function signInLink(serve: ServeProcess): Promise<string> {
+  const res = await fetch(`${serve.origin}${LOGIN_URL_PATH}`, { method: 'POST', headers: { Authorization: serve.auth } });
+  return ((await res.json()) as { url: string }).url;
 }
 
 /** Stops the child, saying so when it ignored SIGTERM (a host that cannot shut down cleanly is worth knowing). */

@@ -1,11 +1,15 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
+import type { InstanceInfo } from '../../app/contract/index.js';
 import { signOut } from './api/client.js';
-import { useEvent, useOp } from './api/hooks.js';
+import { InstanceContext, useEvent, useOp } from './api/hooks.js';
+import { Loading } from './components/Card.js';
 import { BrowserNotifier } from './components/NotificationsCard.js';
+import { INSTANCE_PARAM, instanceHref, selectInstance } from './lib/fleet.js';
 import { ClientsPage } from './pages/ClientsPage.js';
 import { ContainerPage } from './pages/ContainerPage.js';
 import { DashboardPage } from './pages/DashboardPage.js';
 import { EnvPage } from './pages/EnvPage.js';
+import { FleetPage } from './pages/FleetPage.js';
 import { GeneratePage } from './pages/GeneratePage.js';
 import { SettingsPage } from './pages/SettingsPage.js';
 import { SetupPage, setupInProgress } from './pages/SetupPage.js';
@@ -20,11 +24,47 @@ const PAGES = [
   { id: 'generate', title: 'Generate', render: () => <GeneratePage /> },
   { id: 'settings', title: 'Settings', render: () => <SettingsPage /> },
 ] as const;
-type PageId = (typeof PAGES)[number]['id'];
 
-function currentPage(): PageId {
-  const id = window.location.hash.replace(/^#\/?/, '');
-  return PAGES.find((p) => p.id === id)?.id ?? 'dashboard';
+/** The page the hash names (unknown or empty: the home page, chosen once the fleet's size is known). */
+const hashPage = () => window.location.hash.replace(/^#\/?/, '');
+const urlInstance = () => new URLSearchParams(window.location.search).get(INSTANCE_PARAM);
+
+/**
+ * The page and the instance shown, both in the URL (`?instance=b#/tokens`) so a reload and the
+ * browser's Back keep them; `open` goes to an instance's page as one history entry.
+ */
+function useLocation() {
+  const [where, setWhere] = useState(() => ({ page: hashPage(), instance: urlInstance() }));
+  useEffect(() => {
+    const read = () => setWhere({ page: hashPage(), instance: urlInstance() });
+    window.addEventListener('hashchange', read);
+    window.addEventListener('popstate', read);
+    return () => {
+      window.removeEventListener('hashchange', read);
+      window.removeEventListener('popstate', read);
+    };
+  }, []);
+  const open = useCallback((instance: string, page: string) => {
+    window.history.pushState(null, '', instanceHref(window.location.href, instance, page));
+    setWhere({ page, instance });
+  }, []);
+  return [where, open] as const;
+}
+
+/** Which instance the pages are about; shown only with two or more. */
+function InstanceSwitcher({ instances, selected, onSelect }: { instances: readonly InstanceInfo[]; selected: string; onSelect: (id: string) => void }) {
+  return (
+    <label className="instance-pick">
+      <span className="sr-only">Instance</span>
+      <select value={selected} onChange={(e) => onSelect(e.target.value)} aria-label="Instance" data-testid="instance-switcher">
+        {instances.map((i) => (
+          <option key={i.id} value={i.id}>
+            {i.label === i.id ? i.id : `${i.label} (${i.id})`}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
 }
 
 /** The chosen theme; "system" follows the OS and is resolved here so the CSS defines dark colours once. */
@@ -56,15 +96,17 @@ function ConfigReloadNotice() {
 }
 
 export function App() {
-  const [page, setPage] = useState<PageId>(currentPage);
+  const [where, open] = useLocation();
   const [theme, setTheme] = useTheme();
   const info = useOp('appInfo', {});
-  useEffect(() => {
-    const onHash = () => setPage(currentPage());
-    window.addEventListener('hashchange', onHash);
-    return () => window.removeEventListener('hashchange', onHash);
-  }, []);
-  const active = PAGES.find((p) => p.id === page)!;
+  const instances = info.data?.instances ?? [];
+  const instance = selectInstance(instances, where.instance);
+  const openDashboard = useCallback((id: string) => open(id, 'dashboard'), [open]);
+  // Two or more instances: the fleet view comes first and is the home page.
+  const pages = instance === undefined ? PAGES : [{ id: 'fleet', title: 'Fleet', render: () => <FleetPage instances={instances} onOpen={openDashboard} /> }, ...PAGES];
+  const active = pages.find((p) => p.id === where.page) ?? pages[0];
+  // Until the fleet's size is known, no page asks for data (it would be for an instance not chosen yet).
+  const known = info.data !== undefined || info.error !== undefined;
   // The wizard shows at first run, and stays (after a reload too) until it is finished or left.
   const [wizard, setWizard] = useState(setupInProgress);
   useEffect(() => {
@@ -78,58 +120,63 @@ export function App() {
   if (unconfigured && !wizard) setWizard(true);
   const firstRun = unconfigured || wizard;
   return (
-    <div className="app">
-      <header className="topbar">
-        <h1 className="brand" aria-label="ComfyUI Control Panel">
-          <img src="icon.svg" alt="" />
-          <span>
-            ComfyUI<span className="brand-rest"> Control Panel</span>
-          </span>
-        </h1>
-        <nav aria-label="Pages">
-          <ul>
-            {PAGES.map((p) => (
-              <li key={p.id}>
-                <a href={`#/${p.id}`} aria-current={p.id === page ? 'page' : undefined}>
-                  {p.title}
-                </a>
-              </li>
-            ))}
-          </ul>
-        </nav>
-        <div className="topbar-end">
-          <span className="muted version" data-testid="app-version">
-            {info.data ? `v${info.data.version} · ${info.data.mode}` : ''}
-          </span>
-          <label className="theme-pick">
-            <span className="sr-only">Theme</span>
-            <select value={theme} onChange={(e) => setTheme(e.target.value as typeof theme)} aria-label="Theme">
-              <option value="system">System</option>
-              <option value="light">Light</option>
-              <option value="dark">Dark</option>
-            </select>
-          </label>
-          {info.data?.mode === 'browser' ? (
-            <button type="button" onClick={() => void signOut()}>
-              Sign out
-            </button>
-          ) : null}
-        </div>
-      </header>
-      <ConfigReloadNotice />
-      <main id="main" aria-label={active.title}>
-        {firstRun ? (
-          <SetupPage
-            onDone={() => {
-              setWizard(false);
-              info.reload();
-            }}
-          />
-        ) : (
-          active.render()
-        )}
-      </main>
-      {info.data?.configured ? <BrowserNotifier /> : null}
-    </div>
+    <InstanceContext.Provider value={instance}>
+      <div className="app">
+        <header className="topbar">
+          <h1 className="brand" aria-label="ComfyUI Control Panel">
+            <img src="icon.svg" alt="" />
+            <span>
+              ComfyUI<span className="brand-rest"> Control Panel</span>
+            </span>
+          </h1>
+          <nav aria-label="Pages">
+            <ul>
+              {pages.map((p) => (
+                <li key={p.id}>
+                  <a href={`#/${p.id}`} aria-current={p.id === active.id ? 'page' : undefined}>
+                    {p.title}
+                  </a>
+                </li>
+              ))}
+            </ul>
+          </nav>
+          <div className="topbar-end">
+            {instance !== undefined ? <InstanceSwitcher instances={instances} selected={instance} onSelect={(id) => open(id, active.id)} /> : null}
+            <span className="muted version" data-testid="app-version">
+              {info.data ? `v${info.data.version} · ${info.data.mode}` : ''}
+            </span>
+            <label className="theme-pick">
+              <span className="sr-only">Theme</span>
+              <select value={theme} onChange={(e) => setTheme(e.target.value as typeof theme)} aria-label="Theme">
+                <option value="system">System</option>
+                <option value="light">Light</option>
+                <option value="dark">Dark</option>
+              </select>
+            </label>
+            {info.data?.mode === 'browser' ? (
+              <button type="button" onClick={() => void signOut()}>
+                Sign out
+              </button>
+            ) : null}
+          </div>
+        </header>
+        <ConfigReloadNotice />
+        <main id="main" aria-label={active.title}>
+          {firstRun ? (
+            <SetupPage
+              onDone={() => {
+                setWizard(false);
+                info.reload();
+              }}
+            />
+          ) : known ? (
+            active.render()
+          ) : (
+            <Loading what="the panel" />
+          )}
+        </main>
+        {info.data?.configured ? <BrowserNotifier /> : null}
+      </div>
+    </InstanceContext.Provider>
   );
 }

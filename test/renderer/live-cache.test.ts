@@ -3,9 +3,9 @@
 // replaces the events'; instance ids filter what an event touches; transitions end on Docker's word.
 import { QueryClient, QueryObserver } from '@tanstack/react-query';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { CheckResult, ContainerOverview, EventName, HealthStatusView, PanelEvents } from '../../app/contract/index.js';
+import type { CheckResult, ContainerOverview, EventName, FleetRow, FleetStatus, HealthStatusView, PanelEvents } from '../../app/contract/index.js';
 import { LiveCache } from '../../renderer/src/api/live.js';
-import { opKey } from '../../renderer/src/api/keys.js';
+import { callInput, opKey } from '../../renderer/src/api/keys.js';
 import { patchHealth } from '../../renderer/src/lib/health.js';
 
 type Listener = (payload: never, instance: string | undefined) => void;
@@ -210,6 +210,69 @@ describe('events and the query cache', () => {
     expect(queries.getQueryData<ContainerOverview>(a)!.phase).toBe('stopped');
     expect(queries.getQueryData<ContainerOverview>(b)!.phase).toBe('healthy');
     expect([count(a), count(b)]).toEqual([2, 1]);
+  });
+});
+
+const fleetRow = (id: string, status: CheckResult['status'] = 'ok'): FleetRow => ({
+  id,
+  label: id,
+  engine: 'unix:///var/run/docker.sock',
+  checks: [{ id: 'docker', status, message: status }],
+  tokenCreatedAt: null,
+  lastGeneration: null,
+});
+const fleetView = (rows: FleetRow[]): FleetStatus => ({ instances: rows, at: '2026-01-01T12:00:00Z' });
+
+describe('the fleet', () => {
+  it('switching instance changes the instance of every call and cache key; the fleet-wide operations stay one entry', () => {
+    expect(callInput('tokenRotate', {}, 'a')).toEqual({ instance: 'a' });
+    expect(callInput('tokenRotate', {}, 'b')).toEqual({ instance: 'b' });
+    expect(callInput('tokenHistory', { limit: 5 }, 'b')).toEqual({ limit: 5, instance: 'b' });
+    expect(opKey('healthStatus', {}, 'a')).not.toEqual(opKey('healthStatus', {}, 'b'));
+    // One instance: calls and keys exactly as before the fleet.
+    expect(callInput('tokenRotate', {}, undefined)).toEqual({});
+    for (const op of ['appInfo', 'fleetStatus', 'fleetRotate', 'configGet'] as const) {
+      expect(callInput(op, {}, 'b'), op).toEqual({});
+      expect(opKey(op, {}, 'a'), op).toEqual(opKey(op, {}, 'b'));
+    }
+  });
+
+  it("a page switched to another instance finds none of the first one's data in the cache", async () => {
+    await watch(opKey('healthStatus', {}, 'a'), () => healthView(0, 'fail'));
+    expect(queries.getQueryData(opKey('healthStatus', {}, 'b'))).toBeUndefined();
+  });
+
+  it("a result about b patches b's view and b's fleet row only, and refetches the fleet view once per burst", async () => {
+    const a = opKey('healthStatus', {}, 'a');
+    const b = opKey('healthStatus', {}, 'b');
+    const fleet = opKey('fleetStatus', {}, 'a');
+    await watch(a, () => healthView(0));
+    await watch(b, () => healthView(0));
+    await watch(fleet, () => fleetView([fleetRow('a'), fleetRow('b')]));
+    const rowA = queries.getQueryData<FleetStatus>(fleet)!.instances[0];
+    vi.useFakeTimers();
+    events.emit('health', result('docker', 'fail', 1), 'b');
+    expect(queries.getQueryData<HealthStatusView>(a)!.checks[0]!.status).toBe('ok');
+    expect(queries.getQueryData<HealthStatusView>(b)!.checks[0]!.status).toBe('fail');
+    const shown = queries.getQueryData<FleetStatus>(fleet)!;
+    expect(shown.instances[1]!.checks[0]!.status).toBe('fail');
+    // Row a keeps its object: its memoized rendering is skipped.
+    expect(shown.instances[0]).toBe(rowA);
+    // More results of the same sweep, from both instances: one refetch of the fleet view.
+    for (let i = 2; i <= 8; i++) events.emit('health', result('docker', i % 2 ? 'ok' : 'fail', i), i % 2 ? 'a' : 'b');
+    await settle(5_000);
+    expect([count(a), count(b), count(fleet)]).toEqual([2, 2, 2]);
+  });
+
+  it('a result the fleet row already shows changes nothing and fetches nothing', async () => {
+    const fleet = opKey('fleetStatus', {}, undefined);
+    await watch(fleet, () => fleetView([fleetRow('a'), fleetRow('b')]));
+    const before = queries.getQueryData<FleetStatus>(fleet);
+    vi.useFakeTimers();
+    events.emit('health', { ...result('docker', 'ok', 1), message: 'ok' }, 'a');
+    await settle(5_000);
+    expect(queries.getQueryData<FleetStatus>(fleet)).toBe(before);
+    expect(count(fleet)).toBe(1);
   });
 });
 

@@ -2,21 +2,25 @@ import { createContext, useCallback, useContext, useState, type ReactNode } from
 import type { ContractProblem, OpInput, OpName, OpResult } from '../../../app/contract/index.js';
 import { ConfirmDialog } from '../components/Modal.js';
 import { confirmations, type ConfirmSpec } from './confirmations.js';
-import { useCall, useInstance, useMutationOp, useQueries } from './query.js';
+import type { InstanceId } from './keys.js';
+import { InstanceContext, useCall, useInstance, useMutationOp, useQueries } from './query.js';
 
-type Ask = <N extends OpName>(spec: ConfirmSpec<N>, input: OpInput<N>) => Promise<boolean>;
+type Ask = <N extends OpName>(spec: ConfirmSpec<N>, input: OpInput<N>, instance: InstanceId) => Promise<boolean>;
 
 const ConfirmContext = createContext<Ask | null>(null);
 
-/** Hosts the one confirmation dialog; an unanswered one is cancelled when another is asked. */
+/**
+ * Hosts the one confirmation dialog; an unanswered one is cancelled when another is asked. It sits
+ * above the shell's instance switcher, so the dialog's body reads the instance of the button that asked.
+ */
 export function ConfirmProvider({ children }: { children: ReactNode }) {
-  const [asking, setAsking] = useState<{ spec: ConfirmSpec<OpName>; input: unknown; answer: (ok: boolean) => void }>();
+  const [asking, setAsking] = useState<{ spec: ConfirmSpec<OpName>; input: unknown; instance: InstanceId; answer: (ok: boolean) => void }>();
   const ask = useCallback<Ask>(
-    (spec, input) =>
+    (spec, input, instance) =>
       new Promise<boolean>((resolve) =>
         setAsking((previous) => {
           previous?.answer(false);
-          return { spec: spec as unknown as ConfirmSpec<OpName>, input, answer: resolve };
+          return { spec: spec as unknown as ConfirmSpec<OpName>, input, instance, answer: resolve };
         }),
       ),
     [],
@@ -34,7 +38,9 @@ export function ConfirmProvider({ children }: { children: ReactNode }) {
             setAsking(undefined);
           }}
         >
-          <Body input={asking.input} />
+          <InstanceContext.Provider value={asking.instance}>
+            <Body input={asking.input} />
+          </InstanceContext.Provider>
         </ConfirmDialog>
       ) : null}
     </ConfirmContext.Provider>
@@ -66,7 +72,7 @@ export function useAction<N extends OpName>(name: N): Action<N> {
       setRefused(undefined);
       reset();
       const spec = confirmations[name];
-      if (spec && !(await ask(spec, input))) return undefined;
+      if (spec && !(await ask(spec, input, instance))) return undefined;
       if (spec?.verify) {
         setChecking(true);
         try {

@@ -93,6 +93,29 @@ function SyncPlan() {
   );
 }
 
+/** The staged rotation's order in words, over the fleet's instances. */
+function FleetRotationPlan({ input }: { input: OpInput<'fleetRotate'> }) {
+  const info = useOp('appInfo', {}, cached);
+  const instances = info.data?.instances ?? [];
+  const canary = input.canary ?? instances[0]?.id ?? 'the first instance';
+  const wave = input.wave ?? 1;
+  return (
+    <>
+      {input.resume ? (
+        <p>The staged rotation that halted continues: the instances it committed are skipped, the rest rotate as planned then.</p>
+      ) : (
+        <p>
+          <code>{canary}</code> rotates first, alone; then the other {Math.max(0, instances.length - 1)} instance(s), {wave} at a time.
+        </p>
+      )}
+      <p>
+        Each one gets a new password and token in its own vault, secret file and env targets; its ComfyUI restarts and the panel checks the new token. The first failure
+        rolls that instance back and halts: the instances after it keep their credential. {RESTART_NOTE} Every client needs its instance's new token afterwards.
+      </p>
+    </>
+  );
+}
+
 /**
  * The operations that restart ComfyUI or rewrite files, and what their dialog says. useAction asks
  * with these before every call, wherever the button is (a page, a check's "Fix it").
@@ -185,6 +208,11 @@ export const confirmations: { [N in OpName]?: ConfirmSpec<N> } = {
         </p>
       </>
     ),
+  },
+  fleetRotate: {
+    title: 'Rotate the credential of every instance?',
+    confirmLabel: 'Yes, rotate in stages',
+    Body: ({ input }) => <FleetRotationPlan input={input} />,
   },
   envSyncApply: {
     title: 'Rewrite the env files?',

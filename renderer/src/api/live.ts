@@ -1,7 +1,8 @@
 import { notifyManager, type QueryClient } from '@tanstack/react-query';
-import type { CheckResult, ContainerOverview, ContainerState, EventName, HealthStatusView, OpName, PanelClient, PanelEvents } from '../../../app/contract/index.js';
+import type { CheckResult, ContainerOverview, ContainerState, EventName, FleetStatus, HealthStatusView, OpName, PanelClient, PanelEvents } from '../../../app/contract/index.js';
 import { eventNames, opNames } from '../../../app/contract/names.js';
 import { mergeState, endsTransition } from '../lib/container.js';
+import { patchFleetRow } from '../lib/fleet.js';
 import { patchHealth } from '../lib/health.js';
 import { checkDependents, coalesce, EVERYTHING, factDependents, invalidates, transitionOf, type Transition } from './effects.js';
 import { keyMatches, type InstanceId } from './keys.js';
@@ -143,6 +144,19 @@ export class LiveCache {
     // the cache already has (or no cached view yet: its fetch is under way) needs no refetch.
     if (newer) this.soon(['healthStatus'], instance, coalesce.health);
     if (changed) this.soon(checkDependents[r.id] ?? [], instance, coalesce.health);
+    if (instance !== undefined) this.onFleetHealth(r, instance);
+  }
+
+  /** The fleet view's row of that instance shows the result at once; a new status refetches the view (its errors, GPU, queue) once per burst. */
+  private onFleetHealth(r: CheckResult, instance: string): void {
+    let changed = false;
+    this.queries.setQueriesData<FleetStatus>({ predicate: (q) => keyMatches(q.queryKey, 'fleetStatus', undefined) }, (fleet) => {
+      if (!fleet) return fleet;
+      const next = patchFleetRow(fleet, instance, r);
+      if (next.statusChanged) changed = true;
+      return next.fleet;
+    });
+    if (changed) this.soon(['fleetStatus'], undefined, coalesce.health);
   }
 
   private onContainerState(s: ContainerState, instance: InstanceId): void {

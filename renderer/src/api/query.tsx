@@ -15,8 +15,8 @@ interface Panel {
 const PanelContext = createContext<Panel | null>(null);
 
 /**
- * The deployment every call and cache key is for. Undefined today (one deployment); the fleet's
- * switcher will provide it, and nothing else changes: useOp and useAction read it here.
+ * The deployment every call and cache key is for: undefined with one instance, else the one the
+ * shell's switcher selected (App.tsx). useOp and useAction read it here.
  */
 export const InstanceContext = createContext<InstanceId>(undefined);
 
@@ -83,6 +83,8 @@ export interface OpOptions {
   /** How long cached data counts as current when a component mounts (default 60 s; Infinity: never refetched on mount). */
   staleTime?: number;
   refetchOnWindowFocus?: boolean;
+  /** Also refetched every this many ms while shown (for what no event reports, such as a queue's length). */
+  refetchInterval?: number;
 }
 
 /**
@@ -109,7 +111,7 @@ export function useMutationOp<N extends OpName>(name: N) {
   const instance = useInstance();
   const m = useMutation<OpResult<N>, Error, OpInput<N>, MutationTicket>({
     mutationKey: [name, instance],
-    mutationFn: (input) => callOp(client.api, name, callInput(input, instance)),
+    mutationFn: (input) => callOp(client.api, name, callInput(name, input, instance)),
     onMutate: () => live.mutationStarted(name, instance),
     onSettled: (data, _error, _input, ticket) => {
       if (ticket) void live.mutationSettled(ticket, data);
@@ -128,7 +130,7 @@ export function useMutationOp<N extends OpName>(name: N) {
 export function useCall() {
   const { client } = usePanel();
   const instance = useInstance();
-  return useCallback(<N extends OpName>(name: N, input: OpInput<N>) => callOp(client.api, name, callInput(input, instance)), [client, instance]);
+  return useCallback(<N extends OpName>(name: N, input: OpInput<N>) => callOp(client.api, name, callInput(name, input, instance)), [client, instance]);
 }
 
 /** The query cache itself, for the guards that compare what the operator read with the current data. */
