@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { dialectLabels, dialects as dialectNames, type Dialect } from '../../../app/contract/names.js';
 import type { ClientKeyView, ClientUsage, HandedOverKey } from '../../../app/contract/index.js';
 import { useAction, useOp } from '../api/hooks.js';
@@ -19,6 +19,15 @@ function GatewayCard() {
   const up = useAction('gatewayUp');
   const down = useAction('gatewayDown');
   const s = status.data;
+  const { reload } = status;
+  // Docker's healthcheck moves a started gateway from starting to healthy (or unhealthy) seconds
+  // later and no event says so: look again each second until it settles.
+  const settling = s?.state === 'starting';
+  useEffect(() => {
+    if (!settling) return;
+    const t = setInterval(reload, 1000);
+    return () => clearInterval(t);
+  }, [settling, reload]);
   return (
     <Card title="Gateway" testId="gateway" actions={<button onClick={status.reload}>Check again</button>}>
       <OpStatus state={status} what="the gateway" />
@@ -27,7 +36,7 @@ function GatewayCard() {
           <dl className="facts">
             <dt>State</dt>
             <dd>
-              <StatusLight status={s.state === 'healthy' && s.reachable ? 'ok' : s.state === 'unknown' ? 'unknown' : 'fail'} label={s.state} /> {s.state}
+              <StatusLight status={s.state === 'healthy' && s.reachable ? 'ok' : settling ? 'busy' : s.state === 'unknown' ? 'unknown' : 'fail'} label={s.state} /> {s.state}
             </dd>
             <dt>Clients use</dt>
             <dd>
