@@ -115,13 +115,18 @@ function CreateCard({ onCreated }: { onCreated: (k: HandedOverKey) => void }) {
   const [expiresIn, setExpiresIn] = useState('');
   const [rate, setRate] = useState('');
   const [maxQueued, setMaxQueued] = useState('');
+  const [invalid, setInvalid] = useState('');
   const submit = async () => {
-    const [requests, per] = rate.split('/').map((x) => Number(x.trim()));
+    // A limit that does not parse is refused here, never dropped: the key would be created without it.
+    const m = /^\s*(\d+)\s*\/\s*(\d+(?:\.\d+)?)\s*$/.exec(rate);
+    const rateLimit = m && Number(m[1]) > 0 && Number(m[2]) > 0 ? { requests: Number(m[1]), perSeconds: Number(m[2]) } : undefined;
+    setInvalid(rate.trim() && !rateLimit ? `Rate limit "${rate.trim()}": expected requests/seconds, both numbers above 0, e.g. 60/60.` : '');
+    if (rate.trim() && !rateLimit) return;
     const k = await create.run({
       name: name.trim(),
       scope,
       ...(expiresIn.trim() ? { expiresIn: expiresIn.trim() } : {}),
-      ...(rate.trim() && requests && per ? { rateLimit: { requests, perSeconds: per } } : {}),
+      ...(rateLimit ? { rateLimit } : {}),
       ...(maxQueued.trim() ? { maxQueued: Number(maxQueued) } : {}),
     });
     if (k) {
@@ -164,6 +169,7 @@ function CreateCard({ onCreated }: { onCreated: (k: HandedOverKey) => void }) {
           Create key
         </button>
       </form>
+      {invalid ? <ErrorNote message={invalid} /> : null}
       {create.error ? <ErrorNote message={create.error} /> : null}
     </Card>
   );
