@@ -76,6 +76,12 @@ test('Clients page: start the gateway, create a read key, use it, rotate with an
     await form.getByLabel('Name').fill('notebook-e2e');
     await form.getByLabel('Scope').selectOption('read');
     await form.getByLabel('Expires after').fill('7d');
+    // A rate limit in another notation is refused by name, not dropped from the key.
+    await form.getByLabel('Rate limit').fill('60/1m');
+    await form.getByRole('button', { name: 'Create key' }).click();
+    await expect(form.getByRole('alert')).toContainText('Rate limit "60/1m"');
+    await expect(page.getByTestId('handover')).toBeHidden();
+    await form.getByLabel('Rate limit').fill('');
     await form.getByRole('button', { name: 'Create key' }).click();
     const handover = page.getByTestId('handover');
     await expect(handover).toContainText('notebook-e2e (read');
