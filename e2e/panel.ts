@@ -10,6 +10,7 @@ export const OUT = path.resolve('e2e-output');
 export const HOMES = path.join(OUT, 'homes');
 const LOGS = path.join(OUT, 'logs');
 const PAYLOADS = path.join(OUT, 'payloads');
+const SECRET_OPS = ['tokenClientEnv', 'clientKeyCreate', 'clientKeyRotate'];
 
 export interface PanelServer {
   url: string;
@@ -66,8 +67,8 @@ export const test = base.extend<{ recordPayloads: void }, { panel: PanelServer }
       mkdirSync(PAYLOADS, { recursive: true });
       const file = path.join(PAYLOADS, `${testInfo.titlePath.join(' ').replace(/[^\w.-]+/g, '_').slice(0, 120)}.jsonl`);
       page.on('response', (res) => {
-        // tokenClientEnv is the one operation that returns the token, on an explicit click, straight to the clipboard.
-        if (!res.url().includes('/api/op/') || res.url().endsWith('/api/op/tokenClientEnv')) return;
+        // The operations whose answer is a secret, on an explicit click, straight to the clipboard: the token's env lines, a new client key.
+        if (!res.url().includes('/api/op/') || SECRET_OPS.some((op) => res.url().endsWith(`/api/op/${op}`))) return;
         void res.text().then(
           (body) => appendFileSync(file, `${body}\n`),
           () => undefined,

@@ -8,10 +8,13 @@ function leaves(value: unknown, prefix = '', out = new Map<string, string>()): M
   return out;
 }
 
+/** An empty list configures nothing, as an absent one (container.command: [] overrides nothing). */
+const same = (x: string | undefined, y: string | undefined) => (x === '[]' ? undefined : x) === (y === '[]' ? undefined : y);
+
 /** What changes from one config to another, field by field (configs hold no secrets). */
 export function configDiff(from: unknown, to: unknown): ConfigChange[] {
   const a = leaves(from);
   const b = leaves(to);
   const fields = [...new Set([...a.keys(), ...b.keys()])].sort();
-  return fields.filter((f) => a.get(f) !== b.get(f)).map((f) => ({ field: f, from: a.get(f) ?? '(unset)', to: b.get(f) ?? '(unset)' }));
+  return fields.filter((f) => !same(a.get(f), b.get(f))).map((f) => ({ field: f, from: a.get(f) ?? '(unset)', to: b.get(f) ?? '(unset)' }));
 }

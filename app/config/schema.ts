@@ -58,7 +58,12 @@ export const GatewaySchema = z
     upstreamAlias: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'a host name').default('comfyui').describe('Name of the ComfyUI container on that network'),
     hostPort: z.int().min(1).max(65535).default(8189).describe('Host port clients use: the only published port'),
     bindAddress: z.string().default('127.0.0.1').describe('Host address the gateway is published on; 0.0.0.0 to serve the network'),
-    stateDir: z.string().optional().describe('Host folder with keys.json (hashes only), usage/ and the session key, mounted into the gateway; default: <data folder>/gateway'),
+    stateDir: z.string().optional().describe("The panel's folder with keys.json (hashes only), usage/ and the session key, bind-mounted into the gateway on a local engine; default: <data folder>/gateway"),
+    stateVolume: z
+      .string()
+      .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/, 'a Docker volume name')
+      .optional()
+      .describe("The gateway's state as a named volume on the engine instead of a bind mount of stateDir, the panel copying keys.json in and usage/ out through the engine; the default on a remote engine (ssh, tcp: a host path there is on the other machine), <gateway name>-state. Set it for a unix socket forwarded from another host"),
     restartPolicy: z.enum(['no', 'always', 'unless-stopped', 'on-failure']).default('unless-stopped'),
     stopTimeoutSec: z.int().min(0).max(600).default(10),
     drainTimeoutSec: z.int().min(0).max(86_400).default(600).describe('Before ComfyUI restarts (a rotation), how long the running prompt may take to finish while new ones get 503'),

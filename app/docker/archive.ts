@@ -32,6 +32,17 @@ async function firstFile(extract: tar.Extract, pathInContainer: string): Promise
   throw new PanelError(`the archive of ${pathInContainer} is empty`, 'container-empty-archive');
 }
 
+/** Every regular file of a `getArchive` tar (a folder's), by its path in the tar. */
+export async function readArchiveFiles(archive: NodeJS.ReadableStream): Promise<{ name: string; data: Buffer }[]> {
+  const files: { name: string; data: Buffer }[] = [];
+  for await (const entry of (archive as Readable).pipe(tar.extract())) {
+    const parts: Buffer[] = [];
+    for await (const chunk of entry) parts.push(chunk as Buffer);
+    if (entry.header.type === 'file') files.push({ name: entry.header.name, data: Buffer.concat(parts) });
+  }
+  return files;
+}
+
 export interface EntryHeader {
   type: string;
   uid: number;

@@ -4,7 +4,7 @@
  * recipe. It sits on the deployment's private network beside ComfyUI and is the only published
  * port. Takes the config and the deployment's data folder: one per instance once the fleet lands.
  */
-import { chownSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, promises as fs, statSync } from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import type { PanelConfig } from '../config/schema.js';
@@ -12,6 +12,11 @@ import type { GatewayOverview } from '../contract/ops/gateway.js';
 import { withDeadline } from '../deadline.js';
 import { ConfigError } from '../errors.js';
 import { gatewayStateDir, gatewayUrl } from '../gateway/deployment.js';
+import { KEY_STORE_FILE, storePath } from '../gateway/keys.js';
+import type { GatewayState } from '../gateway/state.js';
+import { USAGE_DIR, USAGE_FILE } from '../gateway/usage.js';
+import { readArchiveFiles } from './archive.js';
+import { resolveDockerTarget } from './connection.js';
 import { ContainerManager, type ContainerRecipe } from './manager.js';
 import { removeNetworkIfUnused } from './network.js';
 import { healthLabel, LABEL_MANAGED, LABEL_SPEC_HASH, mountLabel, NS_PER_SEC, portLabel, specHash, type SpecView } from './spec.js';
@@ -39,6 +44,10 @@ export class GatewayManager {
   /** The ComfyUI container behind it, for the upstream half of the status. */
   readonly comfy: ContainerManager;
   readonly stateDir: string;
+  /** The named volume holding the gateway's state on the engine; undefined: stateDir is bind-mounted. */
+  readonly stateVolume: string | undefined;
+  /** Where the panel's key writes and usage reads go (app/gateway/state.ts). */
+  readonly state: GatewayState;
   readonly url: string;
 
   constructor(
@@ -48,6 +57,10 @@ export class GatewayManager {
     env: NodeJS.ProcessEnv = process.env,
   ) {
     this.stateDir = gatewayStateDir(config.gateway, dirs.dataDir);
+    // A host path names a folder on the engine's machine: only a local socket is this machine.
+    const remote = !/^(unix|npipe):/.test(resolveDockerTarget(config, env).host);
+    this.stateVolume = config.gateway.stateVolume ?? (remote ? `${config.gateway.name}-state` : undefined);
+    this.state = this.stateVolume ? { dir: this.stateDir, publish: () => this.publishKeys(), refresh: () => this.pullUsage() } : { dir: this.stateDir };
     this.url = gatewayUrl(config.gateway);
     this.comfy = new ContainerManager(config, docker, undefined, env);
     this.container = new ContainerManager(config, docker ?? this.comfy.docker, undefined, env, this.recipe());
@@ -72,7 +85,7 @@ export class GatewayManager {
       command: null,
       env: { GATEWAY_UPSTREAM: this.upstreamUrl, ...(secret ? { GATEWAY_SECRET_FILE: `${SECRET_DIR_TARGET}/${path.basename(secret)}` } : {}) },
       ports: [portLabel(g.bindAddress, g.hostPort, `${GATEWAY_CONTAINER_PORT}/tcp`)],
-      mounts: [mountLabel(this.stateDir, STATE_TARGET, false), ...(secret ? [mountLabel(path.dirname(secret), SECRET_DIR_TARGET, true)] : [])].sort(),
+      mounts: [mountLabel(this.stateVolume ? `volume:${this.stateVolume}` : this.stateDir, STATE_TARGET, false), ...(secret ? [mountLabel(path.dirname(secret), SECRET_DIR_TARGET, true)] : [])].sort(),
       gpus: 'none',
       restartPolicy: g.restartPolicy,
       healthcheck: healthLabel(['CMD', ...HEALTH_COMMAND], h.intervalSec, h.timeoutSec, h.retries, h.startPeriodSec),
@@ -109,7 +122,8 @@ export class GatewayManager {
             NetworkMode: g.network,
             PortBindings: { [portKey]: [{ HostIp: g.bindAddress, HostPort: String(g.hostPort) }] },
             Mounts: [
-              { Type: 'bind' as const, Source: this.stateDir, Target: STATE_TARGET, ReadOnly: false },
+              // A new volume starts as a copy of the image's /state (owned by its user, 0700).
+              this.stateVolume ? { Type: 'volume' as const, Source: this.stateVolume, Target: STATE_TARGET, ReadOnly: false } : { Type: 'bind' as const, Source: this.stateDir, Target: STATE_TARGET, ReadOnly: false },
               ...(secret ? [{ Type: 'bind' as const, Source: path.dirname(secret), Target: SECRET_DIR_TARGET, ReadOnly: true }] : []),
             ],
             RestartPolicy: { Name: g.restartPolicy },
@@ -128,9 +142,46 @@ export class GatewayManager {
     }
   }
 
-  /** Creates the network and the container if absent and starts it. */
+  /** Creates the network and the container if absent and starts it; a volume gets the current keys before the gateway reads them. */
   async up() {
+    if (this.stateVolume && (await this.container.state()).phase === 'absent') {
+      await this.container.create();
+      await this.publishKeys();
+    }
     return this.container.start();
+  }
+
+  /**
+   * keys.json from stateDir into the gateway's volume, through the archive API of its container
+   * (running or not); none yet: `up` copies it after creating the container. The gateway's
+   * reload keeps its last good store if it catches the file half-written and reads it again
+   * on the next change, so a revocation still lands within its 250 ms poll.
+   */
+  private async publishKeys(): Promise<void> {
+    if ((await this.container.state()).phase === 'absent') return;
+    const text = await fs.readFile(storePath(this.stateDir)).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return undefined;
+      throw e;
+    });
+    if (text) await this.container.writeFile(`${STATE_TARGET}/${KEY_STORE_FILE}`, text, 0o644);
+  }
+
+  /** The gateway's usage log from its volume into stateDir/usage, where `key usage` and the page read it. */
+  private async pullUsage(): Promise<void> {
+    const archive = await this.container.docker
+      .getContainer(this.config.gateway.name)
+      .getArchive({ path: `${STATE_TARGET}/${USAGE_DIR}` })
+      .catch((e: { statusCode?: number }) => {
+        if (e.statusCode === 404) return undefined; // no container, or no usage yet: what is here stays
+        throw e;
+      });
+    if (!archive) return;
+    const dir = path.join(this.stateDir, USAGE_DIR);
+    await fs.mkdir(dir, { recursive: true });
+    for (const f of await readArchiveFiles(archive)) {
+      const name = path.posix.basename(f.name);
+      if (USAGE_FILE.test(name)) await fs.writeFile(path.join(dir, name), f.data, { mode: 0o644 });
+    }
   }
 
   /** Stops the gateway (clients get connection refused); with remove also the container and an unused network. */

@@ -71,7 +71,8 @@ export function desiredView(config: PanelConfig): SpecView {
   const h = c.healthcheck;
   return {
     image: c.image,
-    command: c.command ?? null,
+    // Docker runs the image's command for an empty Cmd: [] is no override.
+    command: c.command?.length ? c.command : null,
     env: envOf(c),
     ports: behindGateway(config) ? [] : [portLabel(c.bindAddress, c.hostPort, `${c.containerPort}/tcp`)],
     mounts: mountsOf(c).map((m) => mountLabel(m.source, m.target, m.readOnly)).sort(),
@@ -100,7 +101,7 @@ export function buildCreateSpec(config: PanelConfig): Docker.ContainerCreateOpti
   return {
     name: c.name,
     Image: c.image,
-    ...(c.command ? { Cmd: c.command } : {}),
+    ...(view.command ? { Cmd: view.command } : {}),
     ...(c.user ? { User: c.user } : {}),
     Env: Object.entries(view.env).map(([k, v]) => `${k}=${v}`),
     Tty: false,

@@ -1,11 +1,12 @@
 /**
  * The panel's operations on one deployment's client keys, in the shapes the CLI prints with
  * --json and the contract returns (stable fields: issue 18). Each takes the deployment's
- * gateway state folder; the gateway picks every change up within its 250 ms reload.
+ * gateway state (app/gateway/state.ts); the gateway picks every change up within its 250 ms reload.
  */
 import type { ClientKeyView, ClientUsage, CreatedClientKey, RotatedClientKey } from '../contract/ops/gateway.js';
 import { PanelError } from '../errors.js';
 import { createKey, listKeys, revokeKey, rotateKey, type CreatedKey, type KeyInfo, type Scope } from './keys.js';
+import type { StateLocation } from './state.js';
 import { usage } from './usage.js';
 
 export type { ClientKeyView, ClientUsage, CreatedClientKey, RotatedClientKey } from '../contract/ops/gateway.js';
@@ -61,28 +62,28 @@ export interface CreateClientInput {
   maxQueued?: number;
 }
 
-export async function createClientKey(stateDir: string, input: CreateClientInput): Promise<CreatedClientKey> {
+export async function createClientKey(stateDir: StateLocation, input: CreateClientInput): Promise<CreatedClientKey> {
   return created(await createKey(stateDir, input));
 }
 
 /** Every key, newest first; revoked and expired ones too (until pruned), never a hash. */
-export async function listClientKeys(stateDir: string): Promise<ClientKeyView[]> {
+export async function listClientKeys(stateDir: StateLocation): Promise<ClientKeyView[]> {
   return (await listKeys(stateDir)).map(view).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
 }
 
-export async function revokeClientKey(stateDir: string, nameOrId: string): Promise<ClientKeyView[]> {
+export async function revokeClientKey(stateDir: StateLocation, nameOrId: string): Promise<ClientKeyView[]> {
   return (await revokeKey(stateDir, nameOrId)).map(view);
 }
 
 /** The successor (its raw key shown once) and the old key, valid for the overlap, with who still uses it. */
-export async function rotateClientKey(stateDir: string, name: string, overlapMs: number): Promise<RotatedClientKey> {
+export async function rotateClientKey(stateDir: StateLocation, name: string, overlapMs: number): Promise<RotatedClientKey> {
   const { successor, previous } = await rotateKey(stateDir, name, overlapMs);
   const used = (await usage(stateDir)).find((u) => u.key === previous.id);
   return { ...created(successor), previous: { ...view(previous), stillUsedBy: used?.addresses ?? [] } };
 }
 
 /** Usage per key (keys without any use included, with zeros), most recently used first. */
-export async function clientUsage(stateDir: string, opts: { since?: Date } = {}): Promise<ClientUsage[]> {
+export async function clientUsage(stateDir: StateLocation, opts: { since?: Date } = {}): Promise<ClientUsage[]> {
   const [keys, used] = await Promise.all([listKeys(stateDir), usage(stateDir, opts)]);
   const byId = new Map(used.map((u) => [u.key, u]));
   const rows: ClientUsage[] = keys

@@ -10,12 +10,13 @@ import type { ComfyServerControl } from '../tokens/rotation.js';
 import { PanelError } from '../errors.js';
 import { GatewayControl } from './control-client.js';
 import { createKey, deleteKeys } from './keys.js';
+import type { StateLocation } from './state.js';
 
 export interface DrainOptions {
   /** The gateway as the panel reaches it. */
   url: string;
-  /** The deployment's gateway state folder (keys.json). */
-  stateDir: string;
+  /** The deployment's gateway state (keys.json). */
+  stateDir: StateLocation;
   /** How long the running and queued prompts may take before the restart goes ahead anyway. */
   drainTimeoutMs: number;
   /** Progress for the operator (no secrets). */

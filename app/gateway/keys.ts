@@ -7,7 +7,8 @@
  * (about 1 µs) per request is enough and keeps verification far under the 50 µs budget.
  *
  * The store is `<stateDir>/keys.json`, written by the panel on the host (atomically, so an
- * interrupted write leaves the old store) and read by the gateway, which reloads it on change.
+ * interrupted write leaves the old store) and read by the gateway, which reloads it on change
+ * (on a remote engine through a copy in the gateway's volume: app/gateway/state.ts).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -15,6 +16,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { PanelError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
+import { stateOf, type StateLocation } from './state.js';
 
 export const KEY_PREFIX = 'cpk_';
 export const LINK_PREFIX = 'cpl_';
@@ -141,10 +143,11 @@ export async function readKeyStore(stateDir: string): Promise<KeyStore> {
 // it holds only hashes of 256-bit keys, which are worthless to a reader.
 const STORE_MODE = 0o644;
 
-/** One read-modify-write of the store, serialised per folder within this process. */
+/** One read-modify-write of the store, serialised per folder within this process, then published to the gateway. */
 const queues = new Map<string, Promise<unknown>>();
-async function updateStore<T>(stateDir: string, change: (store: KeyStore, now: Date) => T): Promise<T> {
-  const dir = path.resolve(stateDir);
+async function updateStore<T>(location: StateLocation, change: (store: KeyStore, now: Date) => T): Promise<T> {
+  const state = stateOf(location);
+  const dir = path.resolve(state.dir);
   const previous = queues.get(dir) ?? Promise.resolve();
   const run = previous.catch(() => undefined).then(async () => {
     await fs.mkdir(dir, { recursive: true });
@@ -154,6 +157,7 @@ async function updateStore<T>(stateDir: string, change: (store: KeyStore, now: D
     // Links are one-time and short-lived: expired ones are dropped whenever the store is written.
     store.links = store.links.filter((l) => Date.parse(l.expiresAt) > now.getTime());
     await writeFileAtomic(storePath(dir), `${JSON.stringify(store, null, 2)}\n`, { mode: STORE_MODE, backupDir: path.join(dir, 'backups') });
+    await state.publish?.();
     return result;
   });
   queues.set(dir, run);
@@ -237,7 +241,7 @@ function activeByName(store: KeyStore, name: string, now: number): KeyRecord[] {
 }
 
 /** Creates a key; the raw key is in the result and nowhere else. A name is unique among active keys. */
-export async function createKey(stateDir: string, input: CreateKeyInput): Promise<CreatedKey> {
+export async function createKey(stateDir: StateLocation, input: CreateKeyInput): Promise<CreatedKey> {
   return updateStore(stateDir, (store, now) => {
     const expiresAt = validate(input, now);
     if (activeByName(store, input.name, now.getTime()).length) throw new PanelError(`a key named "${input.name}" already exists`, 'gateway-key-exists', 'Pick another name, or rotate or revoke the existing key.');
@@ -247,13 +251,13 @@ export async function createKey(stateDir: string, input: CreateKeyInput): Promis
   });
 }
 
-export async function listKeys(stateDir: string): Promise<KeyInfo[]> {
+export async function listKeys(stateDir: StateLocation): Promise<KeyInfo[]> {
   const now = Date.now();
-  return (await readKeyStore(stateDir)).keys.map((k) => info(k, now));
+  return (await readKeyStore(stateOf(stateDir).dir)).keys.map((k) => info(k, now));
 }
 
 /** Revokes every active key of that name (a rotating pair included) or the key with that id. */
-export async function revokeKey(stateDir: string, nameOrId: string): Promise<KeyInfo[]> {
+export async function revokeKey(stateDir: StateLocation, nameOrId: string): Promise<KeyInfo[]> {
   return updateStore(stateDir, (store, now) => {
     const hit = store.keys.filter((k) => (k.id === nameOrId || k.name === nameOrId) && !k.revokedAt && keyActive(k, now.getTime()));
     if (!hit.length) throw new PanelError(`no active key named "${nameOrId}"`, 'gateway-key-missing', 'List the keys with `comfy-panel key list`.');
@@ -267,7 +271,7 @@ export async function revokeKey(stateDir: string, nameOrId: string): Promise<Key
  * Issues a successor with the same name, scope and limits, and keeps the old key valid for
  * `overlapMs` (then it expires by itself): clients move over without an outage.
  */
-export async function rotateKey(stateDir: string, name: string, overlapMs: number): Promise<{ successor: CreatedKey; previous: KeyInfo }> {
+export async function rotateKey(stateDir: StateLocation, name: string, overlapMs: number): Promise<{ successor: CreatedKey; previous: KeyInfo }> {
   if (!(Number.isFinite(overlapMs) && overlapMs >= 0)) throw new PanelError('overlap: expected a duration >= 0', 'gateway-key-overlap');
   return updateStore(stateDir, (store, now) => {
     const current = activeByName(store, name, now.getTime()).filter((k) => !k.supersededBy);
@@ -287,7 +291,7 @@ export async function rotateKey(stateDir: string, name: string, overlapMs: numbe
  * A one-time login link for a person: opening it in a browser and pressing "Sign in" gives a
  * session for that key, once, before `ttlMs` passes. Returns the path to append to the gateway URL.
  */
-export async function mintLoginLink(stateDir: string, name: string, ttlMs = 10 * 60_000): Promise<{ path: string; expiresAt: string }> {
+export async function mintLoginLink(stateDir: StateLocation, name: string, ttlMs = 10 * 60_000): Promise<{ path: string; expiresAt: string }> {
   return updateStore(stateDir, (store, now) => {
     const key = activeByName(store, name, now.getTime()).find((k) => !k.supersededBy && k.scope !== 'control');
     if (!key) throw new PanelError(`no active key named "${name}" that can sign in`, 'gateway-key-missing');
@@ -299,7 +303,7 @@ export async function mintLoginLink(stateDir: string, name: string, ttlMs = 10 *
 }
 
 /** Removes keys by id outright (the panel's own short-lived probe keys); unknown ids are ignored. */
-export async function deleteKeys(stateDir: string, ids: readonly string[]): Promise<number> {
+export async function deleteKeys(stateDir: StateLocation, ids: readonly string[]): Promise<number> {
   return updateStore(stateDir, (store) => {
     const before = store.keys.length;
     store.keys = store.keys.filter((k) => !ids.includes(k.id));
@@ -309,7 +313,7 @@ export async function deleteKeys(stateDir: string, ids: readonly string[]): Prom
 }
 
 /** Drops revoked and expired keys older than `keepMs` (their usage stays in the usage log). */
-export async function pruneKeys(stateDir: string, keepMs: number): Promise<number> {
+export async function pruneKeys(stateDir: StateLocation, keepMs: number): Promise<number> {
   return updateStore(stateDir, (store, now) => {
     const before = store.keys.length;
     store.keys = store.keys.filter((k) => keyActive(k, now.getTime()) || now.getTime() - Date.parse(k.revokedAt ?? k.expiresAt ?? k.createdAt) < keepMs);

@@ -7,8 +7,11 @@
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { stateOf, type StateLocation } from './state.js';
 
 export const USAGE_DIR = 'usage';
+/** One file per day in USAGE_DIR. */
+export const USAGE_FILE = /^usage-\d{4}-\d{2}-\d{2}\.jsonl$/;
 
 export type UsageLine =
   | { t: string; type: 'requests'; key: string; name: string; address: string; count: number; lastAt: string }
@@ -115,10 +118,12 @@ async function lines(file: string, each: (l: UsageLine) => void): Promise<void> 
   }
 }
 
-/** Adds up the usage log in `stateDir` (optionally only lines at or after `since`). */
-export async function usage(stateDir: string, opts: { since?: Date } = {}): Promise<KeyUsage[]> {
-  const dir = path.join(stateDir, USAGE_DIR);
-  const files = (await fs.readdir(dir).catch(() => [] as string[])).filter((f) => /^usage-\d{4}-\d{2}-\d{2}\.jsonl$/.test(f)).sort();
+/** Adds up the gateway's usage log (optionally only lines at or after `since`). */
+export async function usage(location: StateLocation, opts: { since?: Date } = {}): Promise<KeyUsage[]> {
+  const state = stateOf(location);
+  await state.refresh?.();
+  const dir = path.join(state.dir, USAGE_DIR);
+  const files = (await fs.readdir(dir).catch(() => [] as string[])).filter((f) => USAGE_FILE.test(f)).sort();
   const since = opts.since?.getTime() ?? 0;
   const byKey = new Map<string, KeyUsage & { byAddress: Map<string, AddressUsage> }>();
   const entry = (key: string, name: string) => {

@@ -5,6 +5,7 @@ import { GatewayManager } from '../docker/gateway.js';
 import { clientUsage, createClientKey, listClientKeys, parseDuration, parseExpiry, revokeClientKey, rotateClientKey } from '../gateway/clients.js';
 import { resolveEnvRoot } from '../env/root.js';
 import { issueClientKey } from '../gateway/env-targets.js';
+import type { GatewayState } from '../gateway/state.js';
 import { vaultDir } from '../tokens/vault.js';
 import { clientEnvLines } from '../tokens/client-env.js';
 import type { PanelContext } from './context.js';
@@ -12,12 +13,12 @@ import type { PanelContext } from './context.js';
 /** The gateway container and its client keys, for the deployment of the loaded config. */
 export function gatewayHandlers(ctx: PanelContext) {
   const manager = () => new GatewayManager(ctx.loaded.config, { dataDir: ctx.paths.dataDir });
-  const stateDir = () => manager().stateDir;
+  const stateDir = () => manager().state;
   /**
    * SECRET: issues a key (under the credential lock when env targets get it, as the CLI does) and
    * returns its env lines for every reader, so the page can copy the one the client needs.
    */
-  const handOver = async <K extends CreatedClientKey>(name: string, issue: (stateDir: string) => Promise<K>): Promise<HandedOverKey<K>> => {
+  const handOver = async <K extends CreatedClientKey>(name: string, issue: (state: GatewayState) => Promise<K>): Promise<HandedOverKey<K>> => {
     const { config, path } = ctx.loaded;
     const url = manager().url;
     const k = await issueClientKey(config, resolveEnvRoot(config.env, path), vaultDir(config, ctx.paths), name, () => issue(stateDir()));

@@ -7,7 +7,8 @@ import type { Dialect, PanelConfig } from '../config/schema.js';
 import type { RotationResult, RotationStep, TokenAudit, TokenImportResult } from '../contract/ops/tokens.js';
 import { ContainerManager } from '../docker/manager.js';
 import { waitServing } from '../docker/wait-serving.js';
-import { gatewayStateDir, gatewayUrl } from '../gateway/deployment.js';
+import { GatewayManager } from '../docker/gateway.js';
+import { gatewayUrl } from '../gateway/deployment.js';
 import { drainingServer } from '../gateway/drain.js';
 import { resolveEnvRoot, resolveEnvTarget } from '../env/root.js';
 import type { FileOwner } from '../fs/atomic.js';
@@ -100,7 +101,7 @@ export function tokenActions(config: PanelConfig, paths: PanelPaths, opts: Token
     if (!config.gateway.enabled) return direct;
     return drainingServer(direct, {
       url: gatewayUrl(config.gateway),
-      stateDir: gatewayStateDir(config.gateway, paths.dataDir),
+      stateDir: new GatewayManager(config, { dataDir: paths.dataDir }, opts.docker).state,
       drainTimeoutMs: config.gateway.drainTimeoutSec * 1000,
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     });

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { clientUsage, createClientKey, listClientKeys, parseDuration, parseExpiry, parseRate, revokeClientKey, rotateClientKey, type ClientKeyView, type CreatedClientKey } from '../../gateway/clients.js';
-import { gatewayStateDir } from '../../gateway/deployment.js';
+import { GatewayManager } from '../../docker/gateway.js';
+import type { GatewayState } from '../../gateway/state.js';
 import { issueClientKey } from '../../gateway/env-targets.js';
 import { resolveEnvRoot } from '../../env/root.js';
 import { SCOPES, type Scope } from '../../gateway/keys.js';
@@ -24,9 +25,9 @@ const createdText = (k: CreatedClientKey) => `${k.key}\n${k.name}: ${k.scope} ke
 /** `key create|list|revoke|rotate|usage`: the gateway's client keys of the configured deployment. */
 export function registerKeyCommands(program: Command, cli: CliContext): void {
   const key = program.command('key').description("the gateway's per-client API keys (cpk_…): create, list, revoke, rotate, usage");
-  const stateDir = async () => gatewayStateDir((await cli.config()).config.gateway, cli.paths.dataDir);
+  const stateDir = async () => new GatewayManager((await cli.config()).config, { dataDir: cli.paths.dataDir }).state;
   /** Issues the key and writes it into the env targets that get it (env.targets[].clientKey) now: the only moment the key exists. */
-  const issue = async <K extends CreatedClientKey>(name: string, make: (stateDir: string) => Promise<K>) => {
+  const issue = async <K extends CreatedClientKey>(name: string, make: (state: GatewayState) => Promise<K>) => {
     const loaded = await cli.config();
     const dir = await stateDir();
     return issueClientKey(loaded.config, resolveEnvRoot(loaded.config.env, loaded.path), vaultDir(loaded.config, cli.paths), name, () => make(dir));

@@ -86,7 +86,7 @@ async function until(url: string, key: string, want: number, deadline: number, s
 async function probeKeys(ctx: SweepContext, signal?: AbortSignal): Promise<Verdict> {
   const g = await ctx.gateway();
   if (g.state !== 'healthy' || !g.reachable) return unknown('the gateway is not up (see "Gateway up")');
-  const stateDir = ctx.gatewayManager().stateDir;
+  const stateDir = ctx.gatewayManager().state;
   // A probe left by an interrupted sweep is revoked first, so the name is free.
   await revokeKey(stateDir, PROBE_NAME).catch(() => undefined);
   const budget = ctx.config.health.checkTimeoutMs;

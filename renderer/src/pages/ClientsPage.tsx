@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { dialectLabels, dialects as dialectNames, type Dialect } from '../../../app/contract/names.js';
 import type { ClientKeyView, ClientUsage, HandedOverKey } from '../../../app/contract/index.js';
 import { useAction, useOp } from '../api/hooks.js';
@@ -19,6 +19,15 @@ function GatewayCard() {
   const up = useAction('gatewayUp');
   const down = useAction('gatewayDown');
   const s = status.data;
+  const { reload } = status;
+  // Docker's healthcheck moves a started gateway from starting to healthy (or unhealthy) seconds
+  // later and no event says so: look again each second until it settles.
+  const settling = s?.state === 'starting';
+  useEffect(() => {
+    if (!settling) return;
+    const t = setInterval(reload, 1000);
+    return () => clearInterval(t);
+  }, [settling, reload]);
   return (
     <Card title="Gateway" testId="gateway" actions={<button onClick={status.reload}>Check again</button>}>
       <OpStatus state={status} what="the gateway" />
@@ -27,7 +36,7 @@ function GatewayCard() {
           <dl className="facts">
             <dt>State</dt>
             <dd>
-              <StatusLight status={s.state === 'healthy' && s.reachable ? 'ok' : s.state === 'unknown' ? 'unknown' : 'fail'} label={s.state} /> {s.state}
+              <StatusLight status={s.state === 'healthy' && s.reachable ? 'ok' : settling ? 'busy' : s.state === 'unknown' ? 'unknown' : 'fail'} label={s.state} /> {s.state}
             </dd>
             <dt>Clients use</dt>
             <dd>
@@ -106,13 +115,18 @@ function CreateCard({ onCreated }: { onCreated: (k: HandedOverKey) => void }) {
   const [expiresIn, setExpiresIn] = useState('');
   const [rate, setRate] = useState('');
   const [maxQueued, setMaxQueued] = useState('');
+  const [invalid, setInvalid] = useState('');
   const submit = async () => {
-    const [requests, per] = rate.split('/').map((x) => Number(x.trim()));
+    // A limit that does not parse is refused here, never dropped: the key would be created without it.
+    const m = /^\s*(\d+)\s*\/\s*(\d+(?:\.\d+)?)\s*$/.exec(rate);
+    const rateLimit = m && Number(m[1]) > 0 && Number(m[2]) > 0 ? { requests: Number(m[1]), perSeconds: Number(m[2]) } : undefined;
+    setInvalid(rate.trim() && !rateLimit ? `Rate limit "${rate.trim()}": expected requests/seconds, both numbers above 0, e.g. 60/60.` : '');
+    if (rate.trim() && !rateLimit) return;
     const k = await create.run({
       name: name.trim(),
       scope,
       ...(expiresIn.trim() ? { expiresIn: expiresIn.trim() } : {}),
-      ...(rate.trim() && requests && per ? { rateLimit: { requests, perSeconds: per } } : {}),
+      ...(rateLimit ? { rateLimit } : {}),
       ...(maxQueued.trim() ? { maxQueued: Number(maxQueued) } : {}),
     });
     if (k) {
@@ -155,6 +169,7 @@ function CreateCard({ onCreated }: { onCreated: (k: HandedOverKey) => void }) {
           Create key
         </button>
       </form>
+      {invalid ? <ErrorNote message={invalid} /> : null}
       {create.error ? <ErrorNote message={create.error} /> : null}
     </Card>
   );
