@@ -125,12 +125,11 @@ function Section({ path, node, draft, setDraft, issues }: { path: string[]; node
   );
 }
 
-function SettingsForm({ config, path, schema }: { config: PanelConfig; path: string; schema: SchemaNode }) {
+function SettingsForm({ config, path, schema, setSaved }: { config: PanelConfig; path: string; schema: SchemaNode; setSaved: (note: string) => void }) {
   const call = useCall();
   const save = useAction('configSave');
   const [draft, setDraft] = useState<Json>(() => JSON.parse(JSON.stringify(config)) as Json);
   const [check, setCheck] = useState<ConfigCheck>();
-  const [saved, setSaved] = useState('');
   const issues = useMemo(() => new Map((check?.issues ?? []).map((i) => [i.path, i.message])), [check]);
   const review = async () => {
     setSaved('');
@@ -187,7 +186,6 @@ function SettingsForm({ config, path, schema }: { config: PanelConfig; path: str
           {save.error ? <ErrorNote message={save.error} /> : null}
         </Card>
       ) : null}
-      {saved ? <p role="status">{saved}</p> : null}
     </>
   );
 }
@@ -196,6 +194,8 @@ function SettingsForm({ config, path, schema }: { config: PanelConfig; path: str
 export function SettingsPage() {
   const view = useOp('configGet', {});
   const schema = useOp('configSchema', {}, { staleTime: Infinity });
+  // Kept here: the form is made anew for the config the save loads, and the note must outlive it.
+  const [saved, setSaved] = useState('');
   return (
     <div className="page">
       <Card title="Setup">
@@ -206,8 +206,9 @@ export function SettingsPage() {
       <OpStatus state={view} what="the configuration" />
       {view.data && schema.data ? (
         // A new form for every config the app loads (a save here, a change on disk): the fields show what is in use.
-        <SettingsForm key={view.updatedAt} config={view.data.config} path={view.data.path} schema={schema.data} />
+        <SettingsForm key={view.updatedAt} config={view.data.config} path={view.data.path} schema={schema.data} setSaved={setSaved} />
       ) : null}
+      {saved ? <p role="status">{saved}</p> : null}
     </div>
   );
 }
