@@ -282,6 +282,15 @@ export const PanelConfigSchema = z
       const published = gateway.enabled ? `${gateway.bindAddress}:${gateway.hostPort}` : `${container.bindAddress}:${container.hostPort}`;
       claim('port', `${engine}\0${published}`, i, [gateway.enabled ? 'gateway' : 'container', 'hostPort'], `host port ${published} on that engine is another instance's: give this one its own`);
       if (gateway.enabled) claim('container', `${engine}\0${gateway.name}`, i, ['gateway', 'name'], `gateway container "${gateway.name}" on that engine belongs to another instance: give this one its own gateway.name`);
+      // Each env target holds its instance's credential: two instances writing one file would overwrite each other's token.
+      const env = inst.env ?? config.env;
+      const files = new Map<string, number>();
+      env.targets.forEach((t, j) => {
+        const absolute = t.path.startsWith('/') || /^[A-Za-z]:[\\/]/.test(t.path);
+        const file = absolute ? t.path : `${env.root ?? '(the config folder)'}/${t.path.replace(/^\.\//, '')}`;
+        if (!files.has(file)) files.set(file, j);
+      });
+      for (const [file, j] of files) claim('env', file, i, ['env', 'targets', j, 'path'], `env target ${file} is another instance's file: give this instance an env section of its own (its own root or target paths)`);
       // Credentials are never shared: an explicit vault folder is one instance's only.
       const vaultDir = (inst.vault ?? config.vault).dir;
       if (vaultDir !== undefined) claim('vault', vaultDir, i, ['vault', 'dir'], `vault.dir ${vaultDir} is another instance's: each instance keeps its own credential`);
