@@ -1,14 +1,16 @@
 /**
  * Issue 19's evidence: one panel, five instances on two separate Docker engines: a and c on the
  * first (DOCKER_HOST), b and d on the second (COMFY_PANEL_DOCKER_HOST_2) reached only over ssh
- * through a real sshd on loopback, and e whose engine is down (a socket path nobody serves). Each
- * live instance is a container of the ComfyUI double with its own secret file, adopted into its
- * own vault. c's ComfyUI URL goes through a gate that knows only c's old token: its rotation
- * restarts the container with the new one, the verification gets 401, and it rolls back.
+ * through a real sshd on loopback, and e whose engine is down (hung: it takes connections and
+ * never answers). Each live instance is a container of the ComfyUI double with its own secret
+ * file, adopted into its own vault. c's ComfyUI URL goes through a gate that knows only c's old
+ * token: its rotation restarts the container with the new one, the verification gets 401, and it
+ * rolls back.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fs, rmSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -70,8 +72,11 @@ describe.skipIf(!first.ok || !second.ok || !sshd.ok)('the fleet on two Docker en
   const home = path.join(os.tmpdir(), `fd-fleet-${process.pid}-${tag}`);
   const paths = panelPaths({ COMFY_PANEL_HOME: home });
   const configFile = path.join(home, 'config.json');
-  // e's engine: a socket in a folder of its own that nobody serves (until the test links one there).
+  // e's engine: a hung one, a socket that takes connections and never answers (until the test
+  // puts a link to a real engine there). Every call to it runs into its deadline.
   const downSocket = path.join(home, 'engine-e', 'docker.sock');
+  let hung: net.Server | undefined;
+  const hungClients = new Set<net.Socket>();
   const dep = {} as Record<Id, Deployment>;
   let eSpot: { name: string; hostPort: number; secretFile: string };
   let image1 = '';
@@ -135,6 +140,8 @@ describe.skipIf(!first.ok || !second.ok || !sshd.ok)('the fleet on two Docker en
     Object.assign(dep, { a, b, c, d });
     gate = await startTokenGate(`http://127.0.0.1:${c.hostPort}`, [c.initial.hash]);
     await fs.mkdir(path.dirname(downSocket), { recursive: true });
+    hung = net.createServer((c) => (hungClients.add(c), c.on('close', () => hungClients.delete(c))));
+    await new Promise<void>((r) => hung!.listen(downSocket, r));
     eSpot = { name: `fd-e-${process.pid}-${tag}`, hostPort: await freePort(), secretFile: path.join(home, 'secrets', 'e.token') };
     const url = (id: Id, port: number) => (id === 'c' ? gate.url : `http://127.0.0.1:${port}`);
     config = PanelConfigSchema.parse({
@@ -154,8 +161,14 @@ describe.skipIf(!first.ok || !second.ok || !sshd.ok)('the fleet on two Docker en
     }
   }, 240_000);
 
+  async function stopHung(): Promise<void> {
+    for (const c of hungClients) c.destroy();
+    if (hung?.listening) await new Promise((r) => hung!.close(r));
+  }
+
   afterAll(async () => {
     await rt?.dispose();
+    await stopHung();
     await gate?.close();
     await removeContainers(docker1, [dep.a?.name, dep.c?.name, dep.e?.name].filter((n): n is string => Boolean(n)));
     await removeContainers(docker2, [dep.b?.name, dep.d?.name].filter((n): n is string => Boolean(n)));
@@ -165,7 +178,7 @@ describe.skipIf(!first.ok || !second.ok || !sshd.ok)('the fleet on two Docker en
     rmSync(home, { recursive: true, force: true });
   });
 
-  it('fleet view: five rows in config order; the down engine has an error and does not hold up the others', async () => {
+  it('fleet view: five rows in config order; the hung engine has an error and does not hold up the others', async () => {
     const started = performance.now();
     const s = await rt.handlers.fleetStatus({});
     const ms = performance.now() - started;
@@ -181,7 +194,6 @@ describe.skipIf(!first.ok || !second.ok || !sshd.ok)('the fleet on two Docker en
     expect(byId.b.engine).toBe(ssh.url);
     // e's row names its engine before any sweep ran (and its ComfyUI, which nothing serves either).
     expect(byId.e.error).toMatch(/^engine: .*; ComfyUI: /);
-    expect(byId.e.error).toContain(downSocket);
     expect(byId.e.tokenCreatedAt).toBeNull();
 
     // Once a sweep ran, e's checks name the engine; the live instances' docker checks stay green.
@@ -200,7 +212,7 @@ describe.skipIf(!first.ok || !second.ok || !sshd.ok)('the fleet on two Docker en
     expect(doc.instances.map((i) => i.id)).toEqual([...IDS]);
     for (const row of doc.instances.filter((i) => i.id !== 'e')) expect(row, JSON.stringify(row)).toMatchObject({ phase: 'healthy', containerId: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown });
     // e's engine does not answer: its row says so (the command's own problem), the others are unaffected.
-    expect(doc.instances.find((i) => i.id === 'e'), r.out).toMatchObject({ phase: 'unknown', problem: { message: expect.stringContaining(downSocket) as unknown } });
+    expect(doc.instances.find((i) => i.id === 'e'), r.out).toMatchObject({ phase: 'unknown', problem: { message: expect.any(String) as unknown } });
   });
 
   it('staged rotation: the canary, then waves of 2; c fails its verification, rolls back and halts the rest', async () => {
@@ -251,6 +263,7 @@ describe.skipIf(!first.ok || !second.ok || !sshd.ok)('the fleet on two Docker en
 
   it('e\'s engine back (its socket now reaches the first engine, its container adopted): resume finishes, nothing halted', async () => {
     const done = Object.fromEntries(await Promise.all(LIVE.map(async (id) => [id, await fp(id)] as const)));
+    await stopHung();
     await fs.symlink(first.ok ? first.host.slice('unix://'.length) : '', downSocket);
     dep.e = await deploy('e', `unix://${downSocket}`, image1, eSpot);
     expect((await rt.handlers.tokenImport({ from: 'container' }, 'e')).fingerprint).toBe(fingerprint(dep.e.initial.hash));
