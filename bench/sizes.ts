@@ -26,6 +26,8 @@ export interface BenchSizes {
   memoryLines: number;
   /** How long serve runs against the endless ComfyUI, and the idle one beside it (BENCH_SERVE_SECONDS). */
   serveSeconds: number;
+  /** Instances (double containers) of the fleet sweep figure (BENCH_FLEET_INSTANCES). */
+  fleetInstances: number;
   /** Rebuild dist/ (CLI and renderer) before the renderer and memory figures (BENCH_BUILD=0 skips). */
   build: boolean;
 }
@@ -44,6 +46,7 @@ export const DEFAULT_SIZES: BenchSizes = {
   paintRuns: 3,
   memoryLines: 100_000,
   serveSeconds: 60,
+  fleetInstances: 20,
   build: true,
 };
 
@@ -61,6 +64,7 @@ const NUMERIC: Record<Exclude<keyof BenchSizes, 'build'>, string> = {
   paintRuns: 'BENCH_PAINT_RUNS',
   memoryLines: 'BENCH_MEMORY_LINES',
   serveSeconds: 'BENCH_SERVE_SECONDS',
+  fleetInstances: 'BENCH_FLEET_INSTANCES',
 };
 
 /** The default sizes, overridden by BENCH_* variables; a bad value is an error naming the variable. */

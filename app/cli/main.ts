@@ -154,7 +154,14 @@ async function runForAll(argv: string[], json: boolean): Promise<number> {
     return EXIT.usage;
   }
   if (json) {
-    const fields = (v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? v : v === undefined ? {} : { result: v });
+    // The instance's id names the row: a command's own `id` (a container's, say) becomes `<command>Id`.
+    const own = `${commandWords(rest)[0] ?? 'result'}Id`;
+    const fields = (v: unknown): object => {
+      if (v === undefined) return {};
+      if (!v || typeof v !== 'object' || Array.isArray(v)) return { result: v };
+      const { id, ...others } = v as Record<string, unknown>;
+      return id === undefined ? others : { ...others, [own]: id };
+    };
     process.stdout.write(`${JSON.stringify({ instances: rows.map((r) => ({ id: r.id, ...fields(r.value), ...(r.error ? { error: r.error } : {}) })) }, null, 2)}\n`);
   } else {
     for (const r of rows) {

@@ -289,9 +289,15 @@ export const PanelConfigSchema = z
       if (gateway.enabled) claim('container', `${engine}\0${gateway.name}`, i, ['gateway', 'name'], `gateway container "${gateway.name}" on that engine belongs to another instance: give this one its own gateway.name`);
       // On one network two ComfyUI containers under one alias would be one name for both: a gateway could reach the other's.
       if (gateway.enabled) claim('network', `${engine}\0${gateway.network}\0${gateway.upstreamAlias}`, i, ['gateway', 'network'], `gateway.network ${gateway.network} with upstreamAlias ${gateway.upstreamAlias} on that engine is another instance's: give this one its own network`);
-      // Each instance writes its own token into its env targets: one file cannot carry two.
+      // Each env target holds its instance's credential: two instances writing one file would overwrite each other's token.
       const env = inst.env ?? config.env;
-      env.targets.forEach((t, n) => claim('env-target', `${env.root ?? '.'}\0${t.path.replace(/^\.\//, '')}`, i, ['env', 'targets', n, 'path'], `env target ${t.path} is another instance's: each instance's token goes to files of its own`));
+      const files = new Map<string, number>();
+      env.targets.forEach((t, j) => {
+        const absolute = t.path.startsWith('/') || /^[A-Za-z]:[\\/]/.test(t.path);
+        const file = absolute ? t.path : `${env.root ?? '(the config folder)'}/${t.path.replace(/^\.\//, '')}`;
+        if (!files.has(file)) files.set(file, j);
+      });
+      for (const [file, j] of files) claim('env', file, i, ['env', 'targets', j, 'path'], `env target ${file} is another instance's file: give this instance an env section of its own (its own root or target paths)`);
       // Credentials are never shared: an explicit vault folder is one instance's only.
       const vaultDir = (inst.vault ?? config.vault).dir;
       if (vaultDir !== undefined) claim('vault', vaultDir, i, ['vault', 'dir'], `vault.dir ${vaultDir} is another instance's: each instance keeps its own credential`);

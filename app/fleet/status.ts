@@ -1,6 +1,7 @@
 import { comfyClientFor } from '../comfy/connect.js';
 import { listRuns, runsFile } from '../comfy/runs.js';
 import { comfyStatus } from '../comfy/status.js';
+import { pingDocker } from '../docker/connection.js';
 import type { PanelPaths } from '../config/paths.js';
 import type { PanelConfig } from '../config/schema.js';
 import type { FleetRow } from '../contract/ops/fleet.js';
@@ -45,13 +46,20 @@ export async function fleetRow(id: string, label: string, src: RowSource): Promi
       return undefined;
     });
   // The client's own deadline bounds the one network call of a row (no timer left behind).
-  const quick = { ...config, comfyui: { ...config.comfyui, timeoutMs: Math.min(config.comfyui.timeoutMs, FLEET_ROW_DEADLINE_MS) } };
-  const [health, status, credential, runs] = await Promise.all([
+  const quick = {
+    ...config,
+    comfyui: { ...config.comfyui, timeoutMs: Math.min(config.comfyui.timeoutMs, FLEET_ROW_DEADLINE_MS) },
+    docker: { ...config.docker, timeoutMs: Math.min(config.docker.timeoutMs, FLEET_ROW_DEADLINE_MS) },
+  };
+  // The engine is asked too: a ComfyUI that still answers says nothing about the engine that manages it.
+  const [ping, health, status, credential, runs] = await Promise.all([
+    soft(pingDocker(quick), 'engine'),
     soft(src.health.status(), 'health'),
     soft(comfyClientFor(quick, src.paths, src.keys ? { keys: src.keys } : {}).then(comfyStatus), 'ComfyUI'),
     soft(readCurrentCredential(config, src.paths, src.keys), 'vault'),
     soft(listRuns(runsFile(src.paths), 1), 'runs'),
   ]);
+  if (ping && !ping.ok) errors.push(`engine: ${redact(ping.problem?.message ?? `no answer from ${engineLabel(config)}`)}`);
   if (status && !status.ok) errors.push(`ComfyUI: ${status.error ?? 'no answer'}`);
   const device = status?.ok ? status.devices[0] : undefined;
   const last = runs?.[0];

@@ -10,6 +10,7 @@ import { bundlesFigure } from '../../bench/figures/bundles.js';
 import { comfyFigure } from '../../bench/figures/comfy.js';
 import { containerFigure } from '../../bench/figures/container.js';
 import { envFigure, realisticEnv } from '../../bench/figures/env.js';
+import { fleetSweepFigure } from '../../bench/figures/fleet-sweep.js';
 import { healthFigure } from '../../bench/figures/health.js';
 import { figures } from '../../bench/figures/index.js';
 import { logsFigure } from '../../bench/figures/logs.js';
@@ -42,6 +43,7 @@ const TINY: BenchSizes = {
   paintRuns: 1,
   memoryLines: 500,
   serveSeconds: 3,
+  fleetInstances: 2,
   // Reuse an existing build: the smoke test checks shapes, and other suites may be reading dist/.
   build: !built,
 };
@@ -124,5 +126,6 @@ describe.skipIf(!d.ok)('figures with Docker', () => {
   it('health', async () => expectWellFormed(await run(healthFigure), healthFigure, ['health.sweep']));
   it('logs', async () => expectWellFormed(await run(logsFigure), logsFigure, ['logs.throughput']), 120_000);
   it('memory', async () => expectWellFormed(await run(memoryFigure), memoryFigure, ['memory.rss', 'memory.heap']), 120_000);
+  it('fleet sweep', async () => expectWellFormed(await run(fleetSweepFigure), fleetSweepFigure, ['fleet-sweep.ratio']), 180_000);
   it.skipIf(!built)('container status and CLI start', async () => expectWellFormed(await run(containerFigure), containerFigure, ['container.status', 'container.cli-version', 'container.cli-status']), 240_000);
 });

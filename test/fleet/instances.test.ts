@@ -63,7 +63,7 @@ describe('instances in the config', () => {
     ],
     [
       { env: { targets: [{ path: '.env', dialect: 'compose', keys: { T: 'token' } }] }, instances: [{ id: 'a', container: { name: 'c1', hostPort: 1 } }, { id: 'b', container: { name: 'c2', hostPort: 2 } }] },
-      /instances\.1\.env\.targets\.0\.path: env target \.env is another instance's/,
+      /instances\.1\.env\.targets\.0\.path: env target .*\.env is another instance's file/,
     ],
     [{ instances: [] }, /instances/],
   ])('refuses a fleet that would share a container, a port or a credential, naming the field (%#)', (value, message) => {
