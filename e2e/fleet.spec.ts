@@ -1,5 +1,5 @@
-// The fleet view in browser mode: three instances, two on ComfyUI doubles in this process and one
-// whose ComfyUI port is closed (no Docker engine at all: the rows must show without one).
+// The fleet view in browser mode: three instances, two on ComfyUI doubles in this process (on the
+// tests' engine) and one whose ComfyUI port is closed and whose engine is gone: its row shows why.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
@@ -22,17 +22,19 @@ test.beforeAll(async () => {
       return startComfyDouble({ dir, port: PORT[id], login: false });
     }),
   );
-  const instance = (id: string, label: string, url: string, hostPort: number) => ({ id, label, comfyui: { url, timeoutMs: 2_000 }, container: { name: `${prefix}fleet-${id}`, hostPort } });
+  // alpha and beta on the tests' engine (their containers need not exist), gamma on none.
+  const engine = process.env.DOCKER_HOST ? { docker: { host: process.env.DOCKER_HOST } } : {};
+  const instance = (id: string, label: string, url: string, hostPort: number, docker = engine) => ({ id, label, ...docker, comfyui: { url, timeoutMs: 2_000 }, container: { name: `${prefix}fleet-${id}`, hostPort } });
   fleetPanel = await startPanel(`${prefix}fleet`, {
     home,
     config: {
-      // No engine answers here: the Docker checks fail, the rows still come.
+      // No engine answers here (gamma's): its Docker checks fail, its row still comes.
       docker: { host: `unix://${home}/no-engine.sock` },
       health: { intervalSec: 3_600, retries: 0, checkTimeoutMs: 2_000 },
       instances: [
         instance('alpha', 'Alpha box', doubles[0]!.url, 8721),
         instance('beta', 'Beta box', doubles[1]!.url, 8722),
-        instance('gamma', 'Gamma box', `http://127.0.0.1:${PORT.closed}`, 8723),
+        instance('gamma', 'Gamma box', `http://127.0.0.1:${PORT.closed}`, 8723, {}),
       ],
     },
   });
@@ -51,6 +53,7 @@ test('the fleet is the home page: a row per instance, the down one with its erro
   const rows = page.getByTestId('fleet-table').locator('tbody tr');
   await expect(rows).toHaveCount(3);
   await expect(page.getByTestId('fleet-row-gamma').getByTestId('fleet-row-error')).toContainText('ComfyUI');
+  await expect(page.getByTestId('fleet-row-gamma').getByTestId('fleet-row-error')).toContainText('engine');
   for (const id of ['alpha', 'beta']) {
     const row = page.getByTestId(`fleet-row-${id}`);
     await expect(row.getByTestId('fleet-row-error')).toHaveCount(0);
@@ -131,12 +134,18 @@ test('the fleet is the home page: a row per instance, the down one with its erro
   await expect(rotation.getByTestId('rotation-halted')).toContainText('Halted at beta', { timeout: 30_000 });
 });
 
-test('one instance: no switcher, no fleet page, the dashboard is home and its calls name no instance', async ({ page, panel }) => {
-  const call = page.waitForRequest((r) => r.url().endsWith('/api/op/healthStatus'));
-  await page.goto(panel.url);
-  expect((await call).postDataJSON()).toEqual({});
-  const nav = page.getByRole('navigation', { name: 'Pages' });
-  await expect(nav.getByRole('link', { name: 'Dashboard' })).toHaveAttribute('aria-current', 'page');
-  await expect(nav.getByRole('link', { name: 'Fleet' })).toHaveCount(0);
-  await expect(page.getByRole('combobox', { name: 'Instance' })).toHaveCount(0);
+test('one instance: no switcher, no fleet page, the dashboard is home and its calls name no instance', async ({ page }) => {
+  // A panel of its own: the worker's sign-in link works once, and another spec signs in with it.
+  const panel = await startPanel(`${prefix}fleet-one`, { config: {} });
+  try {
+    const call = page.waitForRequest((r) => r.url().endsWith('/api/op/healthStatus'));
+    await page.goto(panel.url);
+    expect((await call).postDataJSON()).toEqual({});
+    const nav = page.getByRole('navigation', { name: 'Pages' });
+    await expect(nav.getByRole('link', { name: 'Dashboard' })).toHaveAttribute('aria-current', 'page');
+    await expect(nav.getByRole('link', { name: 'Fleet' })).toHaveCount(0);
+    await expect(page.getByRole('combobox', { name: 'Instance' })).toHaveCount(0);
+  } finally {
+    panel.proc.kill('SIGTERM');
+  }
 });
