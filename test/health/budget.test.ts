@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../app/config/load.js';
 import { panelPaths } from '../../app/config/paths.js';
 import { envConsistencyCheck } from '../../app/health/checks/env-consistency.js';
-import { runInWorker } from '../../app/health/isolate.js';
+import { runInWorker, WorkerPool } from '../../app/health/isolate.js';
 import { runSweep } from '../../app/health/runner.js';
 import { SweepContext } from '../../app/health/sweep-context.js';
 
@@ -35,7 +35,22 @@ describe('the worker budget', () => {
     const run = runInWorker(GREEDY, { mode: 'spin' }, { maxHeapMb: 64, deadlineMs: 60_000, signal: ac.signal });
     ac.abort();
     expect(String(await run.catch((e: Error) => e))).toMatch(/stopped/);
-    expect(await runInWorker(GREEDY, { mode: 'answer' }, { maxHeapMb: 64, deadlineMs: 60_000 })).toEqual({ status: 'ok', message: 'fine' });
+    expect(await runInWorker(GREEDY, { mode: 'answer' }, { maxHeapMb: 64, deadlineMs: 60_000 })).toMatchObject({ status: 'ok', message: 'fine' });
+  });
+
+  it('keeps a worker that answered for the next task, never one it stopped, and runs no more at once than it may', async () => {
+    const pool = new WorkerPool(1);
+    const budget = { maxHeapMb: 64, deadlineMs: 60_000 };
+    const answer = () => runInWorker<{ thread: number }>(GREEDY, { mode: 'answer' }, budget, pool);
+    const first = await answer();
+    // Reused: starting a worker costs far more than a task.
+    expect((await answer()).thread).toBe(first.thread);
+    // One slot: while a runaway holds it, the next task waits and its own deadline ends the wait.
+    const spin = runInWorker(GREEDY, { mode: 'spin' }, { maxHeapMb: 64, deadlineMs: 1_500 }, pool);
+    expect(String(await runInWorker(GREEDY, { mode: 'answer' }, { maxHeapMb: 64, deadlineMs: 300 }, pool).catch((e: Error) => e))).toMatch(/no answer within 300 ms/);
+    expect(String(await spin.catch((e: Error) => e))).toMatch(/no answer within 1500 ms/);
+    // The stopped worker is gone: the next task gets a new one.
+    expect((await answer()).thread).not.toBe(first.thread);
   });
 });
 
