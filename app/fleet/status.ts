@@ -52,11 +52,13 @@ export async function fleetRow(id: string, label: string, src: RowSource): Promi
     docker: { ...config.docker, timeoutMs: Math.min(config.docker.timeoutMs, FLEET_ROW_DEADLINE_MS) },
   };
   // The engine is asked too: a ComfyUI that still answers says nothing about the engine that manages it.
-  const [ping, health, status, credential, runs] = await Promise.all([
+  // The vault is read once: for the row's token age and for the client's token.
+  const credential = soft(readCurrentCredential(config, src.paths, src.keys), 'vault');
+  const [ping, health, status, cred, runs] = await Promise.all([
     soft(pingDocker(quick), 'engine'),
     soft(src.health.status(), 'health'),
-    soft(comfyClientFor(quick, src.paths, src.keys ? { keys: src.keys } : {}).then(comfyStatus), 'ComfyUI'),
-    soft(readCurrentCredential(config, src.paths, src.keys), 'vault'),
+    credential.then((c) => soft(comfyClientFor(quick, src.paths, { credential: c ?? null }).then(comfyStatus), 'ComfyUI')),
+    credential,
     soft(listRuns(runsFile(src.paths), 1), 'runs'),
   ]);
   if (ping && !ping.ok) errors.push(`engine: ${redact(ping.problem?.message ?? `no answer from ${engineLabel(config)}`)}`);
@@ -72,7 +74,7 @@ export async function fleetRow(id: string, label: string, src: RowSource): Promi
       ? { gpu: { name: device.name, ...(device.vramTotal !== undefined ? { vramTotalMb: Math.round(device.vramTotal / MB) } : {}), ...(device.vramFree !== undefined ? { vramFreeMb: Math.round(device.vramFree / MB) } : {}) } }
       : {}),
     ...(status?.ok && status.queue ? { queue: status.queue } : {}),
-    tokenCreatedAt: credential?.createdAt ?? null,
+    tokenCreatedAt: cred?.createdAt ?? null,
     lastGeneration: last ? { time: last.time, ok: last.ok, ...(last.workflow ? { workflow: last.workflow } : {}) } : null,
     ...(errors.length ? { error: errors.join('; ') } : {}),
   };

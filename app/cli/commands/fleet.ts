@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CapabilityMatrix, FleetStatus } from '../../contract/ops/fleet.js';
+import { ago } from '../../ago.js';
 import { ConfigError } from '../../errors.js';
 import type { CliContext } from '../context.js';
 
@@ -9,12 +10,6 @@ async function instances(cli: CliContext) {
   return listInstances(loaded.config).map((i) => ({ ...i, config: instanceConfig(loaded.config, i.id), paths: instancePaths(cli.rootPaths, i.id), configFile: loaded.path }));
 }
 
-const age = (iso: string | null) => {
-  if (!iso) return 'no token';
-  const h = (Date.now() - Date.parse(iso)) / 3_600_000;
-  return h < 48 ? `${Math.round(h)} h` : `${Math.round(h / 24)} d`;
-};
-
 function statusText(s: FleetStatus): string {
   const lines = s.instances.map((r) => {
     const bad = r.checks.filter((c) => c.status === 'fail').map((c) => c.id);
@@ -22,9 +17,9 @@ function statusText(s: FleetStatus): string {
     const gpu = r.gpu ? `${r.gpu.name}${r.gpu.vramTotalMb ? ` ${r.gpu.vramTotalMb} MiB` : ''}` : '-';
     const queue = r.queue ? `${r.queue.running}+${r.queue.pending}` : '-';
     const last = r.lastGeneration ? `${r.lastGeneration.ok ? 'ok' : 'FAILED'} ${r.lastGeneration.time}` : '-';
-    return `${r.id.padEnd(16)} ${checks.padEnd(14)} ${gpu.padEnd(28)} ${queue.padEnd(6)} ${age(r.tokenCreatedAt).padEnd(9)} ${last}${r.error ? `\n${''.padEnd(17)}${r.error}` : ''}`;
+    return `${r.id.padEnd(16)} ${checks.padEnd(14)} ${gpu.padEnd(28)} ${queue.padEnd(6)} ${(r.tokenCreatedAt ? ago(r.tokenCreatedAt, Date.now()) : 'no token').padEnd(12)} ${last}${r.error ? `\n${''.padEnd(17)}${r.error}` : ''}`;
   });
-  return [`${'instance'.padEnd(16)} ${'checks'.padEnd(14)} ${'gpu'.padEnd(28)} ${'queue'.padEnd(6)} ${'token'.padEnd(9)} last generation`, ...lines].join('\n');
+  return [`${'instance'.padEnd(16)} ${'checks'.padEnd(14)} ${'gpu'.padEnd(28)} ${'queue'.padEnd(6)} ${'token'.padEnd(12)} last generation`, ...lines].join('\n');
 }
 
 function matrixText(m: CapabilityMatrix): string {

@@ -21,6 +21,8 @@ async function actions(cli: CliContext) {
   });
 }
 
+const stageOf = (wave: number) => (wave === 0 ? 'canary' : `wave ${wave}`);
+
 /** `token rotate --all`: each instance rotated with its own view of the config, paths and vault. */
 async function stagedFromCli(cli: CliContext, o: { canary?: string; wave: number; resume: boolean; username?: string }): Promise<StagedRotation> {
   const [loaded, { instanceConfig, instancePaths, listInstances }, { stagedRotation }] = await Promise.all([cli.wholeConfig(), import('../../config/instances.js'), import('../../fleet/staged-rotation.js')]);
@@ -38,12 +40,12 @@ async function stagedFromCli(cli: CliContext, o: { canary?: string; wave: number
           if (s.status !== 'started') cli.progress(`  [${id}] ${s.status === 'ok' ? 'ok  ' : 'FAIL'} ${s.step}${s.ms !== undefined ? ` (${s.ms} ms)` : ''}${s.message ? `: ${s.message}` : ''}`);
         },
       }).rotate(o.username),
-    onRow: (r) => cli.progress(r.outcome === 'not-started' ? `[${r.id}] wave ${r.wave}: rotating` : `[${r.id}] ${r.outcome}${r.error ? `: ${r.error}` : ''}`),
+    onRow: (r) => cli.progress(r.outcome === 'not-started' ? `[${r.id}] ${stageOf(r.wave)}: rotating` : `[${r.id}] ${r.outcome}${r.error ? `: ${r.error}` : ''}`),
   });
 }
 
 function stagedText(r: StagedRotation): string {
-  const rows = r.instances.map((i) => `  ${i.id.padEnd(20)} ${(i.wave === 0 ? 'canary' : `wave ${i.wave}`).padEnd(8)} ${i.outcome.padEnd(12)} ${i.fingerprint ?? ''}${i.error ? `  ${i.error}` : ''}`);
+  const rows = r.instances.map((i) => `  ${i.id.padEnd(20)} ${stageOf(i.wave).padEnd(8)} ${i.outcome.padEnd(12)} ${i.fingerprint ?? ''}${i.error ? `  ${i.error}` : ''}`);
   const tail = r.halted
     ? `HALTED at ${r.haltedAt ?? '?'}: it rolled back, the instances after it were not touched. Fix the cause, then: comfy-panel token rotate --all --resume`
     : 'every instance rotated';

@@ -1,3 +1,4 @@
+import { ago } from '../../ago.js';
 import { fingerprint } from '../../redact.js';
 import { fail, ok, unknown, warn, type HealthCheck } from '../check.js';
 import { fixFor, type FailureClass } from '../troubleshoot.js';
@@ -8,14 +9,6 @@ const CLASS_OF_ERROR: Record<string, FailureClass> = {
   unreachable: 'comfy-unreachable',
   timeout: 'comfy-unreachable',
 };
-
-function ago(iso: string, now: number): string {
-  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
-  if (s < 120) return `${s} s ago`;
-  if (s < 7200) return `${Math.round(s / 60)} min ago`;
-  if (s < 172_800) return `${Math.round(s / 3600)} h ago`;
-  return `${Math.round(s / 86_400)} days ago`;
-}
 
 /** The last smoke generation's outcome and time (from the run history). */
 export const generationCheck: HealthCheck = {
