@@ -1,9 +1,8 @@
-import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import type { PanelConfig } from '../config/schema.js';
 import type { ContainerStatus, Fact, LoginNodeReport } from '../contract/ops/container.js';
-import { probeEnforcement } from '../comfy/enforcement.js';
+import { probeEnforcement, type Enforcement } from '../comfy/enforcement.js';
 import { errorMessage } from '../errors.js';
 import type { DockerTarget } from './connection.js';
 import type { ContainerManager } from './manager.js';
@@ -21,16 +20,12 @@ const hasBit = (mode: number, bit: number) => Math.floor(mode / bit) % 2 === 1;
 
 async function installed(m: ContainerManager, nodeDir: string): Promise<Fact> {
   try {
-    // HEAD on the archive: Docker's stat of the path in a header, without packing the folder into a tar.
-    const res = (await m.docker.getContainer(m.name).infoArchive({ path: nodeDir })) as IncomingMessage;
-    res.resume();
-    const header = res.headers['x-docker-container-path-stat'];
-    const stat = JSON.parse(Buffer.from(String(header ?? ''), 'base64').toString('utf8') || '{}') as { mode?: number };
-    if (typeof stat.mode !== 'number') return unknown('Docker did not say what the path is in the container');
-    if (hasBit(stat.mode, MODE_DIR) && !hasBit(stat.mode, MODE_SYMLINK)) return { value: true, detail: `${nodeDir} exists in the container` };
-    return { value: false, detail: `${nodeDir} is a ${hasBit(stat.mode, MODE_SYMLINK) ? 'symlink' : 'file'}, not the node's folder` };
+    const at = await m.statPath(nodeDir);
+    if (!at) return { value: false, detail: `${nodeDir} does not exist in the container` };
+    const { mode } = at.stat;
+    if (hasBit(mode, MODE_DIR) && !hasBit(mode, MODE_SYMLINK)) return { value: true, detail: `${nodeDir} exists in the container` };
+    return { value: false, detail: `${nodeDir} is a ${hasBit(mode, MODE_SYMLINK) ? 'symlink' : 'file'}, not the node's folder` };
   } catch (e) {
-    if ((e as { statusCode?: number }).statusCode === 404) return { value: false, detail: `${nodeDir} does not exist in the container` };
     return unknown(`could not look inside the container: ${errorMessage(e)}`);
   }
 }
@@ -107,11 +102,22 @@ export function publishedUrl(s: ContainerStatus, containerPort: number, target?:
   return `http://${host.includes(':') ? `[${host}]` : host}:${port.hostPort}`;
 }
 
-async function enforced(s: ContainerStatus, config: PanelConfig, token: string | undefined, target?: DockerTarget): Promise<Fact> {
+/** Asks the server at this address whether it enforces a password (probeEnforcement, or a sweep's shared answer). */
+export type EnforcementAt = (baseUrl: string) => Promise<Enforcement>;
+
+async function enforced(s: ContainerStatus, config: PanelConfig, at: EnforcementAt, target?: DockerTarget): Promise<Fact> {
   if (s.phase !== 'healthy' && s.phase !== 'starting' && s.phase !== 'unhealthy') return unknown('the container is not running');
   const base = publishedUrl(s, config.container.containerPort, target);
   if (!base) return unknown(`port ${config.container.containerPort} is not published to the host`);
-  return probeEnforcement(base, { ...(token ? { token } : {}), timeoutMs: config.comfyui.timeoutMs });
+  return at(base);
+}
+
+export interface LoginNodeOptions {
+  /** The status and inspect the caller already has (the container overview): no second inspect. */
+  known?: { status: ContainerStatus; info: Docker.ContainerInspectInfo | undefined };
+  token?: string;
+  /** Default: probeEnforcement with `token`; a sweep passes its own, shared with its enforcement check. */
+  enforcement?: EnforcementAt;
 }
 
 /**
@@ -123,13 +129,10 @@ export async function checkLoginNode(
   config: PanelConfig,
   runs: LoginNodeRuns,
   target?: DockerTarget,
-  opts: {
-    /** The status and inspect the caller already has (the container overview): no second inspect. */
-    known?: { status: ContainerStatus; info: Docker.ContainerInspectInfo | undefined };
-    token?: string;
-  } = {},
+  opts: LoginNodeOptions = {},
 ): Promise<LoginNodeReport> {
   const { known, token } = opts;
+  const at = opts.enforcement ?? ((base: string) => probeEnforcement(base, { ...(token ? { token } : {}), timeoutMs: config.comfyui.timeoutMs }));
   const s = known?.status ?? (await m.status());
   if (!s.exists) {
     const none = unknown('the container does not exist');
@@ -139,7 +142,7 @@ export async function checkLoginNode(
   const [i, l, e] = await Promise.all([
     installed(m, nodeDir),
     loaded(m, s, runs, known?.info).catch((err: unknown) => unknown(`could not read the logs: ${errorMessage(err)}`)),
-    enforced(s, config, token, target),
+    enforced(s, config, at, target),
   ]);
   return { installed: i, loaded: l, enforced: e };
 }

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type Docker from 'dockerode';
@@ -26,7 +27,8 @@ import { connectDocker, type DockerTarget } from './connection.js';
 import { withDeadlines } from './deadline.js';
 import { DockerDemux, type Chunk } from './demux.js';
 import { pumpLogLines } from './log-lines.js';
-import { checkLoginNode, LoginNodeRuns } from './login-node.js';
+import { checkLoginNode, type LoginNodeOptions } from './login-node.js';
+import { ContainerMemory, type PathStat, type StatAt } from './memory.js';
 import { classifyDockerError, DockerError, toDockerError } from './problems.js';
 import { cpuPercent, gpuReport, memoryUsed } from './resources.js';
 import { ensureNetwork } from './network.js';
@@ -121,8 +123,8 @@ export class ContainerManager {
   constructor(
     private readonly config: PanelConfig,
     docker?: Docker,
-    /** What is known about ComfyUI-Login per container run; a runtime shares one across its managers. */
-    private readonly loginNodeRuns = new LoginNodeRuns(),
+    /** What is known about the container between calls (memory.ts); a runtime shares one across its managers. */
+    private readonly memory = new ContainerMemory(),
     env: NodeJS.ProcessEnv = process.env,
     recipe?: ContainerRecipe,
   ) {
@@ -192,6 +194,12 @@ export class ContainerManager {
 
   async status(): Promise<ContainerStatus> {
     return this.statusOf(await this.inspect());
+  }
+
+  /** The status and the inspect it was made from, for callers that pass both on (no second inspect). */
+  async examine(): Promise<{ status: ContainerStatus; info: Docker.ContainerInspectInfo | undefined }> {
+    const info = await this.inspect();
+    return { status: await this.statusOf(info), info };
   }
 
   /** The status from an inspect already made (undefined: no such container). */
@@ -471,10 +479,36 @@ export class ContainerManager {
     return (await this.readFileEntry(pathInContainer)).data;
   }
 
-  /** The file with its mode and owner from the tar header. */
-  async readFileEntry(pathInContainer: string): Promise<ArchiveFile> {
+  /**
+   * Docker's stat of a path (a HEAD on its archive: no tar is packed), with the engine's clock;
+   * undefined when the path does not exist.
+   */
+  async statPath(pathInContainer: string): Promise<StatAt | undefined> {
     try {
-      return await readArchiveFile(await this.docker.getContainer(this.name).getArchive({ path: pathInContainer }), pathInContainer);
+      const res = (await this.docker.getContainer(this.name).infoArchive({ path: pathInContainer })) as IncomingMessage;
+      res.resume();
+      const header = String(res.headers['x-docker-container-path-stat'] ?? '');
+      const stat = JSON.parse(Buffer.from(header, 'base64').toString('utf8') || '{}') as Partial<PathStat>;
+      if (typeof stat.mode !== 'number') throw new PanelError(`Docker did not say what ${pathInContainer} is in container ${this.name}`, 'container-no-path-stat');
+      return { stat: stat as PathStat, engineNow: Date.parse(String(res.headers.date ?? '')) };
+    } catch (e) {
+      if (statusCodeOf(e) === 404) return undefined;
+      throw this.fail(e);
+    }
+  }
+
+  /**
+   * The file with its mode and owner from the tar header. A file read before whose stat has
+   * not changed since comes from the runtime's memory (memory.ts: a read costs the engine far more).
+   */
+  async readFileEntry(pathInContainer: string): Promise<ArchiveFile> {
+    const before = await this.statPath(pathInContainer).catch(() => undefined);
+    const kept = before && this.memory.files.get(this.name, pathInContainer, before.stat);
+    if (kept) return kept;
+    try {
+      const file = await readArchiveFile(await this.docker.getContainer(this.name).getArchive({ path: pathInContainer }), pathInContainer);
+      if (before) this.memory.files.remember(this.name, pathInContainer, before, file);
+      return file;
     } catch (e) {
       if (statusCodeOf(e) === 404 && (await this.inspect())) {
         throw new PanelError(`${pathInContainer} does not exist in container ${this.name}`, 'container-no-such-file');
@@ -505,6 +539,8 @@ export class ContainerManager {
       await container.putArchive(tar, { path: dir });
     } catch (e) {
       throw this.fail(e);
+    } finally {
+      this.memory.files.forget(this.name, pathInContainer);
     }
   }
 
@@ -612,8 +648,8 @@ export class ContainerManager {
    * Installed, loaded and enforced: each a separate fact with its detail. `known`: the status and
    * inspect the caller already has (no second inspect); `token` (SECRET) sharpens "enforced".
    */
-  async verifyLoginNode(opts: { known?: { status: ContainerStatus; info: Docker.ContainerInspectInfo | undefined }; token?: string } = {}): Promise<LoginNodeReport> {
-    return checkLoginNode(this, this.config, this.loginNodeRuns, this.target, opts);
+  async verifyLoginNode(opts: LoginNodeOptions = {}): Promise<LoginNodeReport> {
+    return checkLoginNode(this, this.config, this.memory.loginNode, this.target, opts);
   }
 
   /**
@@ -641,8 +677,7 @@ export class ContainerManager {
    * by every part. `statsWithinMs` (default 150 ms): how long to wait for a fresh CPU/memory sample.
    */
   async overview(opts: { statsWithinMs?: number } = {}): Promise<ContainerOverview> {
-    const info = await this.inspect();
-    const status = await this.statusOf(info);
+    const { status, info } = await this.examine();
     const [loginNode, stats, gpu] = await Promise.all([
       this.verifyLoginNode({ known: { status, info } }),
       this.statsWithin(info, opts.statsWithinMs ?? 150),

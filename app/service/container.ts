@@ -35,7 +35,7 @@ export function containerHandlers(ctx: PanelContext) {
     if (current?.config !== ctx.loaded.config) {
       current?.unwatch();
       follow?.abort();
-      const m = new ContainerManager(ctx.loaded.config, undefined, ctx.loginNodeRuns);
+      const m = new ContainerManager(ctx.loaded.config, undefined, ctx.containerMemory);
       // Started with the first container operation, so hosts that never ask pay nothing.
       const unwatch = m.watch((s) => {
         ctx.bus.emit('containerState', s);

@@ -1,7 +1,7 @@
 import { saveConfig, type LoadedConfig } from '../config/load.js';
 import { DEFAULT_INSTANCE } from '../config/instances.js';
 import type { PanelPaths } from '../config/paths.js';
-import { LoginNodeRuns } from '../docker/login-node.js';
+import { ContainerMemory } from '../docker/memory.js';
 import { createHealthMonitor, type HealthMonitor } from '../health/index.js';
 import { fileVaultKeys, type VaultKeys } from '../tokens/vault.js';
 import { appVersion } from '../version.js';
@@ -31,8 +31,8 @@ export interface PanelContext {
   vaultKeys: VaultKeys;
   /** The background health monitor; hosts may set its notifier (Electron: desktop notifications). */
   health: HealthMonitor;
-  /** What the logs showed about ComfyUI-Login per container run, shared by the container view and the sweeps. */
-  loginNodeRuns: LoginNodeRuns;
+  /** What is known about the container between calls (ComfyUI-Login per run, file reads), shared by the container view and the sweeps. */
+  containerMemory: ContainerMemory;
   /** What changed and which checks re-run because of it (service/live.ts); started with monitoring. */
   live: LiveState;
 }
@@ -52,7 +52,7 @@ export interface PanelContextOptions {
 export function createPanelContext(opts: PanelContextOptions): PanelContext {
   const bus = opts.instance?.bus ?? new EventBus();
   const health = createHealthMonitor(opts.paths, {
-    deps: () => ({ config: ctx.loaded.config, paths: ctx.paths, configFile: ctx.loaded.path, vaultKeys: ctx.vaultKeys, loginNodeRuns: ctx.loginNodeRuns }),
+    deps: () => ({ config: ctx.loaded.config, paths: ctx.paths, configFile: ctx.loaded.path, vaultKeys: ctx.vaultKeys, containerMemory: ctx.containerMemory }),
     // The app names its own buttons in a fix where the core's text names a CLI command.
     onResult: (result) => ctx.bus.emit('health', uiCheckResult(result)),
   });
@@ -68,7 +68,7 @@ export function createPanelContext(opts: PanelContextOptions): PanelContext {
     bus,
     disposers: [],
     vaultKeys: opts.vaultKeys ?? fileVaultKeys,
-    loginNodeRuns: new LoginNodeRuns(),
+    containerMemory: new ContainerMemory(),
     health,
     live: new LiveState({ bus, health, config: () => ctx.loaded.config, paths: opts.paths }),
   };

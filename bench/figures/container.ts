@@ -13,7 +13,7 @@ import path from 'node:path';
 import bcrypt from 'bcryptjs';
 import { parseConfig } from '../../app/config/load.js';
 import { ContainerManager } from '../../app/docker/manager.js';
-import { LoginNodeRuns } from '../../app/docker/login-node.js';
+import { ContainerMemory } from '../../app/docker/memory.js';
 import { packageRoot } from '../../app/package-root.js';
 import { ensureDoubleImage } from '../../test/support/double-image.js';
 import { benchDocker } from '../support/docker.js';
@@ -54,7 +54,7 @@ export const containerFigure: Figure = {
       container: { name, image, hostPort: port, gpus: 'none', secretFile, stopTimeoutSec: 2, healthcheck: { intervalSec: 1, timeoutSec: 5, retries: 5, startPeriodSec: 1 } },
     });
     // One manager and one memory of the login node, as the service keeps them between calls.
-    const manager = new ContainerManager(config, undefined, new LoginNodeRuns());
+    const manager = new ContainerManager(config, undefined, new ContainerMemory());
     try {
       await manager.create();
       await manager.start();

@@ -33,7 +33,7 @@ describe('the runtime holds the core\'s state, not module globals', () => {
     const loaded = { config: parseConfig({ docker: { host: `unix://${home}/no.sock` } }), path: paths.configFile, configured: false };
     const [a, b] = [createPanelRuntime({ mode: 'browser', loaded, paths }), createPanelRuntime({ mode: 'browser', loaded, paths })];
     expect(a.ctx.health).not.toBe(b.ctx.health);
-    expect(a.ctx.loginNodeRuns).not.toBe(b.ctx.loginNodeRuns);
+    expect(a.ctx.containerMemory).not.toBe(b.ctx.containerMemory);
     expect(a.ctx.bus).not.toBe(b.ctx.bus);
     const seen: string[] = [];
     b.ctx.bus.on('health', (r) => seen.push(r.id));
