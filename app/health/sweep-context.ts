@@ -1,5 +1,13 @@
-import { ComfyClient, probeAuth, type ProbeResult, type SystemStats } from '../comfy/client.js';
-import { probeEnforcement, probeUserdataExposure, type Enforcement, type Exposure } from '../comfy/enforcement.js';
+import { askSystemStats, probeResultOf, systemStatsOf, type ProbeResult, type StatsAsked, type SystemStats } from '../comfy/client.js';
+import {
+  enforcementAnswer,
+  enforcementRequest,
+  probeEnforcement,
+  probeUserdataExposure,
+  type Enforcement,
+  type EnforcementQuestion,
+  type Exposure,
+} from '../comfy/enforcement.js';
 import { listRuns, runsFile } from '../comfy/runs.js';
 import type { PanelPaths } from '../config/paths.js';
 import type { PanelConfig } from '../config/schema.js';
@@ -7,7 +15,7 @@ import type { ContainerStatus, DockerPing, GpuReport, LoginNodeReport } from '..
 import type { RunRecord } from '../contract/ops/generate.js';
 import type { TokenAudit } from '../contract/ops/tokens.js';
 import { pingDocker } from '../docker/connection.js';
-import type { LoginNodeRuns } from '../docker/login-node.js';
+import type { ContainerMemory } from '../docker/memory.js';
 import { resolveEnvRoot } from '../env/root.js';
 import { ContainerManager } from '../docker/manager.js';
 import { GatewayManager } from '../docker/gateway.js';
@@ -17,6 +25,8 @@ import type { Credential } from '../tokens/credential.js';
 import { configuredLocations } from '../tokens/actions.js';
 import { openVault, type VaultKeys } from '../tokens/vault.js';
 
+const trimUrl = (url: string) => url.replace(/\/+$/, '');
+
 export interface SweepDeps {
   config: PanelConfig;
   paths: PanelPaths;
@@ -25,8 +35,8 @@ export interface SweepDeps {
   env?: NodeJS.ProcessEnv;
   /** The runtime's vault key store (default: the 0600 key file). */
   vaultKeys?: VaultKeys;
-  /** The runtime's memory of ComfyUI-Login per container run (default: none kept across sweeps). */
-  loginNodeRuns?: LoginNodeRuns;
+  /** The runtime's memory of its container (ComfyUI-Login per run, file reads; default: none kept across sweeps). */
+  containerMemory?: ContainerMemory;
 }
 
 /**
@@ -42,7 +52,7 @@ export class SweepContext {
   readonly envRoot: string;
   private readonly env: NodeJS.ProcessEnv;
   private readonly vaultKeys: VaultKeys | undefined;
-  private readonly loginNodeRuns: LoginNodeRuns | undefined;
+  private readonly containerMemory: ContainerMemory | undefined;
   private readonly memo = new Map<string, Promise<unknown>>();
   private managerInstance: ContainerManager | undefined;
 
@@ -51,7 +61,7 @@ export class SweepContext {
     this.paths = deps.paths;
     this.env = deps.env ?? process.env;
     this.vaultKeys = deps.vaultKeys;
-    this.loginNodeRuns = deps.loginNodeRuns;
+    this.containerMemory = deps.containerMemory;
     this.configFile = deps.configFile;
     this.envRoot = resolveEnvRoot(deps.config.env, deps.configFile);
   }
@@ -67,7 +77,7 @@ export class SweepContext {
   }
 
   get manager(): ContainerManager {
-    return (this.managerInstance ??= new ContainerManager(this.config, undefined, this.loginNodeRuns));
+    return (this.managerInstance ??= new ContainerManager(this.config, undefined, this.containerMemory));
   }
 
   /** The gateway container and what it hides (only asked when config gateway.enabled). */
@@ -83,9 +93,13 @@ export class SweepContext {
     return this.once('ping', () => pingDocker(this.config, this.env));
   }
 
-  /** Rejects with a DockerError when the engine cannot be asked. */
+  /** The one inspect of the sweep and the status made from it; rejects with a DockerError when the engine cannot be asked. */
+  private examined(): ReturnType<ContainerManager['examine']> {
+    return this.once('examine', () => this.manager.examine());
+  }
+
   containerStatus(): Promise<ContainerStatus> {
-    return this.once('status', () => this.manager.status());
+    return this.examined().then((e) => e.status);
   }
 
   /**
@@ -108,15 +122,44 @@ export class SweepContext {
 
   /** The three facts; with the vault's token, "enforced" also sees a node that answers tokens with a redirect. */
   loginNode(): Promise<LoginNodeReport> {
-    return this.once('login-node', async () => this.manager.verifyLoginNode({ token: (await this.credential())?.hash }));
+    return this.once('login-node', async () =>
+      this.manager.verifyLoginNode({ known: await this.examined(), token: (await this.credential())?.hash, enforcement: (base) => this.enforcementAt(base) }),
+    );
   }
 
   /** Whether comfyui.url really enforces a password for scripts (anonymous, empty token, Bearer, CORS origin). */
   enforcement(): Promise<Enforcement> {
-    return this.once('enforcement', async () => {
+    return this.enforcementAt(this.config.comfyui.url);
+  }
+
+  /** The enforcement probes of one address, asked once a sweep: the published port is usually comfyui.url itself. */
+  private enforcementAt(baseUrl: string): Promise<Enforcement> {
+    return this.once(`enforcement:${trimUrl(baseUrl)}`, async () => {
       const token = (await this.credential())?.hash;
-      return probeEnforcement(this.config.comfyui.url, { ...(token ? { token } : {}), timeoutMs: this.config.comfyui.timeoutMs });
+      const answer = async (question: EnforcementQuestion) => {
+        const asked = await this.asked(baseUrl, question, token);
+        if (!asked.answer) throw asked.error;
+        return enforcementAnswer(asked.answer);
+      };
+      return probeEnforcement(baseUrl, { ...(token ? { token } : {}), timeoutMs: this.config.comfyui.timeoutMs, answer });
     });
+  }
+
+  /**
+   * GET /system_stats at an address, asked one way (enforcement.ts), once a sweep: the enforcement
+   * questions, the token probes and the stats read the same answers (three requests, not nine).
+   */
+  private asked(baseUrl: string, question: EnforcementQuestion, token: string | undefined): Promise<StatsAsked> {
+    const bearer = question === 'bearer' ? (token ?? '(none)') : '';
+    return this.once(`ask:${trimUrl(baseUrl)}:${question}:${bearer}`, () => {
+      const r = enforcementRequest(baseUrl, question, token);
+      return askSystemStats(r.url, r.headers, this.config.comfyui.timeoutMs);
+    });
+  }
+
+  /** The answer comfyui.url gives this token (undefined: anonymous). */
+  private askedWith(token: string | undefined): Promise<StatsAsked> {
+    return this.asked(this.config.comfyui.url, token === undefined ? 'anonymous' : 'bearer', token);
   }
 
   /** Whether anonymous user-data .js/.css requests pass ComfyUI-Login at comfyui.url (reads a name that does not exist). */
@@ -125,7 +168,7 @@ export class SweepContext {
   }
 
   gpu(): Promise<GpuReport> {
-    return this.once('gpu', () => this.manager.gpu());
+    return this.once('gpu', async () => this.manager.gpu({ info: (await this.examined()).info }));
   }
 
   /** The vault's current credential (SECRET), or undefined before one exists. */
@@ -135,13 +178,15 @@ export class SweepContext {
 
   /** GET /system_stats with this token (undefined: anonymous); one request per token per sweep. */
   probe(token: string | undefined): Promise<ProbeResult> {
-    return this.once(`probe:${token ?? ''}`, () => probeAuth(this.config.comfyui.url, token, this.config.comfyui.timeoutMs));
+    const url = `${trimUrl(this.config.comfyui.url)}/system_stats`;
+    return this.askedWith(token).then((asked) => probeResultOf(asked, url, token !== undefined, this.config.comfyui.timeoutMs));
   }
 
   systemStats(): Promise<SystemStats> {
     return this.once('system-stats', async () => {
-      const cred = await this.credential();
-      return new ComfyClient({ baseUrl: this.config.comfyui.url, token: cred?.hash, timeoutMs: this.config.comfyui.timeoutMs }).systemStats();
+      const token = (await this.credential())?.hash;
+      const url = `${trimUrl(this.config.comfyui.url)}/system_stats`;
+      return systemStatsOf(await this.askedWith(token), url, token !== undefined, this.config.comfyui.timeoutMs);
     });
   }
 
