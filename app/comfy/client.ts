@@ -3,7 +3,9 @@ import { ComfyError, errorForNetwork, errorForStatus } from './errors.js';
 import type { ComfyMessage } from './messages.js';
 import { ImageRefSchema, type ApiGraph, type ImageRef } from './shapes.js';
 import { openWatch, type ComfyWatch, type WatchOptions } from './socket.js';
-import { deadline, withDeadline } from '../deadline.js';
+import { deadline } from '../deadline.js';
+import { eachChunk, readBody, responseBody, type BodyLimits } from './body.js';
+import { probeGet, type ProbeAnswer } from './probe-get.js';
 
 export { ComfyError, isComfyError, type ComfyErrorKind } from './errors.js';
 export type { ApiGraph, ImageRef } from './shapes.js';
@@ -51,29 +53,43 @@ function authHeaders(token: string | undefined): Record<string, string> {
   return token === undefined ? {} : { Authorization: `Bearer ${token}` };
 }
 
+/** One GET /system_stats as asked: its answer (body complete) or why none came, and how long it took. */
+export interface StatsAsked {
+  answer?: ProbeAnswer;
+  error?: unknown;
+  latencyMs: number;
+}
+
+/**
+ * GET /system_stats at `url` with these headers. An answer counts only once its body is
+ * complete: a server that never ends it (or sends megabytes) is failing, whatever its status said.
+ */
+export async function askSystemStats(url: string, headers: Record<string, string>, timeoutMs: number): Promise<StatsAsked> {
+  const started = performance.now();
+  const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
+  try {
+    const answer = await probeGet(url, { headers, timeoutMs, what: 'GET /system_stats', bodyLimit: MAX_PROBE_BYTES });
+    return { answer, latencyMs: elapsed() };
+  } catch (error) {
+    return { error, latencyMs: elapsed() };
+  }
+}
+
+/** The probe's verdict on an answer (`token`: whether one was sent). */
+export function probeResultOf(asked: StatsAsked, url: string, token: boolean, timeoutMs: number): ProbeResult {
+  const { answer, latencyMs } = asked;
+  if (!answer) return { status: null, latencyMs, error: errorForNetwork(asked.error, url, timeoutMs).message };
+  if (answer.status === 200) return { status: 200, latencyMs };
+  return { status: answer.status, latencyMs, error: errorForStatus(answer.status, answer.header('content-type') ?? '', 'GET /system_stats', token).message };
+}
+
 /**
  * GET /system_stats with the token: the one probe of "is ComfyUI up and does it take this token"
  * that health checks and token rotation share.
  */
 export async function probeAuth(baseUrl: string, token: string | undefined, timeoutMs: number): Promise<ProbeResult> {
   const url = `${trimBase(baseUrl)}/system_stats`;
-  const started = performance.now();
-  const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
-  try {
-    const res = await withDeadline(timeoutMs, async (signal) => {
-      const r = await fetch(url, { headers: authHeaders(token), redirect: 'manual', signal });
-      // An answer counts only once its body is complete: a server that never ends it (or sends
-      // megabytes) is failing, whatever its status line said.
-      await readBody(r, { what: 'GET /system_stats', limit: MAX_PROBE_BYTES, signal, timeoutMs });
-      return r;
-    });
-    const latencyMs = elapsed();
-    if (res.status === 200) return { status: 200, latencyMs };
-    const err = errorForStatus(res.status, res.headers.get('content-type') ?? '', 'GET /system_stats', token !== undefined);
-    return { status: res.status, latencyMs, error: err.message };
-  } catch (e) {
-    return { status: null, latencyMs: elapsed(), error: errorForNetwork(e, url, timeoutMs).message };
-  }
+  return probeResultOf(await askSystemStats(url, authHeaders(token), timeoutMs), url, token !== undefined, timeoutMs);
 }
 
 const SystemStatsSchema = z.looseObject({
@@ -96,6 +112,14 @@ const SystemStatsSchema = z.looseObject({
   ),
 });
 export type SystemStats = z.output<typeof SystemStatsSchema>;
+
+/** The stats in an answer already asked (a sweep's), with the errors ComfyClient.systemStats() throws. */
+export function systemStatsOf(asked: StatsAsked, url: string, token: boolean, timeoutMs: number): SystemStats {
+  const { answer } = asked;
+  if (!answer) throw errorForNetwork(asked.error, url, timeoutMs);
+  if (answer.status !== 200) throw errorForStatus(answer.status, answer.header('content-type') ?? '', 'GET /system_stats', token);
+  return parseBody('GET /system_stats', answer.body.toString('utf8'), SystemStatsSchema);
+}
 
 /** A queue entry is [number, prompt_id, graph, extra, outputs]; only the first two matter here. */
 const QueueEntrySchema = z.tuple([z.number(), z.string()], z.unknown()).transform(([number, promptId]) => ({ number, promptId }));
@@ -225,8 +249,8 @@ export class ComfyClient {
     const answer: Answer = {
       res,
       what,
-      read: (limit = this.#maxJson) => readBody(res, limits(limit)).finally(clear),
-      stream: (limit, onChunk) => eachChunk(res, limits(limit), onChunk).finally(clear),
+      read: (limit = this.#maxJson) => readBody(responseBody(res), limits(limit)).finally(clear),
+      stream: (limit, onChunk) => eachChunk(responseBody(res), limits(limit), onChunk).finally(clear),
     };
     if (res.ok) return answer;
     if (path === '/prompt' && res.status === 400) return answer;
@@ -371,58 +395,3 @@ interface Answer {
   stream(limit: number, onChunk: (chunk: Uint8Array) => unknown): Promise<number>;
 }
 
-interface BodyLimits {
-  what: string;
-  limit: number;
-  /** The request's deadline: the body must be complete before it fires. */
-  signal: AbortSignal;
-  timeoutMs: number;
-}
-
-/**
- * Hands every chunk of the body to onChunk. The body must end before the deadline and stay
- * within the limit: a server that stalls, never ends, cuts off or sends too much is an error,
- * never a partial success. The deadline is raced here too, since not every fetch honours it mid-body.
- */
-async function eachChunk(res: Response, o: BodyLimits, onChunk: (chunk: Uint8Array) => unknown): Promise<number> {
-  const declared = Number(res.headers.get('content-length') ?? NaN);
-  const tooLarge = () => new ComfyError('too-large', `${o.what}: the answer is larger than ${o.limit} bytes`, 'Is this URL really a ComfyUI server? A proxy or another service may be answering.');
-  if (declared > o.limit) {
-    await res.body?.cancel().catch(() => undefined);
-    throw tooLarge();
-  }
-  if (!res.body) return 0;
-  // Typed: the DOM and Node stream typings disagree on what getReader() yields, and it is bytes here.
-  const reader: ReadableStreamDefaultReader<Uint8Array> = res.body.getReader();
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new ComfyError('timeout', `${o.what}: the answer did not complete within ${o.timeoutMs} ms`, 'Is ComfyUI busy or hung? Raise comfyui.timeoutMs if the server is just slow'));
-    if (o.signal.aborted) onAbort();
-    else o.signal.addEventListener('abort', onAbort, { once: true });
-  });
-  aborted.catch(() => undefined);
-  let size = 0;
-  try {
-    for (;;) {
-      const { done, value } = await Promise.race([reader.read(), aborted]);
-      if (done) return size;
-      size += value.byteLength;
-      if (size > o.limit) throw tooLarge();
-      await onChunk(value);
-    }
-  } catch (e) {
-    await reader.cancel().catch(() => undefined);
-    if (e instanceof ComfyError) throw e;
-    if (o.signal.aborted) throw await aborted.catch((t: unknown) => t);
-    const code = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
-    throw new ComfyError('unreachable', `${o.what}: the connection broke before the answer was complete (${code})`, 'Is the container restarting? See `comfy-panel container logs`.', undefined, { cause: e });
-  } finally {
-    if (onAbort) o.signal.removeEventListener('abort', onAbort);
-  }
-}
-
-async function readBody(res: Response, o: BodyLimits): Promise<Buffer> {
-  const chunks: Uint8Array[] = [];
-  await eachChunk(res, o, (c) => chunks.push(c));
-  return Buffer.concat(chunks);
-}

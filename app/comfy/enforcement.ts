@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { LoginNodeProblem } from '../contract/ops/container.js';
 import { errorMessage } from '../errors.js';
-import { withDeadline } from '../deadline.js';
+import { probeGet, type ProbeAnswer } from './probe-get.js';
 
 /**
  * Ways a ComfyUI-Login that answers 401 to a plain anonymous request still does not protect
@@ -22,39 +22,59 @@ export interface Enforcement {
   problem?: EnforcementProblem;
 }
 
-interface Answer {
+/** What the enforcement questions read of an answer. */
+export interface EnforcementAnswer {
   status: number;
   location: string | null;
   allowOrigin: string | null;
 }
 
+/** The three questions: anonymous, an empty `?token=`, and a Bearer. */
+export type EnforcementQuestion = 'anonymous' | 'empty-token' | 'bearer';
+
 /** A bcrypt-shaped token no server holds: what a script with a wrong token sends. */
 const DUMMY_TOKEN = `$2b$12$${'0'.repeat(53)}`;
 
-async function get(url: string, headers: Record<string, string>, timeoutMs: number): Promise<Answer> {
+/**
+ * The request each question is, a GET /system_stats; the Bearer is `token` (SECRET), else one
+ * nobody holds. A sweep asks these once and lets its token probes and stats read the same answers.
+ */
+export function enforcementRequest(baseUrl: string, question: EnforcementQuestion, token?: string): { url: string; headers: Record<string, string> } {
+  const url = `${baseUrl.replace(/\/+$/, '')}/system_stats`;
   // Accept JSON: with text/html ComfyUI-Login answers 302 to /login instead of 401.
-  return withDeadline(timeoutMs, async (signal) => {
-    const res = await fetch(url, { headers: { accept: 'application/json', ...headers }, redirect: 'manual', signal });
-    await res.body?.cancel();
-    return { status: res.status, location: res.headers.get('location'), allowOrigin: res.headers.get('access-control-allow-origin') };
-  });
+  const headers = { accept: 'application/json' };
+  if (question === 'empty-token') return { url: `${url}?token=`, headers };
+  if (question === 'bearer') return { url, headers: { ...headers, authorization: `Bearer ${token ?? DUMMY_TOKEN}` } };
+  return { url, headers };
 }
 
-const toLogin = (a: Answer) => a.status >= 300 && a.status < 400 && /\/login(\?|$)/.test(a.location ?? '');
+export const enforcementAnswer = (res: ProbeAnswer): EnforcementAnswer => ({ status: res.status, location: res.header('location'), allowOrigin: res.header('access-control-allow-origin') });
+
+async function get(url: string, headers: Record<string, string>, timeoutMs: number): Promise<EnforcementAnswer> {
+  return enforcementAnswer(await probeGet(url, { headers, timeoutMs, what: `GET ${new URL(url).pathname}` }));
+}
+
+const toLogin = (a: EnforcementAnswer) => a.status >= 300 && a.status < 400 && /\/login(\?|$)/.test(a.location ?? '');
 
 /**
  * Asks the server the three questions that tell "enforced" from "answers 401 once":
  * anonymous, an empty `?token=`, and a Bearer (the given token, else one nobody holds).
+ * `answer` (a sweep's) answers them from requests it shares; by default each is asked here.
  */
-export async function probeEnforcement(baseUrl: string, opts: { token?: string; timeoutMs: number }): Promise<Enforcement> {
+export async function probeEnforcement(
+  baseUrl: string,
+  opts: { token?: string; timeoutMs: number; answer?: (question: EnforcementQuestion) => Promise<EnforcementAnswer> },
+): Promise<Enforcement> {
   const url = `${baseUrl.replace(/\/+$/, '')}/system_stats`;
-  let anon: Answer, empty: Answer, bearer: Answer;
+  const answer =
+    opts.answer ??
+    ((question: EnforcementQuestion) => {
+      const r = enforcementRequest(baseUrl, question, opts.token);
+      return get(r.url, r.headers, opts.timeoutMs);
+    });
+  let anon: EnforcementAnswer, empty: EnforcementAnswer, bearer: EnforcementAnswer;
   try {
-    [anon, empty, bearer] = await Promise.all([
-      get(url, {}, opts.timeoutMs),
-      get(`${url}?token=`, {}, opts.timeoutMs),
-      get(url, { authorization: `Bearer ${opts.token ?? DUMMY_TOKEN}` }, opts.timeoutMs),
-    ]);
+    [anon, empty, bearer] = await Promise.all([answer('anonymous'), answer('empty-token'), answer('bearer')]);
   } catch (e) {
     return { value: null, detail: `${url} did not answer: ${errorMessage(e)}` };
   }
@@ -97,9 +117,9 @@ export interface Exposure {
 export async function probeUserdataExposure(baseUrl: string, timeoutMs: number): Promise<Exposure> {
   const base = `${baseUrl.replace(/\/+$/, '')}/api/userdata/`;
   const name = `comfy-panel-probe-${randomBytes(6).toString('hex')}`;
-  let answers: Answer[];
+  let answers: EnforcementAnswer[];
   try {
-    answers = await Promise.all(['js', 'css'].map((ext) => get(`${base}${name}.${ext}`, {}, timeoutMs)));
+    answers = await Promise.all(['js', 'css'].map((ext) => get(`${base}${name}.${ext}`, { accept: 'application/json' }, timeoutMs)));
   } catch (e) {
     return { exposed: null, detail: `${base} did not answer: ${errorMessage(e)}` };
   }
