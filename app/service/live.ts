@@ -10,8 +10,11 @@ import { AUDIT_LOG } from '../tokens/audit-log.js';
 import { VAULT_FILE, vaultDir } from '../tokens/vault.js';
 import type { EventBus } from './bus.js';
 
-/** How often the vault's files are looked at: a CLI rotation shows in the open UI well within 2 s. */
-export const VAULT_POLL_MS = 250;
+/**
+ * How often the vault's files are polled for changes inotify does not report (watch-files.ts):
+ * a CLI rotation shows in the open UI at once, and well within 2 s where only the poll sees it.
+ */
+export const VAULT_POLL_MS = 1_000;
 
 /**
  * The facts each operation writes, beyond what its own events report (the container's state
