@@ -39,20 +39,22 @@ export const fleetSweepFigure: Figure = {
           return {
             id,
             comfyui: { url: `http://127.0.0.1:${hostPort}`, timeoutMs: 10_000 },
-            // A healthcheck every 5 s: 20 containers exec'ing node every second would be the load measured.
-            container: { name: names[i]!, image, hostPort, gpus: 'none' as const, restartPolicy: 'no' as const, secretFile, stopTimeoutSec: 2, healthcheck: { intervalSec: 5, timeoutSec: 10, retries: 3, startPeriodSec: 0 } },
+            // The recipe's own healthcheck schedule (every 30 s), as an operator's fleet runs it.
+            container: { name: names[i]!, image, hostPort, gpus: 'none' as const, restartPolicy: 'no' as const, secretFile, stopTimeoutSec: 2, healthcheck: { intervalSec: 30, timeoutSec: 10, retries: 3, startPeriodSec: 0 } },
           };
         }),
       );
       const config = PanelConfigSchema.parse({ health: { intervalSec: 3600, retries: 0, checkTimeoutMs: 15_000 }, docker: { timeoutMs: 20_000 }, instances });
-      // Four at a time: twenty creates at once on a 2-core machine are the engine's worst case, not the fleet's.
-      await pool(instances.length, 4, async (i) => {
-        const inst = instances[i]!;
-        const m = new ContainerManager(PanelConfigSchema.parse({ container: inst.container, docker: { timeoutMs: 20_000 } }));
-        await m.start();
-        const s = await m.waitFor(['healthy', 'unhealthy', 'crashed'], 120_000);
-        if (s.phase !== 'healthy') throw new Error(`${inst.container.name} is ${s.phase}, not healthy`);
-      });
+      // Four starts at a time (twenty creates at once on a 2-core machine are the engine's worst case,
+      // not the fleet's); the first healthcheck, 30 s after each start, is waited for by all at once.
+      const managers = instances.map((inst) => new ContainerManager(PanelConfigSchema.parse({ container: inst.container, docker: { timeoutMs: 20_000 } })));
+      await pool(instances.length, 4, async (i) => void (await managers[i]!.start()));
+      await Promise.all(
+        managers.map(async (m) => {
+          const s = await m.waitFor(['healthy', 'unhealthy', 'crashed'], 120_000);
+          if (s.phase !== 'healthy') throw new Error(`${m.name} is ${s.phase}, not healthy`);
+        }),
+      );
       progress(`fleet: ${ids.length} containers healthy`);
       const paths = panelPaths({ COMFY_PANEL_HOME: home });
       const configFile = path.join(home, 'config.json');
