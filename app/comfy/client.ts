@@ -53,8 +53,9 @@ function authHeaders(token: string | undefined): Record<string, string> {
   return token === undefined ? {} : { Authorization: `Bearer ${token}` };
 }
 
-/** One GET /system_stats as asked: its answer (body complete) or why none came, and how long it took. */
+/** One GET /system_stats as asked: where (without its query), its answer (body complete) or why none came, and how long it took. */
 export interface StatsAsked {
+  url: string;
   answer?: ProbeAnswer;
   error?: unknown;
   latencyMs: number;
@@ -68,17 +69,17 @@ export async function askSystemStats(url: string, headers: Record<string, string
   const started = performance.now();
   const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
   try {
-    const answer = await probeGet(url, { headers, timeoutMs, what: 'GET /system_stats', bodyLimit: MAX_PROBE_BYTES });
-    return { answer, latencyMs: elapsed() };
+    const answer = await probeGet(url, { headers, timeoutMs, body: { limit: MAX_PROBE_BYTES, what: 'GET /system_stats' } });
+    return { url: url.split('?')[0]!, answer, latencyMs: elapsed() };
   } catch (error) {
-    return { error, latencyMs: elapsed() };
+    return { url: url.split('?')[0]!, error, latencyMs: elapsed() };
   }
 }
 
 /** The probe's verdict on an answer (`token`: whether one was sent). */
-export function probeResultOf(asked: StatsAsked, url: string, token: boolean, timeoutMs: number): ProbeResult {
+export function probeResultOf(asked: StatsAsked, token: boolean, timeoutMs: number): ProbeResult {
   const { answer, latencyMs } = asked;
-  if (!answer) return { status: null, latencyMs, error: errorForNetwork(asked.error, url, timeoutMs).message };
+  if (!answer) return { status: null, latencyMs, error: errorForNetwork(asked.error, asked.url, timeoutMs).message };
   if (answer.status === 200) return { status: 200, latencyMs };
   return { status: answer.status, latencyMs, error: errorForStatus(answer.status, answer.header('content-type') ?? '', 'GET /system_stats', token).message };
 }
@@ -88,8 +89,7 @@ export function probeResultOf(asked: StatsAsked, url: string, token: boolean, ti
  * that health checks and token rotation share.
  */
 export async function probeAuth(baseUrl: string, token: string | undefined, timeoutMs: number): Promise<ProbeResult> {
-  const url = `${trimBase(baseUrl)}/system_stats`;
-  return probeResultOf(await askSystemStats(url, authHeaders(token), timeoutMs), url, token !== undefined, timeoutMs);
+  return probeResultOf(await askSystemStats(`${trimBase(baseUrl)}/system_stats`, authHeaders(token), timeoutMs), token !== undefined, timeoutMs);
 }
 
 const SystemStatsSchema = z.looseObject({
@@ -114,9 +114,9 @@ const SystemStatsSchema = z.looseObject({
 export type SystemStats = z.output<typeof SystemStatsSchema>;
 
 /** The stats in an answer already asked (a sweep's), with the errors ComfyClient.systemStats() throws. */
-export function systemStatsOf(asked: StatsAsked, url: string, token: boolean, timeoutMs: number): SystemStats {
+export function systemStatsOf(asked: StatsAsked, token: boolean, timeoutMs: number): SystemStats {
   const { answer } = asked;
-  if (!answer) throw errorForNetwork(asked.error, url, timeoutMs);
+  if (!answer) throw errorForNetwork(asked.error, asked.url, timeoutMs);
   if (answer.status !== 200) throw errorForStatus(answer.status, answer.header('content-type') ?? '', 'GET /system_stats', token);
   return parseBody('GET /system_stats', answer.body.toString('utf8'), SystemStatsSchema);
 }

@@ -51,7 +51,7 @@ export function enforcementRequest(baseUrl: string, question: EnforcementQuestio
 export const enforcementAnswer = (res: ProbeAnswer): EnforcementAnswer => ({ status: res.status, location: res.header('location'), allowOrigin: res.header('access-control-allow-origin') });
 
 async function get(url: string, headers: Record<string, string>, timeoutMs: number): Promise<EnforcementAnswer> {
-  return enforcementAnswer(await probeGet(url, { headers, timeoutMs, what: `GET ${new URL(url).pathname}` }));
+  return enforcementAnswer(await probeGet(url, { headers, timeoutMs }));
 }
 
 const toLogin = (a: EnforcementAnswer) => a.status >= 300 && a.status < 400 && /\/login(\?|$)/.test(a.location ?? '');

@@ -25,8 +25,6 @@ import type { Credential } from '../tokens/credential.js';
 import { configuredLocations } from '../tokens/actions.js';
 import { openVault, type VaultKeys } from '../tokens/vault.js';
 
-const trimUrl = (url: string) => url.replace(/\/+$/, '');
-
 export interface SweepDeps {
   config: PanelConfig;
   paths: PanelPaths;
@@ -132,17 +130,15 @@ export class SweepContext {
     return this.enforcementAt(this.config.comfyui.url);
   }
 
-  /** The enforcement probes of one address, asked once a sweep: the published port is usually comfyui.url itself. */
-  private enforcementAt(baseUrl: string): Promise<Enforcement> {
-    return this.once(`enforcement:${trimUrl(baseUrl)}`, async () => {
-      const token = (await this.credential())?.hash;
-      const answer = async (question: EnforcementQuestion) => {
-        const asked = await this.asked(baseUrl, question, token);
-        if (!asked.answer) throw asked.error;
-        return enforcementAnswer(asked.answer);
-      };
-      return probeEnforcement(baseUrl, { ...(token ? { token } : {}), timeoutMs: this.config.comfyui.timeoutMs, answer });
-    });
+  /** The enforcement questions of one address, answered from the sweep's requests: the published port is usually comfyui.url itself. */
+  private async enforcementAt(baseUrl: string): Promise<Enforcement> {
+    const token = (await this.credential())?.hash;
+    const answer = async (question: EnforcementQuestion) => {
+      const asked = await this.asked(baseUrl, question, token);
+      if (!asked.answer) throw asked.error;
+      return enforcementAnswer(asked.answer);
+    };
+    return probeEnforcement(baseUrl, { ...(token ? { token } : {}), timeoutMs: this.config.comfyui.timeoutMs, answer });
   }
 
   /**
@@ -150,11 +146,8 @@ export class SweepContext {
    * questions, the token probes and the stats read the same answers (three requests, not nine).
    */
   private asked(baseUrl: string, question: EnforcementQuestion, token: string | undefined): Promise<StatsAsked> {
-    const bearer = question === 'bearer' ? (token ?? '(none)') : '';
-    return this.once(`ask:${trimUrl(baseUrl)}:${question}:${bearer}`, () => {
-      const r = enforcementRequest(baseUrl, question, token);
-      return askSystemStats(r.url, r.headers, this.config.comfyui.timeoutMs);
-    });
+    const r = enforcementRequest(baseUrl, question, token);
+    return this.once(`ask:${r.url}:${r.headers.authorization ?? ''}`, () => askSystemStats(r.url, r.headers, this.config.comfyui.timeoutMs));
   }
 
   /** The answer comfyui.url gives this token (undefined: anonymous). */
@@ -178,15 +171,13 @@ export class SweepContext {
 
   /** GET /system_stats with this token (undefined: anonymous); one request per token per sweep. */
   probe(token: string | undefined): Promise<ProbeResult> {
-    const url = `${trimUrl(this.config.comfyui.url)}/system_stats`;
-    return this.askedWith(token).then((asked) => probeResultOf(asked, url, token !== undefined, this.config.comfyui.timeoutMs));
+    return this.askedWith(token).then((asked) => probeResultOf(asked, token !== undefined, this.config.comfyui.timeoutMs));
   }
 
   systemStats(): Promise<SystemStats> {
     return this.once('system-stats', async () => {
       const token = (await this.credential())?.hash;
-      const url = `${trimUrl(this.config.comfyui.url)}/system_stats`;
-      return systemStatsOf(await this.askedWith(token), url, token !== undefined, this.config.comfyui.timeoutMs);
+      return systemStatsOf(await this.askedWith(token), token !== undefined, this.config.comfyui.timeoutMs);
     });
   }
 
