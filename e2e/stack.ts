@@ -3,12 +3,12 @@
 // with its config, and the CLI run exactly as an operator would.
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
 import Docker from 'dockerode';
 import type { Page } from '@playwright/test';
 import { ensureDoubleImage } from '../test/support/double-image.js';
+import { freePort } from '../test/support/ports.js';
 import { expect, HOMES, startPanel, test, type PanelServer } from './panel.js';
 
 export interface Credential {
@@ -33,14 +33,7 @@ export function docker(): Docker {
   return new Docker({ socketPath: host.replace(/^unix:\/\//, '') });
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface Stack {
   name: string;

@@ -38,7 +38,8 @@ describe.skipIf(!d.ok)('drain and faults, against the containers', { timeout: 18
     const panel = await rig.key('panel', 'control');
     controlKey = panel.key;
     control = new GatewayControl({ url: gw, controlKey });
-    await waitFor('the keys', async () => ((await status(`${gw}/system_stats`, gen.key)) === 200 ? true : undefined));
+    // Each key is its own store write; the gateway may load the first before the second is written.
+    await waitFor('the keys', async () => ((await status(`${gw}/system_stats`, gen.key)) === 200 && (await control.status()) ? true : undefined));
   }, 180_000);
 
   afterAll(async () => {

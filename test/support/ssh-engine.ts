@@ -22,6 +22,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from './ports.js';
 
 const run = promisify(execFile);
 export const SSHD = '/usr/sbin/sshd';
@@ -82,14 +83,6 @@ async function keygen(file: string): Promise<string> {
   return readFileSync(`${file}.pub`, 'utf8').trim();
 }
 
-async function freeLoopbackPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
 export async function startSshEngine(opts: SshEngineOptions = {}): Promise<SshEngine> {
   const dockerHost = opts.dockerHost ?? process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ssh-engine-'));
@@ -110,7 +103,7 @@ export async function startSshEngine(opts: SshEngineOptions = {}): Promise<SshEn
   let stderr = '';
   // A port picked free can be taken before sshd binds it: try a few.
   for (let attempt = 0; attempt < 3 && !child; attempt++) {
-    port = await freeLoopbackPort();
+    port = await freePort();
     const config = path.join(dir, 'sshd_config');
     writeFileSync(
       config,
