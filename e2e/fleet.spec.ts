@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import { startComfyDouble, type ComfyDouble } from '../test/comfy-double/server.js';
-import { expect, HOMES, snap, startPanel, test, type PanelServer } from './panel.js';
+import { expect, HOMES, NOTIFICATION_STUB, snap, startPanel, test, type PanelServer } from './panel.js';
 
 const prefix = process.env.E2E_PREFIX ?? 'e2e-';
 // Ports of this spec's own (the doubles, the closed one, the containers that are never created).
@@ -48,6 +48,7 @@ test.afterAll(async () => {
 });
 
 test('the fleet is the home page: a row per instance, the down one with its error, a row opens its dashboard; capabilities; a staged rotation halting at its canary', async ({ page }) => {
+  await page.addInitScript(NOTIFICATION_STUB);
   await page.goto(fleetPanel.url);
   await expect(page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Fleet' })).toHaveAttribute('aria-current', 'page');
   const rows = page.getByTestId('fleet-table').locator('tbody tr');
@@ -132,6 +133,13 @@ test('the fleet is the home page: a row per instance, the down one with its erro
   await expect(dialog).toContainText('The staged rotation that halted continues');
   await dialog.getByRole('button', { name: 'Yes, rotate in stages' }).click();
   await expect(rotation.getByTestId('rotation-halted')).toContainText('Halted at beta', { timeout: 30_000 });
+
+  // Browser notifications hear every instance, not only the one shown (beta): alpha's ComfyUI goes away.
+  await page.evaluate(() => sessionStorage.setItem('permission', 'granted'));
+  await doubles[0]!.close();
+  expect((await page.request.post(`${fleetPanel.origin}/api/op/healthRun`, { data: { instance: 'alpha' } })).ok()).toBe(true);
+  const shown = () => page.evaluate(() => (window as unknown as { shown: { title: string }[] }).shown.map((n) => n.title));
+  await expect.poll(shown, { timeout: 15_000 }).toContain('Alpha box · ComfyUI version: OK → Unknown');
 });
 
 test('one instance: no switcher, no fleet page, the dashboard is home and its calls name no instance', async ({ page }) => {

@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { expect, snap, test } from './panel.js';
+import { expect, NOTIFICATION_STUB, snap, test } from './panel.js';
 import { docker, openPanel, useStack } from './stack.js';
 
 interface Hit {
@@ -40,27 +40,6 @@ const stack = useStack('notify', {
 });
 test.afterAll(() => server?.close());
 test.setTimeout(240_000);
-
-/** A stand-in for the browser's Notification API that records what the page shows; its permission survives reloads. */
-const NOTIFICATION_STUB = () => {
-  const w = window as unknown as { shown: { title: string; body: string }[]; asks: number };
-  w.shown = [];
-  w.asks = Number(sessionStorage.getItem('asks') ?? 0);
-  class StubNotification {
-    static get permission() {
-      return sessionStorage.getItem('permission') ?? 'default';
-    }
-    static async requestPermission() {
-      sessionStorage.setItem('asks', String(++w.asks));
-      sessionStorage.setItem('permission', 'granted');
-      return 'granted';
-    }
-    constructor(title: string, opts: { body?: string } = {}) {
-      w.shown.push({ title, body: opts.body ?? '' });
-    }
-  }
-  Object.defineProperty(window, 'Notification', { value: StubNotification, configurable: true });
-};
 
 test('a webhook receives the test and then the state change of an external stop; the browser is asked once and shows it', async ({ page }) => {
   await page.addInitScript(NOTIFICATION_STUB);

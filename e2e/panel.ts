@@ -82,3 +82,24 @@ export const test = base.extend<{ recordPayloads: void }, { panel: PanelServer }
 });
 
 export { expect };
+
+/** A stand-in for the browser's Notification API that records what the page shows; its permission survives reloads. */
+export const NOTIFICATION_STUB = () => {
+  const w = window as unknown as { shown: { title: string; body: string }[]; asks: number };
+  w.shown = [];
+  w.asks = Number(sessionStorage.getItem('asks') ?? 0);
+  class StubNotification {
+    static get permission() {
+      return sessionStorage.getItem('permission') ?? 'default';
+    }
+    static async requestPermission() {
+      sessionStorage.setItem('asks', String(++w.asks));
+      sessionStorage.setItem('permission', 'granted');
+      return 'granted';
+    }
+    constructor(title: string, opts: { body?: string } = {}) {
+      w.shown.push({ title, body: opts.body ?? '' });
+    }
+  }
+  Object.defineProperty(window, 'Notification', { value: StubNotification, configurable: true });
+};

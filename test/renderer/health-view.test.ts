@@ -1,8 +1,9 @@
 // The dashboard's pure rules: the headline never hides Unknown, a pushed result patches the
-// cached view (uptime stays the core's), incidents and latency from the strip.
+// cached view (uptime stays the core's), incidents and latency from the strip, and which pushed
+// result is a state change worth a notification (per instance in a fleet).
 import { describe, expect, it } from 'vitest';
 import type { CheckResult, HealthStatusView, HistoryPoint } from '../../app/contract/index.js';
-import { HISTORY_SLOTS, checkTitle, incidents, latencyStats, patchHealth, summarize } from '../../renderer/src/lib/health.js';
+import { CheckStates, HISTORY_SLOTS, checkTitle, incidents, latencyStats, patchHealth, summarize } from '../../renderer/src/lib/health.js';
 
 const checks = (statuses: Record<string, 'ok' | 'warn' | 'fail' | 'unknown'>) => Object.entries(statuses).map(([id, status]) => ({ id, status }));
 
@@ -93,5 +94,36 @@ describe('incidents and latency from the strip', () => {
   it('gives the median and the maximum latency', () => {
     expect(latencyStats([point(0, 'ok', '', 30), point(1, 'ok', '', 10), point(2, 'ok', '', 90)])).toEqual({ median: 30, max: 90 });
     expect(latencyStats([])).toBeUndefined();
+  });
+});
+
+describe('state changes worth a notification', () => {
+  const result = (id: string, status: 'ok' | 'fail', message = `${id} is ${status}`) => ({ id, status, message, fix: { text: 'Start the container' } });
+
+  it('a first result is none; a change after the seed is one, with the fix when it is not OK', () => {
+    const states = new CheckStates();
+    expect(states.change(undefined, result('gpu', 'fail'))).toBeUndefined();
+    states.seed(undefined, [{ id: 'container', status: 'ok' }]);
+    expect(states.change(undefined, result('container', 'ok'))).toBeUndefined();
+    expect(states.change(undefined, result('container', 'fail'))).toEqual({ title: 'Container running: OK → Failing', body: 'container is fail\nFix: Start the container', tag: 'check-container', silent: false });
+    expect(states.change(undefined, result('container', 'fail'))).toBeUndefined();
+    expect(states.change(undefined, result('container', 'ok'))).toMatchObject({ title: 'Container running: Failing → OK', body: 'container is ok', silent: true });
+  });
+
+  it('a seed never overwrites a newer pushed state', () => {
+    const states = new CheckStates();
+    states.seed(undefined, [{ id: 'docker', status: 'ok' }]);
+    states.change(undefined, result('docker', 'fail'));
+    states.seed(undefined, [{ id: 'docker', status: 'ok' }]); // a read that was in flight
+    expect(states.change(undefined, result('docker', 'ok'))?.title).toBe('Docker engine: Failing → OK');
+  });
+
+  it("in a fleet each instance's checks are its own, named by its label, one tag per instance and check", () => {
+    const states = new CheckStates();
+    states.seed('a', [{ id: 'container', status: 'ok' }]);
+    states.seed('b', [{ id: 'container', status: 'fail' }]);
+    expect(states.change('b', result('container', 'fail'), 'Beta box')).toBeUndefined();
+    const a = states.change('a', result('container', 'fail'), 'Alpha box');
+    expect(a).toMatchObject({ title: 'Alpha box · Container running: OK → Failing', tag: 'check-a-container' });
   });
 });

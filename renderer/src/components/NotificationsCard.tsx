@@ -1,12 +1,11 @@
-import { useEffect, useRef, useState } from 'react';
-import type { CheckResult, CheckStatus, NotifyDelivery } from '../../../app/contract/index.js';
+import { useEffect, useMemo, useState } from 'react';
+import type { CheckResult, InstanceInfo, NotifyDelivery } from '../../../app/contract/index.js';
 import { useAction, useEvent, useOp } from '../api/hooks.js';
-import { checkTitle } from '../lib/health.js';
+import { CheckStates } from '../lib/health.js';
 import { Card, ErrorNote, OpStatus, Table } from './Card.js';
 
 /** Set once the browser was asked for permission: the panel never asks a second time on its own. */
 const ASKED_KEY = 'comfy-panel.notifications.asked';
-const WORD: Record<CheckStatus, string> = { ok: 'OK', warn: 'Warning', fail: 'Failing', unknown: 'Unknown' };
 
 /** Browser mode only: the desktop app's main process shows its own notifications. */
 const browserCanNotify = () => !window.comfyPanel && 'Notification' in window;
@@ -20,24 +19,45 @@ function hostOf(url: string): string {
   }
 }
 
+/** Shows a browser notification for each state change `states` finds in a pushed result. */
+function useBrowserNotifications(states: CheckStates, labels?: ReadonlyMap<string, string>) {
+  useEvent('health', (r: CheckResult, about) => {
+    // With one instance the key is none: its events may still name it ("default").
+    const change = labels ? states.change(about, r, about === undefined ? undefined : (labels.get(about) ?? about)) : states.change(undefined, r);
+    if (!change || !browserCanNotify() || Notification.permission !== 'granted') return;
+    new Notification(change.title, { body: change.body, tag: change.tag, silent: change.silent });
+  });
+}
+
+function OneInstanceNotifier() {
+  const status = useOp('healthStatus', {});
+  const [states] = useState(() => new CheckStates());
+  useEffect(() => {
+    if (status.data) states.seed(undefined, status.data.checks);
+  }, [status.data, states]);
+  useBrowserNotifications(states);
+  return null;
+}
+
+/** Every instance's changes, whichever one is shown, seeded from the fleet view's one read. */
+function FleetNotifier({ instances }: { instances: readonly InstanceInfo[] }) {
+  const fleet = useOp('fleetStatus', {});
+  const [states] = useState(() => new CheckStates());
+  useEffect(() => {
+    for (const row of fleet.data?.instances ?? []) states.seed(row.id, row.checks);
+  }, [fleet.data, states]);
+  const labels = useMemo(() => new Map(instances.map((i) => [i.id, i.label])), [instances]);
+  useBrowserNotifications(states, labels);
+  return null;
+}
+
 /**
  * Browser notifications for check state changes while the panel is open in a tab (granted once in
- * the Notifications card); mounted once for the whole app. A first result is no change.
+ * the Notifications card); mounted once for the whole app, outside the instance shown: in a fleet
+ * a change on any instance notifies, its label in the title.
  */
-export function BrowserNotifier() {
-  const status = useOp('healthStatus', {});
-  const last = useRef(new Map<string, CheckStatus>());
-  useEffect(() => {
-    for (const c of status.data?.checks ?? []) if (!last.current.has(c.id)) last.current.set(c.id, c.status);
-  }, [status.data]);
-  useEvent('health', (r: CheckResult) => {
-    const from = last.current.get(r.id);
-    last.current.set(r.id, r.status);
-    if (from === undefined || from === r.status || !browserCanNotify() || Notification.permission !== 'granted') return;
-    const body = [r.message, ...(r.status !== 'ok' && r.fix ? [`Fix: ${r.fix.text}`] : [])].join('\n');
-    new Notification(`${checkTitle(r.id)}: ${WORD[from]} → ${WORD[r.status]}`, { body, tag: `check-${r.id}`, silent: r.status === 'ok' });
-  });
-  return null;
+export function BrowserNotifier({ instances }: { instances: readonly InstanceInfo[] }) {
+  return instances.length > 1 ? <FleetNotifier instances={instances} /> : <OneInstanceNotifier />;
 }
 
 function BrowserPermission() {

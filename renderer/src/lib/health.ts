@@ -9,6 +9,48 @@ export function checkTitle(id: string): string {
   return checkTitles[id] ?? id;
 }
 
+const WORD: Record<CheckStatus, string> = { ok: 'OK', warn: 'Warning', fail: 'Failing', unknown: 'Unknown' };
+
+export interface CheckChange {
+  title: string;
+  body: string;
+  /** One notification per instance and check: a newer change replaces the older one. */
+  tag: string;
+  silent: boolean;
+}
+
+/**
+ * The last known state of every check of every instance (the key `undefined` with one instance),
+ * seeded from what the page read so the first change after a load is one: a pushed result says
+ * whether it changed a state, and what to tell the operator then. A first result is no change.
+ */
+export class CheckStates {
+  private readonly last = new Map<string, CheckStatus>();
+
+  private static key(instance: string | undefined, check: string): string {
+    return `${instance ?? ''}\n${check}`;
+  }
+
+  /** What was read; a state already known (from a pushed result) is newer and stays. */
+  seed(instance: string | undefined, checks: readonly Pick<CheckSummary, 'id' | 'status'>[]): void {
+    for (const c of checks) {
+      const k = CheckStates.key(instance, c.id);
+      if (!this.last.has(k)) this.last.set(k, c.status);
+    }
+  }
+
+  /** `label` names the instance in the title (a fleet); none with one instance. */
+  change(instance: string | undefined, r: Pick<CheckResult, 'id' | 'status' | 'message' | 'fix'>, label?: string): CheckChange | undefined {
+    const k = CheckStates.key(instance, r.id);
+    const from = this.last.get(k);
+    this.last.set(k, r.status);
+    if (from === undefined || from === r.status) return undefined;
+    const body = [r.message, ...(r.status !== 'ok' && r.fix ? [`Fix: ${r.fix.text}`] : [])].join('\n');
+    const title = `${label === undefined ? '' : `${label} · `}${checkTitle(r.id)}: ${WORD[from]} → ${WORD[r.status]}`;
+    return { title, body, tag: `check-${instance === undefined ? '' : `${instance}-`}${r.id}`, silent: r.status === 'ok' };
+  }
+}
+
 /**
  * One pushed result applied to the cached status view: the check's latest result and its strip.
  * Its 24 h uptime stays the core's figure (hourly counts the UI does not have) until the view is
