@@ -120,66 +120,63 @@ export function App() {
   if (unconfigured && !wizard) setWizard(true);
   const firstRun = unconfigured || wizard;
   return (
-    <>
-      <InstanceContext.Provider value={instance}>
-        <div className="app">
-          <header className="topbar">
-            <h1 className="brand" aria-label="ComfyUI Control Panel">
-              <img src="icon.svg" alt="" />
-              <span>
-                ComfyUI<span className="brand-rest"> Control Panel</span>
-              </span>
-            </h1>
-            <nav aria-label="Pages">
-              <ul>
-                {pages.map((p) => (
-                  <li key={p.id}>
-                    <a href={`#/${p.id}`} aria-current={p.id === active.id ? 'page' : undefined}>
-                      {p.title}
-                    </a>
-                  </li>
-                ))}
-              </ul>
-            </nav>
-            <div className="topbar-end">
-              {instance !== undefined ? <InstanceSwitcher instances={instances} selected={instance} onSelect={(id) => open(id, active.id)} /> : null}
-              <span className="muted version" data-testid="app-version">
-                {info.data ? `v${info.data.version} · ${info.data.mode}` : ''}
-              </span>
-              <label className="theme-pick">
-                <span className="sr-only">Theme</span>
-                <select value={theme} onChange={(e) => setTheme(e.target.value as typeof theme)} aria-label="Theme">
-                  <option value="system">System</option>
-                  <option value="light">Light</option>
-                  <option value="dark">Dark</option>
-                </select>
-              </label>
-              {info.data?.mode === 'browser' ? (
-                <button type="button" onClick={() => void signOut()}>
-                  Sign out
-                </button>
-              ) : null}
-            </div>
-          </header>
-          <ConfigReloadNotice />
-          <main id="main" aria-label={active.title}>
-            {firstRun ? (
-              <SetupPage
-                onDone={() => {
-                  setWizard(false);
-                  info.reload();
-                }}
-              />
-            ) : known ? (
-              active.render()
-            ) : (
-              <Loading what="the panel" />
-            )}
-          </main>
-        </div>
-      </InstanceContext.Provider>
-      {/* Outside the instance shown: in a fleet it hears every instance's events. */}
-      {info.data?.configured ? <BrowserNotifier instances={instances} /> : null}
-    </>
+    <InstanceContext.Provider value={instance}>
+      <div className="app">
+        <header className="topbar">
+          <h1 className="brand" aria-label="ComfyUI Control Panel">
+            <img src="icon.svg" alt="" />
+            <span>
+              ComfyUI<span className="brand-rest"> Control Panel</span>
+            </span>
+          </h1>
+          <nav aria-label="Pages">
+            <ul>
+              {pages.map((p) => (
+                <li key={p.id}>
+                  <a href={`#/${p.id}`} aria-current={p.id === active.id ? 'page' : undefined}>
+                    {p.title}
+                  </a>
+                </li>
+              ))}
+            </ul>
+          </nav>
+          <div className="topbar-end">
+            {instance !== undefined ? <InstanceSwitcher instances={instances} selected={instance} onSelect={(id) => open(id, active.id)} /> : null}
+            <span className="muted version" data-testid="app-version">
+              {info.data ? `v${info.data.version} · ${info.data.mode}` : ''}
+            </span>
+            <label className="theme-pick">
+              <span className="sr-only">Theme</span>
+              <select value={theme} onChange={(e) => setTheme(e.target.value as typeof theme)} aria-label="Theme">
+                <option value="system">System</option>
+                <option value="light">Light</option>
+                <option value="dark">Dark</option>
+              </select>
+            </label>
+            {info.data?.mode === 'browser' ? (
+              <button type="button" onClick={() => void signOut()}>
+                Sign out
+              </button>
+            ) : null}
+          </div>
+        </header>
+        <ConfigReloadNotice />
+        <main id="main" aria-label={active.title}>
+          {firstRun ? (
+            <SetupPage
+              onDone={() => {
+                setWizard(false);
+                info.reload();
+              }}
+            />
+          ) : known ? (
+            active.render()
+          ) : (
+            <Loading what="the panel" />
+          )}
+        </main>
+        {info.data?.configured ? <BrowserNotifier instances={instances} /> : null}
+      </div>
+    </InstanceContext.Provider>
   );
 }

@@ -147,14 +147,16 @@ export function useContainerTransition(): Transition | undefined {
 
 /**
  * A pushed event, for what is not cached data (log lines, a rotation's steps, a generation's
- * progress); an event about another instance than the current one is not passed on.
+ * progress); an event about another instance than the current one is not passed on, unless
+ * `everyInstance` (the fleet's views: notifications, a staged rotation's progress).
  */
-export function useEvent<E extends EventName>(event: E, listener: (payload: PanelEvents[E], about: InstanceId) => void): void {
+export function useEvent<E extends EventName>(event: E, listener: (payload: PanelEvents[E], about: InstanceId) => void, opts: { everyInstance?: boolean } = {}): void {
   const { client } = usePanel();
   const instance = useInstance();
+  const every = opts.everyInstance === true;
   // Always the latest listener, without resubscribing on every render.
   const onEvent = useEffectEvent((payload: PanelEvents[E], about: InstanceId) => {
-    if (about === undefined || instance === undefined || about === instance) listener(payload, about);
+    if (every || about === undefined || instance === undefined || about === instance) listener(payload, about);
   });
   useEffect(() => client.on(event, (p, about) => onEvent(p, about)), [client, event]);
 }

@@ -26,7 +26,7 @@ function useBrowserNotifications(states: CheckStates, labels?: ReadonlyMap<strin
     const change = labels ? states.change(about, r, about === undefined ? undefined : (labels.get(about) ?? about)) : states.change(undefined, r);
     if (!change || !browserCanNotify() || Notification.permission !== 'granted') return;
     new Notification(change.title, { body: change.body, tag: change.tag, silent: change.silent });
-  });
+  }, { everyInstance: labels !== undefined });
 }
 
 function OneInstanceNotifier() {
@@ -53,8 +53,8 @@ function FleetNotifier({ instances }: { instances: readonly InstanceInfo[] }) {
 
 /**
  * Browser notifications for check state changes while the panel is open in a tab (granted once in
- * the Notifications card); mounted once for the whole app, outside the instance shown: in a fleet
- * a change on any instance notifies, its label in the title.
+ * the Notifications card); mounted once for the whole app: in a fleet a change on any instance
+ * notifies (not only on the one shown), its label in the title.
  */
 export function BrowserNotifier({ instances }: { instances: readonly InstanceInfo[] }) {
   return instances.length > 1 ? <FleetNotifier instances={instances} /> : <OneInstanceNotifier />;

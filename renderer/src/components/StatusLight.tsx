@@ -1,4 +1,9 @@
+import type { RotationStep } from '../../../app/contract/index.js';
+
 export type Light = 'ok' | 'warn' | 'fail' | 'unknown' | 'busy';
+
+/** A rotation step's light, wherever its steps are shown (the Tokens page, the fleet's staged rotation). */
+export const STEP_LIGHT: Record<RotationStep['status'], Light> = { ok: 'ok', failed: 'fail', started: 'busy', skipped: 'unknown' };
 
 const WORDS: Record<Light, string> = { ok: 'OK', warn: 'Warning', fail: 'Failing', unknown: 'Unknown', busy: 'Working' };
 

@@ -1,9 +1,9 @@
 import { memo, useState, type FormEvent } from 'react';
-import type { CapabilityMatrix, CapabilityRow, FleetRow, InstanceInfo, OpInput, StagedOutcome, StagedRotation } from '../../../app/contract/index.js';
-import { useAction, useOp } from '../api/hooks.js';
+import type { CapabilityMatrix, CapabilityRow, FleetRow, InstanceInfo, OpInput, RotationStep, StagedOutcome, StagedRotation } from '../../../app/contract/index.js';
+import { useAction, useEvent, useOp } from '../api/hooks.js';
 import { Card, ErrorNote, OpStatus, Table } from '../components/Card.js';
 import { ago, bytes, useNow } from '../components/format.js';
-import { StatusLight, type Light } from '../components/StatusLight.js';
+import { STEP_LIGHT, StatusLight, type Light } from '../components/StatusLight.js';
 import { instanceHref } from '../lib/fleet.js';
 import { checkTitle, summarize } from '../lib/health.js';
 
@@ -126,12 +126,35 @@ function RotationResult({ result, resume, busy }: { result: StagedRotation; resu
   );
 }
 
+/** While a staged rotation runs: the step each instance's own rotation is at, as it reports them. */
+function RotationProgress({ live, instances }: { live: ReadonlyMap<string, RotationStep>; instances: readonly InstanceInfo[] }) {
+  return (
+    <ol className="facts-list" aria-label="Rotation progress" data-testid="rotation-progress">
+      {[...live].map(([id, s]) => (
+        <li key={id} data-testid={`rotation-progress-${id}`}>
+          <StatusLight status={STEP_LIGHT[s.status]} label={`${id}: ${s.step}`} />
+          <span>
+            <strong>{instances.find((i) => i.id === id)?.label ?? id}</strong>: {s.step} {s.status}
+            {s.message ? ` — ${s.message}` : ''}
+          </span>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
 function RotationCard({ instances }: { instances: readonly InstanceInfo[] }) {
   const rotate = useAction('fleetRotate');
   const [canary, setCanary] = useState(instances[0]?.id ?? '');
   const [wave, setWave] = useState('1');
   const [result, setResult] = useState<StagedRotation>();
-  const run = (input: OpInput<'fleetRotate'>) => void rotate.run(input).then((r) => r && setResult(r));
+  const [live, setLive] = useState<ReadonlyMap<string, RotationStep>>(new Map());
+  // Each instance's rotation pushes its steps tagged with the instance, whichever one is shown.
+  useEvent('rotationStep', (s, about) => rotate.busy && about !== undefined && setLive((m) => new Map(m).set(about, s)), { everyInstance: true });
+  const run = (input: OpInput<'fleetRotate'>) => {
+    setLive(new Map());
+    void rotate.run(input).then((r) => r && setResult(r));
+  };
   const waveSize = Number.parseInt(wave, 10);
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -163,6 +186,7 @@ function RotationCard({ instances }: { instances: readonly InstanceInfo[] }) {
           </button>
         </div>
       </form>
+      {rotate.busy && live.size ? <RotationProgress live={live} instances={instances} /> : null}
       {rotate.error ? <ErrorNote message={rotate.error} problem={rotate.problem} /> : null}
       {result ? <RotationResult result={result} resume={() => run({ resume: true })} busy={rotate.busy} /> : null}
     </Card>

@@ -4,7 +4,7 @@ import type { LocationStatus, RotationResult, RotationStep, TokenAudit } from '.
 import { useAction, useCall, useEvent, useOp } from '../api/hooks.js';
 import { Card, ErrorNote, Loading, OpStatus, Table } from '../components/Card.js';
 import { ago, ms } from '../components/format.js';
-import { StatusLight, type Light } from '../components/StatusLight.js';
+import { STEP_LIGHT, StatusLight, type Light } from '../components/StatusLight.js';
 
 const locationLight: Record<LocationStatus, Light> = { match: 'ok', stale: 'fail', mismatch: 'fail', missing: 'warn', malformed: 'fail', unreadable: 'unknown' };
 
@@ -104,7 +104,7 @@ function RotateCard({ present }: { present: boolean }) {
         <ol className="facts-list" aria-label="Rotation steps" data-testid="rotation-steps">
           {steps.map((s) => (
             <li key={`${s.rotationId}${s.step}`}>
-              <StatusLight status={s.status === 'ok' ? 'ok' : s.status === 'failed' ? 'fail' : s.status === 'started' ? 'busy' : 'unknown'} label={s.step} />
+              <StatusLight status={STEP_LIGHT[s.status]} label={s.step} />
               <span>
                 {s.step}
                 {s.ms !== undefined ? ` (${ms(s.ms)})` : ''}
