@@ -52,14 +52,17 @@ async function attempt(check: HealthCheck, ctx: SweepContext, timeoutMs: number)
   const abandon = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<Verdict>((resolve) => {
-    timer = setTimeout(() => resolve(fail(`${check.title}: no answer within ${timeoutMs} ms`, fixFor('check-timeout'))), timeoutMs);
+    timer = setTimeout(() => {
+      abandon.abort(); // the check still runs past its verdict: it stops its work
+      resolve(fail(`${check.title}: no answer within ${timeoutMs} ms`, fixFor('check-timeout')));
+    }, timeoutMs);
   });
   try {
+    // A check that answered is done: aborting it anyway cost a DOMException per check per sweep.
     const verdict = await Promise.race([check.run(ctx, abandon.signal).catch(thrown), timedOut]);
     return { verdict, latencyMs: Math.round(performance.now() - started) };
   } finally {
     clearTimeout(timer);
-    abandon.abort(); // a check still running past its verdict (a timeout) stops its work
   }
 }
 

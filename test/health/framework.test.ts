@@ -67,6 +67,16 @@ describe('runner', () => {
     }
   });
 
+  it("aborts a timed-out check's work, and leaves the signal of a check that answered alone", async () => {
+    const signals = new Map<string, AbortSignal>();
+    const hangs: HealthCheck = { id: 'hangs', title: 'Hangs', run: (_ctx, signal) => (signals.set('hangs', signal!), new Promise(() => undefined)) };
+    const answers: HealthCheck = { id: 'answers', title: 'Answers', run: async (_ctx, signal) => (signals.set('answers', signal!), { status: 'ok', message: 'fine' }) };
+    const results = await runSweep([hangs, answers], newContext(), { timeoutMs: 100, retries: 0 });
+    expect(results.map((r) => r.status)).toEqual(['fail', 'ok']);
+    expect(signals.get('hangs')?.aborted).toBe(true);
+    expect(signals.get('answers')?.aborted).toBe(false);
+  });
+
   it('retries a failing check with a fresh context and declares a failure only when every attempt fails', async () => {
     const flaky = scripted('flaky', ['fail', 'ok']);
     const broken = scripted('broken', ['fail']);
