@@ -23,7 +23,7 @@ import type { GatewayOverview } from '../contract/ops/gateway.js';
 import { auditCredential } from '../tokens/audit.js';
 import type { Credential } from '../tokens/credential.js';
 import { configuredLocations } from '../tokens/actions.js';
-import { openVault, type VaultKeys } from '../tokens/vault.js';
+import { openVault, type VaultKeys, type VaultState } from '../tokens/vault.js';
 
 export interface SweepDeps {
   config: PanelConfig;
@@ -166,7 +166,12 @@ export class SweepContext {
 
   /** The vault's current credential (SECRET), or undefined before one exists. */
   credential(): Promise<Credential | undefined> {
-    return this.once('credential', () => openVault(this.config, this.paths, this.vaultKeys).read().then((s) => s?.current));
+    return this.vaultState().then((s) => s?.current);
+  }
+
+  /** The vault as this sweep read it, once: the credential and the token audit share it (SECRET). */
+  private vaultState(): Promise<VaultState | undefined> {
+    return this.once('vault', () => openVault(this.config, this.paths, this.vaultKeys).read());
   }
 
   /** GET /system_stats with this token (undefined: anonymous); one request per token per sweep. */
@@ -186,6 +191,7 @@ export class SweepContext {
     return this.once('token-audit', () =>
       auditCredential({
         vault: openVault(this.config, this.paths, this.vaultKeys),
+        state: this.vaultState(),
         locations: configuredLocations(this.config, { container: this.manager, envRoot: this.envRoot }),
         server: { probe: (token) => this.probe(token) },
       }),

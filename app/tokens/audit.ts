@@ -9,6 +9,8 @@ import type { Vault, VaultState } from './vault.js';
 
 export interface AuditDeps {
   vault: Vault;
+  /** The vault's state when the caller read it already (a health sweep): not read a second time. */
+  state?: Promise<VaultState | undefined>;
   locations: CredentialLocation[];
   server: Pick<ComfyServerControl, 'probe'>;
 }
@@ -52,7 +54,7 @@ async function pendingJournal(deps: AuditDeps): Promise<NonNullable<TokenAudit['
 
 /** Every copy of the credential against the vault, and what the live server takes. Fingerprints only. */
 export async function auditCredential(deps: AuditDeps): Promise<TokenAudit> {
-  const [state, keyInfo, journal] = await Promise.all([deps.vault.read(), deps.vault.keyInfo(), pendingJournal(deps)]);
+  const [state, keyInfo, journal] = await Promise.all([deps.state ?? deps.vault.read(), deps.vault.keyInfo(), pendingJournal(deps)]);
   const readings = await Promise.all(deps.locations.map(async (loc) => ({ loc, reading: await loc.read() })));
   const locations: LocationAudit[] = await Promise.all(
     readings.map(async ({ loc, reading }) => {
