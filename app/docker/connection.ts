@@ -139,8 +139,13 @@ export function connectDocker(config: PanelConfig, env: NodeJS.ProcessEnv = proc
   };
 }
 
-export async function pingDocker(config: PanelConfig, env: NodeJS.ProcessEnv = process.env, sshPool?: SshConnectionPool): Promise<DockerPing> {
-  const started = performance.now();
+/**
+ * Pings in flight, per ssh pool, by engine and how it is reached: the sweeps of many instances on
+ * one engine at the same moment ask it once and share its answer (never a cached older one).
+ */
+const pingsInFlight = new WeakMap<SshConnectionPool, Map<string, Promise<DockerPing>>>();
+
+export async function pingDocker(config: PanelConfig, env: NodeJS.ProcessEnv = process.env, sshPool: SshConnectionPool = processSshPool): Promise<DockerPing> {
   let target: DockerTarget;
   try {
     target = resolveDockerTarget(config, env);
@@ -148,8 +153,21 @@ export async function pingDocker(config: PanelConfig, env: NodeJS.ProcessEnv = p
     const problem = classifyDockerError(e, { env });
     return { ok: false, host: '(unresolved)', source: 'config', latencyMs: 0, problem };
   }
+  // What the answer depends on: the target (TLS material included), the deadline, and where ssh finds its keys.
+  const key = JSON.stringify([target, config.docker.timeoutMs, env.HOME, env.USERPROFILE, env.SSH_AUTH_SOCK]);
+  let inFlight = pingsInFlight.get(sshPool);
+  if (!inFlight) pingsInFlight.set(sshPool, (inFlight = new Map<string, Promise<DockerPing>>()));
+  const joined = inFlight.get(key);
+  if (joined) return joined;
+  const asked = askVersion(target, config.docker.timeoutMs, env, sshPool).finally(() => inFlight.delete(key));
+  inFlight.set(key, asked);
+  return asked;
+}
+
+async function askVersion(target: DockerTarget, timeoutMs: number, env: NodeJS.ProcessEnv, sshPool: SshConnectionPool): Promise<DockerPing> {
+  const started = performance.now();
   const where = { host: target.host, source: target.source, ...(target.context ? { context: target.context } : {}) };
-  const { signal, clear } = deadline(config.docker.timeoutMs);
+  const { signal, clear } = deadline(timeoutMs);
   try {
     // dockerode forwards abortSignal on version(); its typings omit the options argument.
     const client = dockerClient(target, undefined, { env, sshPool });
@@ -161,7 +179,7 @@ export async function pingDocker(config: PanelConfig, env: NodeJS.ProcessEnv = p
       ok: false,
       ...where,
       latencyMs: Math.round(performance.now() - started),
-      problem: classifyDockerError(e, { host: target.host, timedOutAfterMs: signal.aborted ? config.docker.timeoutMs : undefined, env }),
+      problem: classifyDockerError(e, { host: target.host, timedOutAfterMs: signal.aborted ? timeoutMs : undefined, env }),
     };
   } finally {
     clear();
