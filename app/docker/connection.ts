@@ -153,7 +153,7 @@ export async function pingDocker(config: PanelConfig, env: NodeJS.ProcessEnv = p
     const problem = classifyDockerError(e, { env });
     return { ok: false, host: '(unresolved)', source: 'config', latencyMs: 0, problem };
   }
-  // What the answer depends on: the target (TLS material included), the deadline, and where ssh finds its keys.
+  // What the answer depends on: the target (its TLS settings included), the deadline, and where ssh finds its keys.
   const key = JSON.stringify([target, config.docker.timeoutMs, env.HOME, env.USERPROFILE, env.SSH_AUTH_SOCK]);
   let inFlight = pingsInFlight.get(sshPool);
   if (!inFlight) pingsInFlight.set(sshPool, (inFlight = new Map<string, Promise<DockerPing>>()));
