@@ -139,29 +139,39 @@ export function connectDocker(config: PanelConfig, env: NodeJS.ProcessEnv = proc
   };
 }
 
-/**
- * Pings in flight, per ssh pool, by engine and how it is reached: the sweeps of many instances on
- * one engine at the same moment ask it once and share its answer (never a cached older one).
- */
-const pingsInFlight = new WeakMap<SshConnectionPool, Map<string, Promise<DockerPing>>>();
+export function pingDocker(config: PanelConfig, env: NodeJS.ProcessEnv = process.env, sshPool: SshConnectionPool = processSshPool): Promise<DockerPing> {
+  const target = resolvePingTarget(config, env);
+  return 'ok' in target ? Promise.resolve(target) : askVersion(target, config.docker.timeoutMs, env, sshPool);
+}
 
-export async function pingDocker(config: PanelConfig, env: NodeJS.ProcessEnv = process.env, sshPool: SshConnectionPool = processSshPool): Promise<DockerPing> {
-  let target: DockerTarget;
+function resolvePingTarget(config: PanelConfig, env: NodeJS.ProcessEnv): DockerTarget | DockerPing {
   try {
-    target = resolveDockerTarget(config, env);
+    return resolveDockerTarget(config, env);
   } catch (e) {
     const problem = classifyDockerError(e, { env });
     return { ok: false, host: '(unresolved)', source: 'config', latencyMs: 0, problem };
   }
-  // What the answer depends on: the target (its TLS settings included), the deadline, and where ssh finds its keys.
-  const key = JSON.stringify([target, config.docker.timeoutMs, env.HOME, env.USERPROFILE, env.SSH_AUTH_SOCK]);
-  let inFlight = pingsInFlight.get(sshPool);
-  if (!inFlight) pingsInFlight.set(sshPool, (inFlight = new Map<string, Promise<DockerPing>>()));
-  const joined = inFlight.get(key);
-  if (joined) return joined;
-  const asked = askVersion(target, config.docker.timeoutMs, env, sshPool).finally(() => inFlight.delete(key));
-  inFlight.set(key, asked);
-  return asked;
+}
+
+/**
+ * Pings in flight by engine and how it is reached, shared by a fleet's instances: the sweeps of
+ * many instances on one engine at the same moment ask it once and share its answer (never an
+ * older one: an answer is forgotten as soon as it arrives).
+ */
+export class EnginePings {
+  private readonly inFlight = new Map<string, Promise<DockerPing>>();
+
+  ping(config: PanelConfig, env: NodeJS.ProcessEnv = process.env): Promise<DockerPing> {
+    const target = resolvePingTarget(config, env);
+    if ('ok' in target) return Promise.resolve(target);
+    // What the answer depends on: the target (its TLS settings included), the deadline, and where ssh finds its keys.
+    const key = JSON.stringify([target, config.docker.timeoutMs, env.HOME, env.USERPROFILE, env.SSH_AUTH_SOCK]);
+    const joined = this.inFlight.get(key);
+    if (joined) return joined;
+    const asked = askVersion(target, config.docker.timeoutMs, env, processSshPool).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, asked);
+    return asked;
+  }
 }
 
 async function askVersion(target: DockerTarget, timeoutMs: number, env: NodeJS.ProcessEnv, sshPool: SshConnectionPool): Promise<DockerPing> {

@@ -14,7 +14,7 @@ import type { PanelConfig } from '../config/schema.js';
 import type { ContainerStatus, DockerPing, GpuReport, LoginNodeReport } from '../contract/ops/container.js';
 import type { RunRecord } from '../contract/ops/generate.js';
 import type { TokenAudit } from '../contract/ops/tokens.js';
-import { pingDocker } from '../docker/connection.js';
+import { pingDocker, type EnginePings } from '../docker/connection.js';
 import type { ContainerMemory } from '../docker/memory.js';
 import { resolveEnvRoot } from '../env/root.js';
 import { ContainerManager } from '../docker/manager.js';
@@ -35,6 +35,8 @@ export interface SweepDeps {
   vaultKeys?: VaultKeys;
   /** The runtime's memory of its container (ComfyUI-Login per run, file reads; default: none kept across sweeps). */
   containerMemory?: ContainerMemory;
+  /** The fleet's pings in flight, shared by instances on one engine (default: this sweep pings alone). */
+  enginePings?: EnginePings;
 }
 
 /**
@@ -51,6 +53,7 @@ export class SweepContext {
   private readonly env: NodeJS.ProcessEnv;
   private readonly vaultKeys: VaultKeys | undefined;
   private readonly containerMemory: ContainerMemory | undefined;
+  private readonly enginePings: EnginePings | undefined;
   private readonly memo = new Map<string, Promise<unknown>>();
   private managerInstance: ContainerManager | undefined;
 
@@ -60,6 +63,7 @@ export class SweepContext {
     this.env = deps.env ?? process.env;
     this.vaultKeys = deps.vaultKeys;
     this.containerMemory = deps.containerMemory;
+    this.enginePings = deps.enginePings;
     this.configFile = deps.configFile;
     this.envRoot = resolveEnvRoot(deps.config.env, deps.configFile);
   }
@@ -88,7 +92,7 @@ export class SweepContext {
   }
 
   ping(): Promise<DockerPing> {
-    return this.once('ping', () => pingDocker(this.config, this.env));
+    return this.once('ping', () => (this.enginePings ? this.enginePings.ping(this.config, this.env) : pingDocker(this.config, this.env)));
   }
 
   /** The one inspect of the sweep and the status made from it; rejects with a DockerError when the engine cannot be asked. */

@@ -1,6 +1,7 @@
 import { saveConfig, type LoadedConfig } from '../config/load.js';
 import { DEFAULT_INSTANCE } from '../config/instances.js';
 import type { PanelPaths } from '../config/paths.js';
+import { EnginePings } from '../docker/connection.js';
 import { ContainerMemory } from '../docker/memory.js';
 import { createHealthMonitor, type HealthMonitor } from '../health/index.js';
 import { fileVaultKeys, type VaultKeys } from '../tokens/vault.js';
@@ -33,6 +34,8 @@ export interface PanelContext {
   health: HealthMonitor;
   /** What is known about the container between calls (ComfyUI-Login per run, file reads), shared by the container view and the sweeps. */
   containerMemory: ContainerMemory;
+  /** Pings in flight by engine, shared by every instance of the fleet. */
+  enginePings: EnginePings;
   /** What changed and which checks re-run because of it (service/live.ts); started with monitoring. */
   live: LiveState;
 }
@@ -45,14 +48,14 @@ export interface PanelContextOptions {
   vaultKeys?: VaultKeys;
   version?: string;
   /** Given by the fleet: its id, its shared bus and how this instance's view is written back. Default: the one instance. */
-  instance?: { id: string; bus: EventBus; writeConfig(next: unknown): Promise<LoadedConfig> };
+  instance?: { id: string; bus: EventBus; enginePings: EnginePings; writeConfig(next: unknown): Promise<LoadedConfig> };
 }
 
 /** A fresh context: its own bus, health monitor (not started) and caches. */
 export function createPanelContext(opts: PanelContextOptions): PanelContext {
   const bus = opts.instance?.bus ?? new EventBus();
   const health = createHealthMonitor(opts.paths, {
-    deps: () => ({ config: ctx.loaded.config, paths: ctx.paths, configFile: ctx.loaded.path, vaultKeys: ctx.vaultKeys, containerMemory: ctx.containerMemory }),
+    deps: () => ({ config: ctx.loaded.config, paths: ctx.paths, configFile: ctx.loaded.path, vaultKeys: ctx.vaultKeys, containerMemory: ctx.containerMemory, enginePings: ctx.enginePings }),
     // The app names its own buttons in a fix where the core's text names a CLI command.
     onResult: (result) => ctx.bus.emit('health', uiCheckResult(result)),
   });
@@ -69,6 +72,7 @@ export function createPanelContext(opts: PanelContextOptions): PanelContext {
     disposers: [],
     vaultKeys: opts.vaultKeys ?? fileVaultKeys,
     containerMemory: new ContainerMemory(),
+    enginePings: opts.instance?.enginePings ?? new EnginePings(),
     health,
     live: new LiveState({ bus, health, config: () => ctx.loaded.config, paths: opts.paths }),
   };

@@ -2,6 +2,7 @@ import { configDiff } from '../config/diff.js';
 import { instanceConfig, instancePaths, listInstances, withInstanceConfig, type InstanceRef } from '../config/instances.js';
 import { saveConfig, type LoadedConfig } from '../config/load.js';
 import type { PanelPaths } from '../config/paths.js';
+import { EnginePings } from '../docker/connection.js';
 import { isFleetWide, opNames, type FleetWideOp, type InstanceHandlers, type OpName, type PanelHandlers } from '../contract/index.js';
 import { ContractError } from './dispatch.js';
 import { combineNotifiers, type Notifier } from '../health/notifier.js';
@@ -33,6 +34,8 @@ export interface FleetOptions {
  */
 export class Fleet {
   readonly bus = new EventBus();
+  /** One engine's pings in flight, shared by the instances it runs. */
+  private readonly enginePings = new EnginePings();
   loaded: LoadedConfig;
   private readonly members = new Map<string, Member>();
   /** Notifiers a host adds for every instance, present and future (Electron: desktop notifications). */
@@ -122,6 +125,7 @@ export class Fleet {
       instance: {
         id,
         bus: this.bus.forInstance(id),
+        enginePings: this.enginePings,
         writeConfig: async (next) => {
           const whole = await this.save(withInstanceConfig(this.loaded.config, id, next as LoadedConfig['config']));
           return { ...whole, config: instanceConfig(whole.config, id) };
