@@ -5,7 +5,6 @@
  * absent container: start plus one inspect) vs `node -e 0`. Targets of issue 15 item 7.
  */
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,6 +15,7 @@ import { ContainerManager } from '../../app/docker/manager.js';
 import { ContainerMemory } from '../../app/docker/memory.js';
 import { packageRoot } from '../../app/package-root.js';
 import { ensureDoubleImage } from '../../test/support/double-image.js';
+import { freePort } from '../../test/support/ports.js';
 import { benchDocker } from '../support/docker.js';
 import { measurement, type Figure } from '../measurement.js';
 import { alternate, median } from '../stats.js';
@@ -28,14 +28,6 @@ const run = (args: string[], env: NodeJS.ProcessEnv) =>
     p.on('error', reject);
     // container status exits 1 for an absent container: that is its answer, not a failure of the run.
     p.on('exit', (code) => (code === 0 || code === 1 ? resolve() : reject(new Error(`${args.join(' ')} exited ${code}: ${err.slice(0, 300)}`))));
-  });
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
   });
 
 export const containerFigure: Figure = {
