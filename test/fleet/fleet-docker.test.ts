@@ -217,10 +217,16 @@ describe.skipIf(!first.ok || !second.ok || !sshd.ok)('the fleet on two Docker en
 
   it('staged rotation: the canary, then waves of 2; c fails its verification, rolls back and halts the rest', async () => {
     const before = Object.fromEntries(await Promise.all(IDS.map(async (id) => [id, { files: await files(id), fp: await fp(id) }] as const))) as Record<Id, { files: Awaited<ReturnType<typeof files>>; fp?: string }>;
+    const stepsBefore = Object.fromEntries(IDS.map((id) => [id, steps[id]?.length ?? 0]));
     const r = await rt.handlers.fleetRotate({ canary: 'a', wave: 2, resume: false });
     expect(r.instances.map((i) => `${i.id}:${i.wave}:${i.outcome}`), steps.c?.join('\n')).toEqual(['a:0:committed', 'b:1:committed', 'c:1:rolled-back', 'd:2:not-started', 'e:2:not-started']);
     expect(r).toMatchObject({ halted: true, haltedAt: 'c' });
     expect(r.instances[2]).toMatchObject({ failedStep: 'verify', fingerprint: before.c.fp });
+    // Each rotation's steps reached the bus tagged with its instance (what the Fleet page shows live); none of those not started.
+    const stepsNow = Object.fromEntries(IDS.map((id) => [id, (steps[id] ?? []).slice(stepsBefore[id])]));
+    expect(IDS.filter((id) => stepsNow[id]!.length > 0)).toEqual(['a', 'b', 'c']);
+    expect(stepsNow.c).toContainEqual(expect.stringMatching(/^verify:failed/));
+    expect(stepsNow.a).toContain('verify:ok');
 
     // Before it: committed, the new token in the vault, the secret file and the container.
     for (const id of ['a', 'b'] as const) {
