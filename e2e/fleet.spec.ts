@@ -1,8 +1,10 @@
 // The fleet view in browser mode: three instances, two on ComfyUI doubles in this process (on the
-// tests' engine) and one whose ComfyUI port is closed and whose engine is gone: its row shows why.
-import { mkdirSync } from 'node:fs';
+// tests' engine) and one whose ComfyUI port is closed and whose engine is gone: its row shows why;
+// a staged rotation shows its canary's steps live, and a browser notification names another instance.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
+import bcrypt from 'bcryptjs';
 import { startComfyDouble, type ComfyDouble } from '../test/comfy-double/server.js';
 import { expect, HOMES, NOTIFICATION_STUB, snap, startPanel, test, type PanelServer } from './panel.js';
 
@@ -12,9 +14,10 @@ const PORT = { alpha: 8711, beta: 8712, closed: 8713 } as const;
 
 let doubles: ComfyDouble[] = [];
 let fleetPanel: PanelServer;
+let fleetHome: string;
 
 test.beforeAll(async () => {
-  const home = path.join(HOMES, `${prefix}fleet-${Date.now()}`);
+  const home = (fleetHome = path.join(HOMES, `${prefix}fleet-${Date.now()}`));
   doubles = await Promise.all(
     (['alpha', 'beta'] as const).map((id) => {
       const dir = path.join(home, `comfy-${id}`);
@@ -114,7 +117,20 @@ test('the fleet is the home page: a row per instance, the down one with its erro
   await expect(caps.getByTestId('capability-row-alpha')).toHaveAttribute('data-ok', 'true');
   await expect(caps.getByTestId('capability-row-gamma')).toHaveAttribute('data-ok', 'false');
 
-  // No engine, no credential: the canary fails, the rotation halts there and touches no other instance.
+  // Beta gets a credential (adopted from an env file), so its rotation runs steps before it fails: its
+  // container does not exist. Every progress line the page shows, however briefly, is recorded.
+  const envFile = path.join(fleetHome, 'secrets', 'beta.env');
+  mkdirSync(path.dirname(envFile), { recursive: true });
+  writeFileSync(envFile, `COMFYUI_TOKEN='${bcrypt.hashSync('fleet-beta', 4)}'\n`, { mode: 0o600 });
+  expect((await page.request.post(`${fleetPanel.origin}/api/op/tokenImport`, { data: { instance: 'beta', from: 'env', file: envFile, key: 'COMFYUI_TOKEN' } })).ok()).toBe(true);
+  await page.evaluate(() => {
+    const w = window as unknown as { progress: string[] };
+    w.progress = [];
+    const record = () => document.querySelectorAll('[data-testid^="rotation-progress-"]').forEach((li) => w.progress.push(li.lastElementChild?.textContent ?? ''));
+    new MutationObserver(record).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+
+  // Its container absent: the canary fails, the rotation halts there and touches no other instance.
   const rotation = page.getByTestId('fleet-rotation');
   await rotation.getByRole('combobox', { name: 'Canary' }).selectOption('beta');
   await rotation.getByRole('spinbutton', { name: 'Wave size' }).fill('2');
@@ -123,6 +139,11 @@ test('the fleet is the home page: a row per instance, the down one with its erro
   await expect(dialog).toContainText('beta rotates first, alone; then the other 2 instance(s), 2 at a time.');
   await dialog.getByRole('button', { name: 'Yes, rotate in stages' }).click();
   await expect(rotation.getByTestId('rotation-halted')).toContainText('Halted at beta', { timeout: 30_000 });
+  // While it ran, the card showed beta's steps as they came (its label, the step, its state).
+  const progress = await page.evaluate(() => (window as unknown as { progress: string[] }).progress);
+  expect(progress).toContainEqual(expect.stringMatching(/^Beta box: generate (started|ok)/));
+  expect(progress.filter((line) => !line.startsWith('Beta box: '))).toEqual([]);
+  await expect(rotation.getByTestId('rotation-progress')).toHaveCount(0);
   await axe('the fleet page with its rotation and capability tables');
   await expect(rotation.getByTestId('rotation-row-beta')).not.toHaveAttribute('data-outcome', 'committed');
   for (const id of ['alpha', 'gamma']) await expect(rotation.getByTestId(`rotation-row-${id}`)).toHaveAttribute('data-outcome', 'not-started');
