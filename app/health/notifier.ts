@@ -1,3 +1,4 @@
+import type { InstanceRef } from '../config/instances.js';
 import type { CheckResult, CheckStatus } from '../contract/ops/health.js';
 
 /** A check moved from one status to another (ok→fail, fail→ok, ok→warn, ...). */
@@ -6,6 +7,8 @@ export interface StateChange {
   from: CheckStatus;
   to: CheckStatus;
   result: CheckResult;
+  /** The instance it happened on, when the panel runs more than one (set by the fleet). */
+  instance?: InstanceRef;
 }
 
 /**
@@ -22,6 +25,16 @@ export function stateChanges(previous: (id: string) => CheckStatus | undefined, 
     const from = previous(result.id);
     return from !== undefined && from !== result.status ? [{ id: result.id, from, to: result.status, result }] : [];
   });
+}
+
+/** `n`, told each change with the instance it is about, as `instance()` names it then (none: nothing added). */
+export function aboutInstance(n: Notifier, instance: () => InstanceRef | undefined): Notifier {
+  return {
+    notify(change) {
+      const about = instance();
+      return n.notify(about ? { ...change, instance: about } : change);
+    },
+  };
 }
 
 /** One notifier telling each of these in turn; one that fails does not keep the others from hearing. */

@@ -5,7 +5,7 @@ import type { PanelPaths } from '../config/paths.js';
 import { EnginePings } from '../docker/connection.js';
 import { isFleetWide, opNames, type FleetWideOp, type InstanceHandlers, type OpName, type PanelHandlers } from '../contract/index.js';
 import { ContractError } from './dispatch.js';
-import { combineNotifiers, type Notifier } from '../health/notifier.js';
+import { aboutInstance, combineNotifiers, type Notifier } from '../health/notifier.js';
 import { channelsNotifier, panelSource } from '../notify/channels.js';
 import type { VaultKeys } from '../tokens/vault.js';
 import { EventBus } from './bus.js';
@@ -113,6 +113,12 @@ export class Fleet {
     }
   }
 
+  /** The instance as a host's notifications name it, by the config of now; none while it is the only one. */
+  private named(id: string): InstanceRef | undefined {
+    const all = listInstances(this.loaded.config);
+    return all.length > 1 ? all.find((i) => i.id === id) : undefined;
+  }
+
   private start(id: string, view: LoadedConfig): Member {
     const many = listInstances(this.loaded.config).length > 1;
     const log = many ? (line: string) => this.opts.log(`[${id}] ${line}`) : this.opts.log;
@@ -138,7 +144,7 @@ export class Fleet {
         many ? `${panelSource()}, instance ${id}` : panelSource(),
         (d) => log(`notify ${d.channel} (${d.kind}, ${d.where}) ${d.ok ? 'ok' : `failed: ${d.error ?? ''}`} ${d.ms}ms`),
       ),
-      ...this.hostNotifiers,
+      ...this.hostNotifiers.map((n) => aboutInstance(n, () => this.named(id))),
     );
     return { ctx, handlers: withCallLog(ctx.live.wrap(createPanelHandlers(ctx)), log) };
   }
@@ -159,7 +165,7 @@ export class Fleet {
 
   addNotifier(n: Notifier): void {
     this.hostNotifiers.push(n);
-    for (const m of this.members.values()) m.ctx.health.notifier = combineNotifiers(m.ctx.health.notifier, n);
+    for (const [id, m] of this.members) m.ctx.health.notifier = combineNotifiers(m.ctx.health.notifier, aboutInstance(n, () => this.named(id)));
   }
 
   /** Stops every instance's background work; their state stays readable. */

@@ -10,6 +10,7 @@ import { dispatch } from '../../app/service/dispatch.js';
 import { FLEET_ROW_DEADLINE_MS } from '../../app/fleet/status.js';
 import { createPanelRuntime, type PanelRuntime } from '../../app/service/runtime.js';
 import { VAULT_FILE } from '../../app/tokens/vault.js';
+import type { StateChange } from '../../app/health/notifier.js';
 import { startDouble, type DoubleSetup } from '../comfy/support.js';
 
 /** A port that was just free: nothing listens on it. */
@@ -119,5 +120,17 @@ describe('a panel with three instances', () => {
     const clash = { ...d, id: 'e' };
     await expect(runtime.handlers.configSave({ config: { ...runtime.fleet.loaded.config, instances: [...(runtime.fleet.loaded.config.instances ?? []), clash] } })).rejects.toThrow(/instances\.4\.container\.name/);
     expect(runtime.fleet.ids()).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it("a host's notifier (the desktop's) hears each change with the instance it happened on", async () => {
+    const heard: StateChange[] = [];
+    runtime.fleet.addNotifier({ notify: (change) => void heard.push(change) });
+    await runtime.handlers.healthRun({}, 'a'); // the state a change starts from
+    await a.close(); // a's ComfyUI goes away
+    await runtime.handlers.healthRun({}, 'a');
+    const ofA = heard.filter((c) => c.instance?.id === 'a');
+    expect(ofA.length).toBeGreaterThan(0);
+    expect(ofA[0]!.instance).toEqual({ id: 'a', label: 'GPU a' });
+    expect(heard.filter((c) => c.instance === undefined)).toEqual([]);
   });
 });
