@@ -96,8 +96,10 @@ test('the fleet is the home page: a row per instance, the down one with its erro
 
   // A confirmation's dialog reads the instance of the page that asked (it is hosted above the switcher).
   const dialogReads: unknown[] = [];
+  const fleetReads: string[] = [];
   page.on('request', (r) => {
     if (/\/api\/op\/(tokenAudit|containerStatus)$/.test(r.url())) dialogReads.push(r.postDataJSON());
+    if (r.url().endsWith('/api/op/fleetStatus')) fleetReads.push(r.url());
   });
   // A fresh cache (a new load): what the dialog shows is fetched for it, not found cached.
   await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Tokens' }).click();
@@ -107,6 +109,8 @@ test('the fleet is the home page: a row per instance, the down one with its erro
   await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
   expect(dialogReads.length).toBeGreaterThan(0);
   expect(dialogReads.filter((body) => (body as { instance?: string }).instance !== 'beta')).toEqual([]);
+  // An instance's page, loaded afresh, asks nothing of the whole fleet (the notifier only reads what the Fleet page fetched).
+  expect(fleetReads).toEqual([]);
 
   // The sign-in link works once: the rest goes on in this page, back on the fleet view.
   await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Fleet' }).click();

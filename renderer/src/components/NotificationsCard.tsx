@@ -23,7 +23,8 @@ function hostOf(url: string): string {
 function useBrowserNotifications(states: CheckStates, labels?: ReadonlyMap<string, string>) {
   useEvent('health', (r: CheckResult, about) => {
     // With one instance the key is none: its events may still name it ("default").
-    const change = labels ? states.change(about, r, about === undefined ? undefined : (labels.get(about) ?? about)) : states.change(undefined, r);
+    const instance = labels ? about : undefined;
+    const change = states.change(instance, r, instance === undefined ? undefined : (labels?.get(instance) ?? instance));
     if (!change || !browserCanNotify() || Notification.permission !== 'granted') return;
     new Notification(change.title, { body: change.body, tag: change.tag, silent: change.silent });
   }, { everyInstance: labels !== undefined });
@@ -39,9 +40,13 @@ function OneInstanceNotifier() {
   return null;
 }
 
-/** Every instance's changes, whichever one is shown, seeded from the fleet view's one read. */
+/**
+ * Every instance's changes, whichever one is shown, seeded from the fleet view's data when the
+ * Fleet page read it. Never fetched for this: a fleet's rows cost requests to every instance, and
+ * an instance page would otherwise refetch them at every state change (a first result then seeds).
+ */
 function FleetNotifier({ instances }: { instances: readonly InstanceInfo[] }) {
-  const fleet = useOp('fleetStatus', {});
+  const fleet = useOp('fleetStatus', {}, { enabled: false });
   const [states] = useState(() => new CheckStates());
   useEffect(() => {
     for (const row of fleet.data?.instances ?? []) states.seed(row.id, row.checks);
