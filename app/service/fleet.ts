@@ -34,7 +34,7 @@ export interface FleetOptions {
  */
 export class Fleet {
   readonly bus = new EventBus();
-  /** One engine's pings in flight, shared by the instances it runs. */
+  /** Pings in flight per engine, shared by the instances on that engine. */
   private readonly enginePings = new EnginePings();
   loaded: LoadedConfig;
   private readonly members = new Map<string, Member>();

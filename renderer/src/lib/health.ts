@@ -1,6 +1,6 @@
 import type { CheckResult, CheckStatus, CheckSummary, HealthStatusView, HistoryPoint } from '../../../app/contract/index.js';
 import { checkTitles } from '../../../app/contract/names.js';
-import type { Light } from '../components/StatusLight.js';
+import { LIGHT_WORDS, type Light } from '../components/StatusLight.js';
 
 /** The strip's length: the status view keeps the last 50 results per check (CheckSummary.history). */
 export const HISTORY_SLOTS = 50;
@@ -8,8 +8,6 @@ export const HISTORY_SLOTS = 50;
 export function checkTitle(id: string): string {
   return checkTitles[id] ?? id;
 }
-
-const WORD: Record<CheckStatus, string> = { ok: 'OK', warn: 'Warning', fail: 'Failing', unknown: 'Unknown' };
 
 export interface CheckChange {
   title: string;
@@ -46,7 +44,7 @@ export class CheckStates {
     this.last.set(k, r.status);
     if (from === undefined || from === r.status) return undefined;
     const body = [r.message, ...(r.status !== 'ok' && r.fix ? [`Fix: ${r.fix.text}`] : [])].join('\n');
-    const title = `${label === undefined ? '' : `${label} · `}${checkTitle(r.id)}: ${WORD[from]} → ${WORD[r.status]}`;
+    const title = `${label === undefined ? '' : `${label} · `}${checkTitle(r.id)}: ${LIGHT_WORDS[from]} → ${LIGHT_WORDS[r.status]}`;
     return { title, body, tag: `check-${instance === undefined ? '' : `${instance}-`}${r.id}`, silent: r.status === 'ok' };
   }
 }
