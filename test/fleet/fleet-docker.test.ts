@@ -271,6 +271,11 @@ describe.skipIf(!first.ok || !second.ok || !sshd.ok)('the fleet on two Docker en
     const done = Object.fromEntries(await Promise.all(LIVE.map(async (id) => [id, await fp(id)] as const)));
     await stopHung();
     await fs.symlink(first.ok ? first.host.slice('unix://'.length) : '', downSocket);
+    // Its 2 s deadline was for failing fast while hung; a live engine gets the others' (on a loaded CI machine
+    // the rotation's recheck found the container's PASSWORD unreadable within 2 s and rolled it back).
+    const whole = rt.fleet.loaded.config;
+    await rt.handlers.configSave({ config: { ...whole, instances: (whole.instances ?? []).map((i) => (i.id === 'e' ? { ...i, docker: { ...i.docker, timeoutMs: 20_000 } } : i)) } });
+    expect(rt.fleet.member('e').ctx.loaded.config.docker.timeoutMs).toBe(20_000);
     dep.e = await deploy('e', `unix://${downSocket}`, image1, eSpot);
     expect((await rt.handlers.tokenImport({ from: 'container' }, 'e')).fingerprint).toBe(fingerprint(dep.e.initial.hash));
     expect((await rt.handlers.envSyncApply({}, 'e')).verified).toBe(true);
